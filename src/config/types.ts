@@ -1,0 +1,57 @@
+/** The contract between config files, CLI flags and the linter. */
+
+export const RUNNER_NAMES = [
+  'psql',
+  'transaction-per-file',
+  'prisma',
+  'drizzle',
+  'knex',
+  'typeorm',
+  'node-pg-migrate',
+  'sequelize',
+  'flyway',
+  'golang-migrate',
+  'goose',
+  'dbmate',
+  'sqitch',
+  'alembic',
+  'django',
+  'rails',
+] as const;
+export type RunnerName = (typeof RUNNER_NAMES)[number];
+
+export const SUPPORTED_PG_VERSIONS = [11, 12, 13, 14, 15, 16, 17, 18] as const;
+export const DEFAULT_PG_VERSION = 18;
+
+export type RuleLevel = 'off' | 'warn' | 'error';
+/** `"warn"` or `["error", { …options }]` */
+export type RuleSetting = RuleLevel | [RuleLevel] | [RuleLevel, Record<string, unknown>];
+
+export type Preset = 'recommended' | 'all';
+
+/**
+ * Timeouts that are already in effect when a migration starts (set on the role, the database or
+ * by the runner), as Postgres interval strings: `"2s"`, `"500ms"`, `"1min"`.
+ */
+export interface TimeoutSettings {
+  lockTimeout?: string;
+  statementTimeout?: string;
+}
+
+/** What a `pgsafe.config.*` file (or package.json's `pgsafe` key) may contain. */
+export interface PgsafeConfig {
+  pgVersion?: number;
+  runner?: RunnerName;
+  presets?: Preset[];
+  rules?: Record<string, RuleSetting>;
+  ignorePaths?: string[];
+  timeouts?: TimeoutSettings;
+}
+
+/** A config file after loading: where it came from, and its directory (ignorePaths are relative to it). */
+export interface LoadedConfig {
+  config: PgsafeConfig;
+  /** absolute path of the file, or undefined when defaults apply */
+  filepath?: string;
+  dir: string;
+}

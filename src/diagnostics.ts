@@ -1,0 +1,68 @@
+import type { LockMode } from './catalog/locks.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** The guide's three verdicts: no safe way / a safe alternative exists / safe, with advice. */
+export type Verdict = 'unsafe' | 'alternative' | 'safe';
+
+/** Replace the chars `[start, end)` of the file with `text`. */
+export interface TextEdit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+export interface Fix {
+  /** what applying the fix does, imperative ("Build the index concurrently") */
+  title: string;
+  edits: TextEdit[];
+}
+
+/** A lock a statement takes, as shown to users. */
+export interface LockInfo {
+  mode: LockMode;
+  /** schema-qualified relation name as written (e.g. `public.users` or `users`) */
+  relation: string;
+  /** application statements this lock blocks, e.g. `SELECT`, `INSERT/UPDATE/DELETE` */
+  blocks: string[];
+}
+
+export interface Diagnostic {
+  /** rule id; `parse-error`, `unused-ignore`, `unknown-rule` for the engine's own findings */
+  rule: string;
+  severity: Severity;
+  verdict?: Verdict;
+  message: string;
+  /** what to do instead, in one or two sentences */
+  help?: string;
+  /** char offsets (UTF-16 code units) into the file */
+  start: number;
+  end: number;
+  /** 1-based */
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  /** 0-based index of the statement the finding is about */
+  statement: number;
+  lock?: LockInfo;
+  fix?: Fix;
+}
+
+export interface FileResult {
+  /** as given by the user (relative paths stay relative); `<stdin>` or `--stdin-filename` for stdin */
+  path: string;
+  source: string;
+  diagnostics: Diagnostic[];
+  statementCount: number;
+  /** effective settings for this file */
+  pgVersion: number;
+  runner: string;
+}
+
+export interface LintSummary {
+  files: FileResult[];
+  errorCount: number;
+  warningCount: number;
+  infoCount: number;
+}
