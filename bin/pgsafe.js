@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+import { main } from '../dist/cli-bundle/main.js';
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    // an unexpected failure is a bug: say so plainly; the stack only when asked for
+    const detail = process.env.PGSAFE_DEBUG ? (error?.stack ?? String(error)) : (error?.message ?? String(error));
+    process.stderr.write(`pgsafe: internal error: ${detail}\nPlease report it with the input that caused it (PGSAFE_DEBUG=1 shows details).\n`);
+    process.exitCode = 2;
+  },
+);

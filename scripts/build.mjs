@@ -1,0 +1,28 @@
+// Builds dist/: the library compiled by tsc (with declarations), and the CLI bundled by esbuild
+// into a few ESM chunks, because resolving ~100 modules at every start costs more than linting a file.
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], {
+  stdio: 'inherit',
+  cwd: root,
+});
+await build({
+  entryPoints: [join(root, 'src/cli/main.ts')],
+  // dist/cli-bundle/ keeps `../../package.json` pointing at the package root, as from dist/cli/
+  outdir: join(root, 'dist/cli-bundle'),
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // the wasm parser locates its .wasm beside itself; jiti and PGlite are loaded only on demand
+  external: ['libpg-query', 'jiti', '@electric-sql/pglite'],
+  banner: { js: "import { createRequire as __pgsafeRequire } from 'node:module'; const require = __pgsafeRequire(import.meta.url);" },
+  logLevel: 'warning',
+});

@@ -1,0 +1,500 @@
+/**
+ * Walks a migration's statements in order, keeping the state a reviewer keeps in their head:
+ * which transaction we are in (explicit or the runner's), what this migration created, which
+ * constraints it added and validated, which locks are already held, which timeouts are in effect.
+ */
+
+import { parseInterval } from '../config/interval.js';
+import { type LockMode, strongerLock } from '../catalog/locks.js';
+import { operationFacts } from '../catalog/operations.js';
+import type { Statement } from '../parse/parse.js';
+import { type AnyNode, as, constValue, names, type RelationRef, relationRef, walk } from './ast.js';
+import { type Action, type ClassifyContext, classify } from './classify.js';
+import type { RunnerModel } from './runners.js';
+
+export interface AnalyzeOptions {
+  pgVersion: number;
+  runner: RunnerModel;
+  /** the file opted out of the runner's transaction */
+  noTransaction?: boolean;
+  /** timeouts already in effect when the migration starts (role, database, runner), in ms */
+  lockTimeoutMs?: number;
+  statementTimeoutMs?: number;
+}
+
+export interface Transaction {
+  /** 1-based ordinal within the file */
+  id: number;
+  /** opened by BEGIN/START TRANSACTION (false: the runner's implicit transaction) */
+  explicit: boolean;
+  /** index of the statement that opened it (-1 for the runner's transaction) */
+  startIndex: number;
+  /** locks held so far, by relation key */
+  heldLocks: Map<string, { mode: LockMode; relation: RelationRef; statement: number }>;
+  /** constraints added NOT VALID in this transaction, by `table|name` */
+  notValidAdded: Set<string>;
+  lockTimeoutMs?: number;
+  statementTimeoutMs?: number;
+}
+
+/** A lock a statement takes on one relation (the strongest, if several actions lock it). */
+export interface StatementLock {
+  relation: RelationRef;
+  mode: LockMode;
+  /** the relation was created earlier in this migration */
+  isNew: boolean;
+  /** this transaction already holds a lock at least this strong: the statement will not wait for it */
+  alreadyHeld: boolean;
+}
+
+export interface Timeout {
+  ms: number;
+  /** where it was set */
+  source: 'SET' | 'SET LOCAL' | 'config';
+}
+
+/** Everything a rule may ask about a statement. */
+export interface StatementFacts {
+  statement: Statement;
+  pgVersion: number;
+  runner: RunnerModel;
+  actions: Action[];
+  locks: StatementLock[];
+  /** the transaction the statement runs in; undefined when it autocommits */
+  transaction: Transaction | undefined;
+  /** timeouts in effect while the statement runs (0 counts as none) */
+  lockTimeout: Timeout | undefined;
+  statementTimeout: Timeout | undefined;
+  /** created earlier in this migration (any transaction) */
+  isNew(rel: RelationRef | undefined): boolean;
+  /** created earlier in the current transaction */
+  isNewInTransaction(rel: RelationRef | undefined): boolean;
+  /** the state before this statement, for rules that need more */
+  state: MigrationState;
+}
+
+interface ConstraintInfo {
+  table: string;
+  name: string;
+  kind: 'check' | 'foreign-key' | 'unique' | 'primary-key' | 'exclusion' | 'not-null';
+  validated: boolean;
+  /** for CHECK (col IS NOT NULL) and NOT NULL constraints: the column */
+  notNullColumn?: string;
+  referenced?: RelationRef;
+}
+
+export class MigrationState {
+  readonly created = new Map<string, { transaction: number | undefined }>();
+  readonly constraints = new Map<string, ConstraintInfo>();
+  /** VALIDATE CONSTRAINT of constraints defined in earlier migrations, by table key */
+  readonly validatedUnknown = new Set<string>();
+  readonly columnTypes = new Map<string, Map<string, AnyNode>>();
+  readonly domainsWithCheck = new Set<string>();
+  transaction: Transaction | undefined;
+  transactionCount = 0;
+  defaultSchema = 'public';
+  timeZoneIsUtc: boolean | undefined;
+  sessionLockTimeout: Timeout | undefined;
+  sessionStatementTimeout: Timeout | undefined;
+
+  constructor(readonly options: AnalyzeOptions) {
+    if (options.lockTimeoutMs) this.sessionLockTimeout = { ms: options.lockTimeoutMs, source: 'config' };
+    if (options.statementTimeoutMs) this.sessionStatementTimeout = { ms: options.statementTimeoutMs, source: 'config' };
+  }
+
+  get implicitTransactions(): boolean {
+    return this.options.runner.transaction === 'file' && !this.options.noTransaction;
+  }
+
+  isNew(rel: RelationRef | undefined): boolean {
+    return rel !== undefined && this.created.has(rel.key);
+  }
+
+  isNewInTransaction(rel: RelationRef | undefined): boolean {
+    if (!rel || !this.transaction) return false;
+    return this.created.get(rel.key)?.transaction === this.transaction.id;
+  }
+
+  lockTimeout(): Timeout | undefined {
+    const local = this.transaction?.lockTimeoutMs;
+    if (local !== undefined) return local > 0 ? { ms: local, source: 'SET LOCAL' } : undefined;
+    return this.sessionLockTimeout;
+  }
+
+  statementTimeout(): Timeout | undefined {
+    const local = this.transaction?.statementTimeoutMs;
+    if (local !== undefined) return local > 0 ? { ms: local, source: 'SET LOCAL' } : undefined;
+    return this.sessionStatementTimeout;
+  }
+}
+
+/** Analyzes one statement after another; keeps state between calls. */
+export class Analyzer {
+  readonly state: MigrationState;
+  private readonly classifyContext: ClassifyContext;
+
+  constructor(readonly options: AnalyzeOptions) {
+    this.state = new MigrationState(options);
+    if (this.state.implicitTransactions) this.begin(false, -1);
+    const state = this.state;
+    this.classifyContext = {
+      pgVersion: options.pgVersion,
+      get defaultSchema() {
+        return state.defaultSchema;
+      },
+      columnType: (table, column) => state.columnTypes.get(table.key)?.get(column),
+      notNullProof: (table, column) => {
+        for (const c of state.constraints.values()) {
+          if (c.table === table.key && (c.kind === 'check' || c.kind === 'not-null') && c.validated && c.notNullColumn === column)
+            return 'known';
+        }
+        return state.validatedUnknown.has(table.key) ? 'maybe' : 'no';
+      },
+      domainHasCheck: (n) => state.domainsWithCheck.has(n.join('.')),
+      get timeZoneIsUtc() {
+        return state.timeZoneIsUtc;
+      },
+    };
+  }
+
+  /** Facts about `stmt`, computed before its effects are applied to the state. */
+  analyze(stmt: Statement): StatementFacts {
+    const state = this.state;
+    this.handleTransactionStart(stmt);
+    const actions = classify(stmt, this.classifyContext).map((a) => this.resolve(a));
+    const tx = state.transaction;
+    const locks: StatementLock[] = [];
+    for (const a of actions) {
+      for (const effect of a.facts.locks) {
+        const relation = a.relations[effect.on];
+        if (!relation) continue;
+        const existing = locks.find((l) => l.relation.key === relation.key);
+        if (existing) existing.mode = strongerLock(existing.mode, effect.mode);
+        else locks.push({ relation, mode: effect.mode, isNew: state.isNew(relation), alreadyHeld: false });
+      }
+    }
+    for (const l of locks) {
+      const held = tx?.heldLocks.get(l.relation.key);
+      l.alreadyHeld = held !== undefined && strongerLock(held.mode, l.mode) === held.mode;
+    }
+    const facts: StatementFacts = {
+      statement: stmt,
+      pgVersion: this.options.pgVersion,
+      runner: this.options.runner,
+      actions,
+      locks,
+      transaction: tx,
+      lockTimeout: state.lockTimeout(),
+      statementTimeout: state.statementTimeout(),
+      isNew: (r) => state.isNew(r),
+      isNewInTransaction: (r) => state.isNewInTransaction(r),
+      state,
+    };
+    return facts;
+  }
+
+  /** Applies the statement's effects to the state; call after the rules have seen its facts. */
+  apply(facts: StatementFacts): void {
+    const state = this.state;
+    const tx = state.transaction;
+    if (tx) {
+      for (const l of facts.locks) {
+        const held = tx.heldLocks.get(l.relation.key);
+        tx.heldLocks.set(l.relation.key, {
+          mode: strongerLock(held?.mode, l.mode),
+          relation: l.relation,
+          statement: held?.statement ?? facts.statement.index,
+        });
+      }
+    }
+    this.applyDefinitions(facts);
+    this.applySettings(facts.statement);
+    this.handleTransactionEnd(facts.statement);
+  }
+
+  /** Call after the last statement. */
+  finish(): void {
+    this.state.transaction = undefined;
+  }
+
+  private begin(explicit: boolean, index: number): void {
+    this.state.transaction = {
+      id: ++this.state.transactionCount,
+      explicit,
+      startIndex: index,
+      heldLocks: new Map(),
+      notValidAdded: new Set(),
+    };
+  }
+
+  private handleTransactionStart(stmt: Statement): void {
+    if (stmt.kind !== 'TransactionStmt') return;
+    const kind = (stmt.node as AnyNode).TransactionStmt.kind;
+    if ((kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START') && !this.state.transaction) {
+      this.begin(true, stmt.index);
+    } else if ((kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START') && this.state.transaction) {
+      // BEGIN inside the runner's transaction: Postgres warns and carries on in the same transaction
+      this.state.transaction.explicit = true;
+    }
+  }
+
+  private handleTransactionEnd(stmt: Statement): void {
+    if (stmt.kind !== 'TransactionStmt') return;
+    const kind = (stmt.node as AnyNode).TransactionStmt.kind;
+    if (
+      kind === 'TRANS_STMT_COMMIT' ||
+      kind === 'TRANS_STMT_ROLLBACK' ||
+      kind === 'TRANS_STMT_PREPARE' ||
+      kind === 'TRANS_STMT_COMMIT_PREPARED'
+    ) {
+      if (kind === 'TRANS_STMT_ROLLBACK') this.forgetTransaction();
+      this.state.transaction = undefined;
+      // statements after COMMIT in a multi-statement query run in a fresh implicit transaction;
+      // runners that wrap the file in BEGIN … COMMIT leave them in autocommit
+      if (this.state.implicitTransactions && this.options.runner.multiStatement) this.begin(false, stmt.index);
+    }
+  }
+
+  /** ROLLBACK undoes what the transaction created. */
+  private forgetTransaction(): void {
+    const id = this.state.transaction?.id;
+    if (id === undefined) return;
+    for (const [k, v] of this.state.created) if (v.transaction === id) this.state.created.delete(k);
+  }
+
+  /** VALIDATE CONSTRAINT of a foreign key known from this migration locks the referenced table too. */
+  private resolve(a: Action): Action {
+    if (a.op !== 'validate-constraint' || !a.relations.table || !a.constraint) return a;
+    const info = this.state.constraints.get(`${a.relations.table.key}|${a.constraint}`);
+    if (info?.kind !== 'foreign-key') return a;
+    return {
+      ...a,
+      op: 'validate-foreign-key',
+      facts: operationFacts('validate-foreign-key', this.options.pgVersion),
+      relations: { ...a.relations, referenced: info.referenced },
+    };
+  }
+
+  private applyDefinitions(facts: StatementFacts): void {
+    const state = this.state;
+    const txId = state.transaction?.id;
+    const stmt = facts.statement;
+    const n = stmt.node as AnyNode;
+    const markCreated = (rel: RelationRef | undefined) => {
+      if (rel) state.created.set(rel.key, { transaction: txId });
+    };
+    switch (stmt.kind) {
+      case 'CreateStmt': {
+        const s = n.CreateStmt;
+        const table = relationRef(s.relation, state.defaultSchema);
+        if (!table) break;
+        markCreated(table);
+        const cols = new Map<string, AnyNode>();
+        for (const e of s.tableElts ?? []) {
+          const col = as(e, 'ColumnDef');
+          if (col?.colname) {
+            cols.set(col.colname, col.typeName);
+            for (const c of col.constraints ?? []) this.recordConstraint(table, as(c, 'Constraint'), col.colname);
+          } else this.recordConstraint(table, as(e, 'Constraint'), undefined);
+        }
+        state.columnTypes.set(table.key, cols);
+        break;
+      }
+      case 'CreateTableAsStmt': {
+        const into = n.CreateTableAsStmt.into;
+        markCreated(relationRef(into?.rel, state.defaultSchema));
+        break;
+      }
+      case 'ViewStmt':
+        markCreated(relationRef(n.ViewStmt.view, state.defaultSchema));
+        break;
+      case 'IndexStmt': {
+        const s = n.IndexStmt;
+        if (s.idxname) {
+          const schema = s.relation?.schemaname;
+          markCreated(relationRef({ schemaname: schema, relname: s.idxname }, state.defaultSchema));
+        }
+        break;
+      }
+      case 'CreateSeqStmt':
+        markCreated(relationRef(n.CreateSeqStmt.sequence, state.defaultSchema));
+        break;
+      case 'CreateDomainStmt': {
+        const s = n.CreateDomainStmt;
+        const hasCheck = (s.constraints ?? []).some((c: AnyNode) => as(c, 'Constraint')?.contype === 'CONSTR_CHECK');
+        if (hasCheck) state.domainsWithCheck.add(names(s.domainname).join('.'));
+        break;
+      }
+      case 'DropStmt': {
+        for (const a of facts.actions) {
+          const r = a.relations.table ?? a.relations.index;
+          if (r) state.created.delete(r.key);
+        }
+        break;
+      }
+      case 'RenameStmt': {
+        const s = n.RenameStmt;
+        if (s.renameType === 'OBJECT_TABLE') {
+          const from = relationRef(s.relation, state.defaultSchema);
+          if (from && state.created.has(from.key)) {
+            const to = relationRef({ schemaname: s.relation.schemaname, relname: s.newname }, state.defaultSchema);
+            if (to) state.created.set(to.key, state.created.get(from.key)!);
+          }
+        }
+        break;
+      }
+      case 'AlterTableStmt': {
+        const s = n.AlterTableStmt;
+        const table = relationRef(s.relation, state.defaultSchema);
+        if (!table) break;
+        for (const c of s.cmds ?? []) {
+          const cmd = as(c, 'AlterTableCmd');
+          if (!cmd) continue;
+          if (cmd.subtype === 'AT_AddColumn') {
+            const col = as(cmd.def, 'ColumnDef');
+            if (col?.colname) {
+              let cols = state.columnTypes.get(table.key);
+              if (!cols) state.columnTypes.set(table.key, (cols = new Map()));
+              cols.set(col.colname, col.typeName);
+              for (const k of col.constraints ?? []) this.recordConstraint(table, as(k, 'Constraint'), col.colname);
+            }
+          } else if (cmd.subtype === 'AT_AlterColumnType') {
+            const def = as(cmd.def, 'ColumnDef');
+            state.columnTypes.get(table.key)?.set(cmd.name, def?.typeName);
+          } else if (cmd.subtype === 'AT_AddConstraint') {
+            this.recordConstraint(table, as(cmd.def, 'Constraint'), undefined);
+          } else if (cmd.subtype === 'AT_ValidateConstraint') {
+            const info = state.constraints.get(`${table.key}|${cmd.name}`);
+            if (info) info.validated = true;
+            else state.validatedUnknown.add(table.key);
+          } else if (cmd.subtype === 'AT_DropConstraint') {
+            state.constraints.delete(`${table.key}|${cmd.name}`);
+          }
+        }
+        break;
+      }
+    }
+  }
+
+  private recordConstraint(table: RelationRef, con: AnyNode, column: string | undefined): void {
+    if (!con) return;
+    const kinds: Record<string, ConstraintInfo['kind']> = {
+      CONSTR_CHECK: 'check',
+      CONSTR_FOREIGN: 'foreign-key',
+      CONSTR_UNIQUE: 'unique',
+      CONSTR_PRIMARY: 'primary-key',
+      CONSTR_EXCLUSION: 'exclusion',
+      // PG 18: named NOT NULL constraints, which can be added NOT VALID and validated later
+      CONSTR_NOTNULL: 'not-null',
+    };
+    const kind = kinds[con.contype];
+    if (!kind) return;
+    // unnamed constraints get generated names we cannot predict reliably; they cannot be VALIDATEd by name here
+    const name: string | undefined = con.conname;
+    if (!name) return;
+    const validated = !con.skip_validation;
+    const info: ConstraintInfo = {
+      table: table.key,
+      name,
+      kind,
+      validated,
+      notNullColumn:
+        kind === 'check' ? isNotNullCheck(con.raw_expr) : kind === 'not-null' ? (names(con.keys)[0] ?? column) : undefined,
+      referenced: kind === 'foreign-key' ? relationRef(con.pktable, this.state.defaultSchema) : undefined,
+    };
+    void column;
+    this.state.constraints.set(`${table.key}|${name}`, info);
+    if (!validated) this.state.transaction?.notValidAdded.add(`${table.key}|${name}`);
+  }
+
+  private applySettings(stmt: Statement): void {
+    const state = this.state;
+    if (stmt.kind === 'VariableSetStmt') {
+      const s = (stmt.node as AnyNode).VariableSetStmt;
+      const name = String(s.name ?? '').toLowerCase();
+      const local = !!s.is_local;
+      let ms: number | undefined;
+      if (s.kind === 'VAR_SET_VALUE') ms = intervalArg(s.args);
+      else if (s.kind === 'VAR_SET_DEFAULT' || s.kind === 'VAR_RESET') ms = 0;
+      if (name === 'lock_timeout' || name === 'statement_timeout') {
+        if (ms === undefined) return;
+        this.setTimeout(name, ms, local, s.kind === 'VAR_RESET' || s.kind === 'VAR_SET_DEFAULT');
+      } else if (name === 'search_path' && s.kind === 'VAR_SET_VALUE') {
+        const first = constValue(s.args?.[0]);
+        if (typeof first === 'string' && first !== '$user') state.defaultSchema = first;
+      } else if (name === 'timezone' && s.kind === 'VAR_SET_VALUE') {
+        const v = constValue(s.args?.[0]);
+        state.timeZoneIsUtc = typeof v === 'string' && /^(utc|etc\/utc|gmt|z|zulu|etc\/gmt)$/i.test(v);
+      } else if (s.kind === 'VAR_RESET_ALL') {
+        this.setTimeout('lock_timeout', 0, false, true);
+        this.setTimeout('statement_timeout', 0, false, true);
+      }
+      return;
+    }
+    // SELECT set_config('lock_timeout', '2s', is_local)
+    if (stmt.kind === 'SelectStmt') {
+      walk(stmt.node, (kind, body) => {
+        if (kind !== 'FuncCall') return true;
+        if (names(body.funcname).pop() !== 'set_config') return true;
+        const [nameArg, valueArg, localArg] = body.args ?? [];
+        const name = String(constValue(nameArg) ?? '').toLowerCase();
+        const value = constValue(valueArg);
+        if ((name === 'lock_timeout' || name === 'statement_timeout') && value !== undefined) {
+          const ms = safeInterval(value);
+          if (ms !== undefined) this.setTimeout(name, ms, constValue(localArg) === true, false);
+        }
+        return false;
+      });
+    }
+  }
+
+  private setTimeout(name: 'lock_timeout' | 'statement_timeout', ms: number, local: boolean, reset: boolean): void {
+    const state = this.state;
+    const lock = name === 'lock_timeout';
+    if (local) {
+      // SET LOCAL outside a transaction block has no effect (Postgres warns)
+      if (!state.transaction) return;
+      if (lock) state.transaction.lockTimeoutMs = ms;
+      else state.transaction.statementTimeoutMs = ms;
+      return;
+    }
+    // RESET returns to the role/database value, which config may declare
+    const configured = lock ? this.options.lockTimeoutMs : this.options.statementTimeoutMs;
+    const value: Timeout | undefined = reset
+      ? configured
+        ? { ms: configured, source: 'config' }
+        : undefined
+      : ms > 0
+        ? { ms, source: 'SET' }
+        : undefined;
+    if (lock) state.sessionLockTimeout = value;
+    else state.sessionStatementTimeout = value;
+    // a session SET inside a transaction also overrides an earlier SET LOCAL there
+    if (state.transaction) {
+      if (lock) state.transaction.lockTimeoutMs = undefined;
+      else state.transaction.statementTimeoutMs = undefined;
+    }
+  }
+}
+
+function intervalArg(args: AnyNode[] | undefined): number | undefined {
+  const v = constValue(args?.[0]);
+  return v === undefined ? undefined : safeInterval(v);
+}
+
+function safeInterval(v: string | number | boolean): number | undefined {
+  if (typeof v === 'boolean') return undefined;
+  try {
+    return parseInterval(v);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `col IS NOT NULL` → `col` */
+function isNotNullCheck(expr: AnyNode): string | undefined {
+  const t = as(expr, 'NullTest');
+  if (!t || t.nulltesttype !== 'IS_NOT_NULL') return undefined;
+  const fields = names(as(t.arg, 'ColumnRef')?.fields);
+  return fields.length === 1 ? fields[0] : undefined;
+}

@@ -1,0 +1,100 @@
+/** Small typed accessors over libpg-query's JSON AST, which wraps every node as `{ TypeName: {...} }`. */
+
+import type { Node } from '@pgsql/types';
+
+// biome-ignore lint/suspicious/noExplicitAny: AST nodes are loosely typed JSON; accessors narrow them
+export type AnyNode = any;
+
+/** `{ Kind: body }` → `['Kind', body]` */
+export function unwrap(node: unknown): [string, AnyNode] | undefined {
+  if (node === null || typeof node !== 'object') return undefined;
+  const keys = Object.keys(node);
+  if (keys.length !== 1) return undefined;
+  const k = keys[0]!;
+  return [k, (node as Record<string, unknown>)[k]];
+}
+
+/** The body of a node if it is of `kind`. */
+export function as<K extends string>(node: unknown, kind: K): AnyNode | undefined {
+  if (node && typeof node === 'object' && kind in node) return (node as Record<string, unknown>)[kind];
+  return undefined;
+}
+
+/** `[{String:{sval:'a'}}, …]` → `['a', …]` */
+export function names(list: unknown): string[] {
+  if (!Array.isArray(list)) return [];
+  return list.map((n) => as(n, 'String')?.sval ?? '').filter((s: string) => s !== '');
+}
+
+/** The integer or string value of an A_Const (`{ival:{}}` is 0 in the JSON form). */
+export function constValue(node: unknown): string | number | boolean | undefined {
+  const c = as(node, 'A_Const');
+  if (!c) return undefined;
+  if (c.isnull) return undefined;
+  if ('ival' in c) return c.ival?.ival ?? 0;
+  if ('sval' in c) return c.sval?.sval ?? '';
+  if ('fval' in c) return Number(c.fval?.fval);
+  if ('boolval' in c) return c.boolval?.boolval ?? false;
+  return undefined;
+}
+
+/** Depth-first visit of every node object under `root` (including root). Stops descending when `visit` returns false. */
+export function walk(root: unknown, visit: (kind: string, body: AnyNode) => boolean | undefined): void {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (Array.isArray(n)) {
+      for (let i = n.length - 1; i >= 0; i--) stack.push(n[i]);
+      continue;
+    }
+    if (n === null || typeof n !== 'object') continue;
+    const u = unwrap(n);
+    if (u && /^[A-Z]/.test(u[0])) {
+      if (visit(u[0], u[1]) === false) continue;
+      stack.push(u[1]);
+      continue;
+    }
+    for (const v of Object.values(n)) if (v !== null && typeof v === 'object') stack.push(v);
+  }
+}
+
+/** A relation reference resolved against the migration's search_path. */
+export interface RelationRef {
+  schema: string | undefined;
+  name: string;
+  /** `schema.name` with the default schema filled in: the identity used for state */
+  key: string;
+  /** as written, for messages */
+  display: string;
+  /** AST location of the name, when the parser gave one */
+  location?: number;
+}
+
+export function relationRef(rangeVar: AnyNode, defaultSchema: string): RelationRef | undefined {
+  if (!rangeVar?.relname) return undefined;
+  const schema: string | undefined = rangeVar.schemaname;
+  const name: string = rangeVar.relname;
+  return {
+    schema,
+    name,
+    key: `${schema ?? defaultSchema}.${name}`,
+    display: schema ? `${quoteIdent(schema)}.${quoteIdent(name)}` : quoteIdent(name),
+    location: typeof rangeVar.location === 'number' && rangeVar.location >= 0 ? rangeVar.location : undefined,
+  };
+}
+
+/** A relation named by a list of names (`DROP INDEX s.i`). */
+export function relationFromNames(list: string[], defaultSchema: string): RelationRef | undefined {
+  if (list.length === 0) return undefined;
+  const name = list[list.length - 1]!;
+  const schema = list.length > 1 ? list[list.length - 2] : undefined;
+  return relationRef({ schemaname: schema, relname: name }, defaultSchema);
+}
+
+const SAFE_IDENT = /^[a-z_][a-z0-9_$]*$/;
+/** Quotes an identifier only when Postgres needs it (keywords are not checked: rare in names). */
+export function quoteIdent(name: string): string {
+  return SAFE_IDENT.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+}
+
+export type StatementNode = Node;

@@ -1,0 +1,452 @@
+/**
+ * Statement → the catalog operations it performs. This is where SQL syntax is mapped to
+ * `catalog/` entries; what those operations do to Postgres stays in the catalog.
+ */
+
+import { builtinVolatility, sqlValueFunctionVolatility, type Volatility } from '../catalog/functions.js';
+import { type OperationFacts, type OperationId, operationFacts, type RelationRole } from '../catalog/operations.js';
+import { type TypeChange, typeChangeRewrites, typeRefFromAst } from '../catalog/types.js';
+import type { Statement } from '../parse/parse.js';
+import { type AnyNode, as, constValue, names, type RelationRef, relationFromNames, relationRef, walk } from './ast.js';
+
+/** One operation a statement performs, with the relations it involves. */
+export interface Action {
+  op: OperationId;
+  facts: OperationFacts;
+  relations: Partial<Record<RelationRole, RelationRef>>;
+  /** the AST node of this action: AlterTableCmd, Constraint, IndexStmt, … */
+  node: AnyNode;
+  /** AST location to point at (relative to the statement's byteBase); the statement start when absent */
+  location?: number;
+  column?: string;
+  constraint?: string;
+  /** details some operations carry */
+  detail?: ActionDetail;
+}
+
+export interface ActionDetail {
+  /** ADD COLUMN DEFAULT / generated expressions: the worst volatility found; `unknown` for user functions */
+  volatility?: Volatility | 'unknown';
+  /** names of functions that made the default volatile or unknown */
+  functions?: string[];
+  /** ALTER COLUMN TYPE: the verdict on the rewrite, when the old type is known */
+  typeChange?: TypeChange;
+  /** ADD COLUMN: NOT NULL without a DEFAULT */
+  notNullWithoutDefault?: boolean;
+  /** UPDATE/DELETE without WHERE */
+  unfiltered?: boolean;
+  /** the action reads `IF NOT EXISTS` / `IF EXISTS` */
+  ifNotExists?: boolean;
+  /** CONCURRENTLY was requested */
+  concurrently?: boolean;
+  /** CREATE UNIQUE INDEX */
+  unique?: boolean;
+  /** SET NOT NULL is proven by a CHECK only known by name (defined in an earlier migration) */
+  provenByUnknownCheck?: boolean;
+}
+
+/** What the classifier needs to know about the migration so far. */
+export interface ClassifyContext {
+  pgVersion: number;
+  defaultSchema: string;
+  /** declared type of a column, when this migration defined it */
+  columnType(table: RelationRef, column: string): AnyNode | undefined;
+  /** whether a validated CHECK (column IS NOT NULL) is known on the table: `known`, `maybe` (unknown definition) or `no` */
+  notNullProof(table: RelationRef, column: string): 'known' | 'maybe' | 'no';
+  /** a domain created in this migration that carries CHECK constraints */
+  domainHasCheck(name: string[]): boolean;
+  /** session TimeZone is UTC (for timestamp → timestamptz) */
+  timeZoneIsUtc: boolean | undefined;
+}
+
+const SERIAL_TYPES = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2']);
+
+export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
+  const out: Action[] = [];
+  const add = (op: OperationId, node: AnyNode, rest: Omit<Action, 'op' | 'facts' | 'node'>) =>
+    out.push({ op, facts: operationFacts(op, ctx.pgVersion), node, ...rest });
+  const rel = (rv: AnyNode) => relationRef(rv, ctx.defaultSchema);
+
+  const n = stmt.node as AnyNode;
+  switch (stmt.kind) {
+    case 'AlterTableStmt': {
+      const s = n.AlterTableStmt;
+      if (s.objtype !== 'OBJECT_TABLE' && s.objtype !== 'OBJECT_MATVIEW' && s.objtype !== 'OBJECT_FOREIGN_TABLE') {
+        if (s.objtype === 'OBJECT_INDEX') break; // ALTER INDEX: rename/set tablespace on the index only
+      }
+      const table = rel(s.relation);
+      if (!table) break;
+      for (const c of s.cmds ?? []) classifyAlterCmd(as(c, 'AlterTableCmd'), table, ctx, add);
+      break;
+    }
+    case 'IndexStmt': {
+      const s = n.IndexStmt;
+      const table = rel(s.relation);
+      if (!table) break;
+      add(s.concurrent ? 'create-index-concurrently' : 'create-index', n, {
+        relations: { table },
+        location: table.location,
+        detail: { concurrently: !!s.concurrent, ifNotExists: !!s.if_not_exists, unique: !!s.unique },
+      });
+      break;
+    }
+    case 'DropStmt': {
+      const s = n.DropStmt;
+      for (const obj of s.objects ?? []) {
+        const list = names(as(obj, 'List')?.items);
+        const r = relationFromNames(list, ctx.defaultSchema);
+        if (!r) continue;
+        if (s.removeType === 'OBJECT_INDEX') {
+          add(s.concurrent ? 'drop-index-concurrently' : 'drop-index', n, {
+            relations: { index: r },
+            detail: { concurrently: !!s.concurrent, ifNotExists: !!s.missing_ok },
+          });
+        } else if (s.removeType === 'OBJECT_TABLE') {
+          add('drop-table', n, { relations: { table: r }, detail: { ifNotExists: !!s.missing_ok } });
+        }
+      }
+      break;
+    }
+    case 'CreateStmt': {
+      const s = n.CreateStmt;
+      const table = rel(s.relation);
+      if (!table) break;
+      if (s.partbound && s.inhRelations?.length) {
+        const parent = rel(as(s.inhRelations[0], 'RangeVar'));
+        if (parent) add('create-table-partition-of', n, { relations: { parent, table }, location: parent.location });
+      } else add('create-table', n, { relations: { table }, location: table.location });
+      for (const fk of tableForeignKeys(s.tableElts)) {
+        const referenced = rel(fk.pktable);
+        if (referenced && referenced.key !== table.key) {
+          add('create-table-with-foreign-key', fk, {
+            relations: { table, referenced },
+            location: fk.location,
+            constraint: fk.conname,
+          });
+        }
+      }
+      break;
+    }
+    case 'RenameStmt': {
+      const s = n.RenameStmt;
+      const table = rel(s.relation);
+      if (!table) break;
+      if (s.renameType === 'OBJECT_TABLE') add('rename-table', n, { relations: { table }, location: table.location });
+      else if (s.renameType === 'OBJECT_COLUMN' && s.relationType === 'OBJECT_TABLE')
+        add('rename-column', n, { relations: { table }, location: table.location, column: s.subname });
+      else if (s.renameType === 'OBJECT_TABCONSTRAINT')
+        add('rename-constraint', n, { relations: { table }, location: table.location, constraint: s.subname });
+      break;
+    }
+    case 'ReindexStmt': {
+      const s = n.ReindexStmt;
+      const concurrent = booleanOption(s.params, 'concurrently');
+      const r = rel(s.relation);
+      if (!r) break;
+      const role: RelationRole = s.kind === 'REINDEX_OBJECT_INDEX' ? 'index' : 'table';
+      add(concurrent ? 'reindex-concurrently' : 'reindex', n, {
+        relations: { [role]: r },
+        location: r.location,
+        detail: { concurrently: concurrent },
+      });
+      break;
+    }
+    case 'TruncateStmt':
+      for (const rv of n.TruncateStmt.relations ?? []) {
+        const table = rel(as(rv, 'RangeVar'));
+        if (table) add('truncate', n, { relations: { table }, location: table.location });
+      }
+      break;
+    case 'VacuumStmt': {
+      const s = n.VacuumStmt;
+      const full = booleanOption(s.options, 'full');
+      if (!s.is_vacuumcmd) break; // ANALYZE alone
+      for (const vr of s.rels ?? []) {
+        const table = rel(as(vr, 'VacuumRelation')?.relation);
+        if (table) add(full ? 'vacuum-full' : 'vacuum', n, { relations: { table }, location: table.location });
+      }
+      // a database-wide plain VACUUM still cannot run in a transaction block
+      if (!full && !s.rels?.length) add('vacuum', n, { relations: {} });
+      break;
+    }
+    case 'ClusterStmt': {
+      const table = rel(n.ClusterStmt.relation);
+      if (table) add('cluster', n, { relations: { table }, location: table.location });
+      break;
+    }
+    case 'RefreshMatViewStmt': {
+      const s = n.RefreshMatViewStmt;
+      const table = rel(s.relation);
+      if (table)
+        add(s.concurrent ? 'refresh-materialized-view-concurrently' : 'refresh-materialized-view', n, {
+          relations: { table },
+          location: table.location,
+          detail: { concurrently: !!s.concurrent },
+        });
+      break;
+    }
+    case 'CreateTrigStmt': {
+      const table = rel(n.CreateTrigStmt.relation);
+      if (table) add('create-trigger', n, { relations: { table }, location: table.location });
+      break;
+    }
+    case 'AlterEnumStmt':
+      if (n.AlterEnumStmt.newVal !== undefined && !n.AlterEnumStmt.oldVal) add('alter-type-add-value', n, { relations: {} });
+      break;
+    case 'LockStmt':
+      for (const rv of n.LockStmt.relations ?? []) {
+        const table = rel(as(rv, 'RangeVar'));
+        if (table) add('lock-table', n, { relations: { table }, location: table.location });
+      }
+      break;
+    case 'UpdateStmt':
+    case 'DeleteStmt': {
+      const s = n[stmt.kind];
+      const table = rel(s.relation);
+      if (table)
+        add(stmt.kind === 'UpdateStmt' ? 'update' : 'delete', n, {
+          relations: { table },
+          location: table.location,
+          detail: { unfiltered: !s.whereClause },
+        });
+      break;
+    }
+    case 'InsertStmt': {
+      const table = rel(n.InsertStmt.relation);
+      if (table) add('insert', n, { relations: { table }, location: table.location });
+      break;
+    }
+  }
+  return out;
+}
+
+type Add = (op: OperationId, node: AnyNode, rest: Omit<Action, 'op' | 'facts' | 'node'>) => void;
+
+/** A boolean utility option (`(CONCURRENTLY)`, `(FULL false)`, `(FULL 0)`), read like Postgres' defGetBoolean. */
+function booleanOption(options: AnyNode[] | undefined, name: string): boolean {
+  const def = (options ?? []).map((o: AnyNode) => as(o, 'DefElem')).find((d: AnyNode) => d?.defname === name);
+  if (!def) return false;
+  if (def.arg === undefined) return true;
+  const int = as(def.arg, 'Integer');
+  if (int) return (int.ival ?? 0) !== 0;
+  const text = String(as(def.arg, 'String')?.sval ?? as(def.arg, 'Boolean')?.boolval ?? 'true').toLowerCase();
+  return !['false', 'off', 'f', 'no', 'n', '0'].includes(text);
+}
+
+function classifyAlterCmd(cmd: AnyNode, table: RelationRef, ctx: ClassifyContext, add: Add): void {
+  if (!cmd) return;
+  const rels = { table };
+  switch (cmd.subtype) {
+    case 'AT_AddColumn': {
+      const col = as(cmd.def, 'ColumnDef');
+      if (col) classifyAddColumn(cmd, col, table, ctx, add);
+      return;
+    }
+    case 'AT_ColumnDefault':
+      add('set-default', cmd, { relations: rels, column: cmd.name });
+      return;
+    case 'AT_DropNotNull':
+      add('drop-not-null', cmd, { relations: rels, column: cmd.name });
+      return;
+    case 'AT_SetNotNull': {
+      const proof = ctx.notNullProof(table, cmd.name);
+      add(proof === 'no' ? 'set-not-null' : 'set-not-null-proven', cmd, {
+        relations: rels,
+        column: cmd.name,
+        detail: { provenByUnknownCheck: proof === 'maybe' },
+      });
+      return;
+    }
+    case 'AT_DropColumn':
+      add('drop-column', cmd, { relations: rels, column: cmd.name, detail: { ifNotExists: !!cmd.missing_ok } });
+      return;
+    case 'AT_AlterColumnType': {
+      const def = as(cmd.def, 'ColumnDef');
+      const newType = typeRefFromAst(def?.typeName);
+      const oldAst = ctx.columnType(table, cmd.name);
+      const oldType = oldAst ? typeRefFromAst(oldAst) : undefined;
+      let typeChange: TypeChange;
+      if (def?.raw_default) typeChange = { rewrite: true, reason: 'a USING expression recomputes every row' };
+      else if (!oldType || !newType)
+        typeChange = { rewrite: 'unknown', reason: 'the column’s current type is not defined in this migration' };
+      else typeChange = typeChangeRewrites(oldType, newType, { pgVersion: ctx.pgVersion, timeZoneIsUtc: ctx.timeZoneIsUtc });
+      add(typeChange.rewrite === false ? 'alter-column-type-coercible' : 'alter-column-type', cmd, {
+        relations: rels,
+        column: cmd.name,
+        location: def?.location,
+        detail: { typeChange },
+      });
+      return;
+    }
+    case 'AT_AddConstraint': {
+      const con = as(cmd.def, 'Constraint');
+      if (con) classifyConstraint(cmd, con, table, undefined, ctx, add);
+      return;
+    }
+    case 'AT_ValidateConstraint':
+      // whether it is a foreign key is resolved by the analyzer, which knows the constraints of this migration
+      add('validate-constraint', cmd, { relations: rels, constraint: cmd.name });
+      return;
+    case 'AT_DropConstraint':
+      add('drop-constraint', cmd, { relations: rels, constraint: cmd.name, detail: { ifNotExists: !!cmd.missing_ok } });
+      return;
+    case 'AT_SetTableSpace':
+      add('set-tablespace', cmd, { relations: rels });
+      return;
+    case 'AT_SetLogged':
+    case 'AT_SetUnLogged':
+      add('set-logged', cmd, { relations: rels });
+      return;
+    case 'AT_AttachPartition': {
+      const partition = relationRef(as(cmd.def, 'PartitionCmd')?.name, ctx.defaultSchema);
+      add('attach-partition', cmd, { relations: { parent: table, partition }, location: partition?.location });
+      return;
+    }
+    case 'AT_DetachPartition': {
+      const pc = as(cmd.def, 'PartitionCmd');
+      const partition = relationRef(pc?.name, ctx.defaultSchema);
+      add(pc?.concurrent ? 'detach-partition-concurrently' : 'detach-partition', cmd, {
+        relations: { parent: table, partition },
+        location: partition?.location,
+        detail: { concurrently: !!pc?.concurrent },
+      });
+      return;
+    }
+    case 'AT_SetStatistics':
+    case 'AT_ClusterOn':
+    case 'AT_DropCluster':
+    case 'AT_SetOptions':
+    case 'AT_ResetOptions':
+      add('alter-table-set-statistics', cmd, { relations: rels, column: cmd.name });
+      return;
+    default:
+      add('alter-table', cmd, { relations: rels, column: cmd.name });
+  }
+}
+
+function classifyAddColumn(cmd: AnyNode, col: AnyNode, table: RelationRef, ctx: ClassifyContext, add: Add): void {
+  const rels = { table };
+  const column: string = col.colname;
+  const location: number | undefined = col.location;
+  const typeNames = names(col.typeName?.names);
+  const typeName = typeNames[typeNames.length - 1] ?? '';
+  const constraints: AnyNode[] = (col.constraints ?? []).map((c: AnyNode) => as(c, 'Constraint')).filter(Boolean);
+  const ifNotExists = !!cmd.missing_ok;
+
+  let op: OperationId = 'add-column';
+  let detail: ActionDetail = { ifNotExists };
+  const defaultCon = constraints.find((c) => c.contype === 'CONSTR_DEFAULT');
+  const generated = constraints.find((c) => c.contype === 'CONSTR_GENERATED');
+  const identity = constraints.find((c) => c.contype === 'CONSTR_IDENTITY');
+  if (SERIAL_TYPES.has(typeName) && typeNames.length === 1) op = 'add-column-serial';
+  else if (identity) op = 'add-column-identity';
+  else if (generated) {
+    // PG 18 added virtual generated columns (computed on read): no rewrite
+    const virtual = generated.generated_kind === 'v' && ctx.pgVersion >= 18;
+    if (!virtual) op = 'add-column-generated-stored';
+  } else if (defaultCon) {
+    const v = expressionVolatility(defaultCon.raw_expr);
+    detail = { ...detail, volatility: v.volatility, functions: v.functions };
+    op = v.volatility === 'volatile' || v.volatility === 'unknown' ? 'add-column-volatile-default' : 'add-column-default';
+  } else if (typeNames.length > 0 && ctx.domainHasCheck(typeNames)) op = 'add-column-domain-check';
+
+  const notNull = constraints.some((c) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY');
+  if (notNull && !defaultCon && !generated && !identity && op !== 'add-column-serial') {
+    detail = { ...detail, notNullWithoutDefault: true };
+  }
+  add(op, cmd, { relations: rels, column, location, detail });
+  for (const con of constraints) classifyConstraint(cmd, con, table, column, ctx, add);
+}
+
+function classifyConstraint(
+  cmd: AnyNode,
+  con: AnyNode,
+  table: RelationRef,
+  column: string | undefined,
+  ctx: ClassifyContext,
+  add: Add,
+): void {
+  const rels = { table };
+  const notValid = !!con.skip_validation;
+  const base = { relations: rels, column, constraint: con.conname as string | undefined, location: con.location };
+  switch (con.contype) {
+    case 'CONSTR_CHECK':
+      add(notValid ? 'add-check-not-valid' : 'add-check', con, base);
+      return;
+    case 'CONSTR_FOREIGN': {
+      const referenced = relationRef(con.pktable, ctx.defaultSchema);
+      add(notValid ? 'add-foreign-key-not-valid' : 'add-foreign-key', con, {
+        ...base,
+        relations: { table, referenced },
+      });
+      return;
+    }
+    case 'CONSTR_UNIQUE':
+      add(con.indexname ? 'add-unique-using-index' : 'add-unique', con, base);
+      return;
+    case 'CONSTR_PRIMARY':
+      add(con.indexname ? 'add-primary-key-using-index' : 'add-primary-key', con, base);
+      return;
+    case 'CONSTR_EXCLUSION':
+      add('add-exclusion', con, base);
+      return;
+    case 'CONSTR_NOTNULL':
+      // inline NOT NULL on ADD COLUMN is part of the column; only ADD CONSTRAINT … NOT NULL (PG 18) is its own action
+      if (column === undefined) {
+        add(notValid ? 'add-not-null-constraint-not-valid' : 'add-not-null-constraint', con, {
+          ...base,
+          column: names(con.keys)[0],
+        });
+      }
+      return;
+    default:
+      void cmd;
+  }
+}
+
+/** Foreign keys declared in a CREATE TABLE (column and table constraints). */
+function tableForeignKeys(elts: AnyNode[] | undefined): AnyNode[] {
+  const out: AnyNode[] = [];
+  for (const e of elts ?? []) {
+    const col = as(e, 'ColumnDef');
+    if (col) {
+      for (const c of col.constraints ?? []) {
+        const con = as(c, 'Constraint');
+        if (con?.contype === 'CONSTR_FOREIGN') out.push(con);
+      }
+      continue;
+    }
+    const con = as(e, 'Constraint');
+    if (con?.contype === 'CONSTR_FOREIGN') out.push(con);
+  }
+  return out;
+}
+
+const RANK: Record<Volatility | 'unknown', number> = { immutable: 0, stable: 1, unknown: 2, volatile: 3 };
+
+/** The worst volatility of the functions an expression calls (constants and casts are immutable). */
+export function expressionVolatility(expr: AnyNode): { volatility: Volatility | 'unknown'; functions: string[] } {
+  let worst: Volatility | 'unknown' = 'immutable';
+  const functions: string[] = [];
+  const see = (v: Volatility | 'unknown', name: string) => {
+    if (RANK[v] > RANK['immutable']) functions.push(name);
+    if (RANK[v] > RANK[worst]) worst = v;
+  };
+  walk(expr, (kind, body) => {
+    if (kind === 'FuncCall') {
+      const parts = names(body.funcname);
+      const name = parts[parts.length - 1] ?? '';
+      const schema = parts.length > 1 ? parts[0] : undefined;
+      see(builtinVolatility(name, schema) ?? 'unknown', parts.join('.'));
+    } else if (kind === 'SQLValueFunction') {
+      see(sqlValueFunctionVolatility(body.op) ?? 'stable', String(body.op ?? '').replace(/^SVFOP_/, ''));
+    } else if (kind === 'SubLink') {
+      see('unknown', 'subquery');
+      return false;
+    }
+    return true;
+  });
+  return { volatility: worst, functions };
+}
+
+export { constValue };

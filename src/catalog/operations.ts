@@ -1,0 +1,341 @@
+import type { LockMode } from './locks.js';
+
+/**
+ * What each kind of DDL/DML does to the relations it touches, per Postgres major version:
+ * the lock it takes on which relation, whether it rewrites or scans the table, builds an index,
+ * and whether it may run inside a transaction block. Rules, `explain`, the guide and the trace
+ * comparison all read this table; nothing else states these facts.
+ */
+
+/** Which relation of the statement a lock is taken on. */
+export type RelationRole =
+  /** the table being altered / indexed / written */
+  | 'table'
+  /** the table a foreign key points to */
+  | 'referenced'
+  /** the index being built / dropped / reindexed */
+  | 'index'
+  /** the partitioned table of an ATTACH/DETACH/PARTITION OF */
+  | 'parent'
+  /** the partition being attached / detached */
+  | 'partition';
+
+export interface LockEffect {
+  on: RelationRole;
+  mode: LockMode;
+}
+
+export interface OperationFacts {
+  id: OperationId;
+  /** short description, e.g. "ADD COLUMN with a volatile DEFAULT" */
+  title: string;
+  locks: LockEffect[];
+  /** the table is rewritten (new relfilenode) while the lock is held */
+  rewrite: boolean;
+  /** every row is read while the lock is held (validation) */
+  scan: boolean;
+  /** an index is built while the lock is held */
+  indexBuild: boolean;
+  /** Postgres refuses to run it inside a transaction block */
+  noTransactionBlock: boolean;
+  /** the operation does not exist on this version */
+  unsupported?: boolean;
+  /** a version-specific remark worth showing */
+  note?: string;
+}
+
+/** How long the strongest lock is held, derived from the facts. */
+export function lockDuration(f: OperationFacts): 'brief' | 'table-size' {
+  return f.rewrite || f.scan || f.indexBuild ? 'table-size' : 'brief';
+}
+
+type Facts = Omit<OperationFacts, 'id'>;
+interface Entry {
+  base: Facts;
+  /** overrides for version ranges, inclusive; checked in order, first match wins */
+  versions?: { from?: number; until?: number; facts: Partial<Facts> }[];
+}
+
+const AE: LockMode = 'ACCESS EXCLUSIVE';
+const SUE: LockMode = 'SHARE UPDATE EXCLUSIVE';
+const SRE: LockMode = 'SHARE ROW EXCLUSIVE';
+
+function op(title: string, locks: LockEffect[], more: Partial<Facts> = {}): Facts {
+  return { title, locks, rewrite: false, scan: false, indexBuild: false, noTransactionBlock: false, ...more };
+}
+const onTable = (mode: LockMode): LockEffect[] => [{ on: 'table', mode }];
+
+const ENTRIES = {
+  // ── columns ────────────────────────────────────────────────────────────────
+  'add-column': { base: op('ADD COLUMN without a default', onTable(AE)) },
+  'add-column-default': {
+    base: op('ADD COLUMN with a non-volatile DEFAULT', onTable(AE), {
+      note: 'Since PG 11 the default is stored in the catalog; existing rows are not touched.',
+    }),
+    versions: [{ until: 10, facts: { rewrite: true, note: 'Before PG 11 every row is rewritten.' } }],
+  },
+  'add-column-volatile-default': {
+    base: op('ADD COLUMN with a volatile DEFAULT', onTable(AE), { rewrite: true }),
+  },
+  'add-column-serial': {
+    base: op('ADD COLUMN of a serial type', onTable(AE), {
+      rewrite: true,
+      note: 'nextval() is volatile: every existing row gets its own value.',
+    }),
+  },
+  'add-column-identity': {
+    base: op('ADD COLUMN … GENERATED AS IDENTITY', onTable(AE), { rewrite: true }),
+  },
+  'add-column-generated-stored': {
+    base: op('ADD COLUMN … GENERATED ALWAYS AS (…) STORED', onTable(AE), { rewrite: true }),
+  },
+  'add-column-domain-check': {
+    base: op('ADD COLUMN of a domain type with CHECK constraints', onTable(AE), { scan: true }),
+  },
+  'drop-column': {
+    base: op('DROP COLUMN', onTable(AE), { note: 'The column is only marked dropped; no rewrite.' }),
+  },
+  'alter-column-type': { base: op('ALTER COLUMN … TYPE (rewriting)', onTable(AE), { rewrite: true }) },
+  'alter-column-type-coercible': {
+    base: op('ALTER COLUMN … TYPE (binary-coercible)', onTable(AE), {
+      note: 'The type change needs no rewrite, but CHECK constraints on the column are re-verified.',
+    }),
+  },
+  'set-not-null': {
+    base: op('ALTER COLUMN … SET NOT NULL', onTable(AE), { scan: true }),
+  },
+  'set-not-null-proven': {
+    base: op('ALTER COLUMN … SET NOT NULL with a validated CHECK (col IS NOT NULL)', onTable(AE), {
+      note: 'A validated CHECK constraint proves the column has no NULLs, so the scan is skipped.',
+    }),
+    versions: [{ until: 11, facts: { scan: true, note: 'Before PG 12 the CHECK constraint is not used.' } }],
+  },
+  'drop-not-null': { base: op('ALTER COLUMN … DROP NOT NULL', onTable(AE)) },
+  'set-default': { base: op('ALTER COLUMN … SET/DROP DEFAULT', onTable(AE)) },
+  'rename-column': { base: op('RENAME COLUMN', onTable(AE)) },
+
+  // ── constraints ────────────────────────────────────────────────────────────
+  'add-check': { base: op('ADD CONSTRAINT … CHECK', onTable(AE), { scan: true }) },
+  'add-check-not-valid': { base: op('ADD CONSTRAINT … CHECK … NOT VALID', onTable(AE)) },
+  'add-not-null-constraint': {
+    base: op('ADD CONSTRAINT … NOT NULL', onTable(AE), { scan: true }),
+    versions: [{ until: 17, facts: { unsupported: true, note: 'Named NOT NULL constraints exist since PG 18.' } }],
+  },
+  'add-not-null-constraint-not-valid': {
+    base: op('ADD CONSTRAINT … NOT NULL … NOT VALID', onTable(AE)),
+    versions: [{ until: 17, facts: { unsupported: true, note: 'NOT NULL … NOT VALID exists since PG 18.' } }],
+  },
+  'add-foreign-key': {
+    base: op(
+      'ADD FOREIGN KEY',
+      [
+        { on: 'table', mode: SRE },
+        { on: 'referenced', mode: SRE },
+      ],
+      { scan: true },
+    ),
+  },
+  'add-foreign-key-not-valid': {
+    base: op('ADD FOREIGN KEY … NOT VALID', [
+      { on: 'table', mode: SRE },
+      { on: 'referenced', mode: SRE },
+    ]),
+  },
+  'validate-constraint': {
+    base: op('VALIDATE CONSTRAINT (CHECK)', onTable(SUE), { scan: true }),
+  },
+  'validate-foreign-key': {
+    base: op(
+      'VALIDATE CONSTRAINT (FOREIGN KEY)',
+      [
+        { on: 'table', mode: SUE },
+        { on: 'referenced', mode: 'ROW SHARE' },
+      ],
+      { scan: true },
+    ),
+  },
+  'add-unique': { base: op('ADD CONSTRAINT … UNIQUE', onTable(AE), { indexBuild: true }) },
+  'add-primary-key': {
+    base: op('ADD PRIMARY KEY', onTable(AE), {
+      indexBuild: true,
+      note: 'Columns not yet NOT NULL are also scanned to set NOT NULL.',
+    }),
+  },
+  'add-unique-using-index': { base: op('ADD CONSTRAINT … UNIQUE USING INDEX', onTable(AE)) },
+  'add-primary-key-using-index': {
+    base: op('ADD PRIMARY KEY USING INDEX', onTable(AE), {
+      note: 'Columns that are not already NOT NULL are scanned under the lock to set NOT NULL.',
+    }),
+  },
+  'add-exclusion': { base: op('ADD CONSTRAINT … EXCLUDE', onTable(AE), { indexBuild: true }) },
+  'drop-constraint': { base: op('DROP CONSTRAINT', onTable(AE)) },
+  'drop-foreign-key': {
+    base: op('DROP CONSTRAINT (FOREIGN KEY)', [
+      { on: 'table', mode: AE },
+      { on: 'referenced', mode: AE },
+    ]),
+  },
+  'rename-constraint': { base: op('RENAME CONSTRAINT', onTable(AE)) },
+
+  // ── indexes ────────────────────────────────────────────────────────────────
+  'create-index': { base: op('CREATE INDEX', onTable('SHARE'), { indexBuild: true }) },
+  'create-index-concurrently': {
+    base: op('CREATE INDEX CONCURRENTLY', onTable(SUE), {
+      indexBuild: true,
+      noTransactionBlock: true,
+      note: 'Waits for every transaction with an older snapshot, on any table; a failure leaves an INVALID index.',
+    }),
+    versions: [
+      {
+        from: 14,
+        until: 14,
+        facts: { note: 'PG 14.0–14.3 can silently corrupt indexes built CONCURRENTLY; upgrade to 14.4+.' },
+      },
+    ],
+  },
+  'drop-index': {
+    base: op('DROP INDEX', [
+      { on: 'table', mode: AE },
+      { on: 'index', mode: AE },
+    ]),
+  },
+  'drop-index-concurrently': {
+    base: op(
+      'DROP INDEX CONCURRENTLY',
+      [
+        { on: 'table', mode: SUE },
+        { on: 'index', mode: AE },
+      ],
+      { noTransactionBlock: true },
+    ),
+  },
+  reindex: {
+    base: op(
+      'REINDEX',
+      [
+        { on: 'table', mode: 'SHARE' },
+        { on: 'index', mode: AE },
+      ],
+      { indexBuild: true },
+    ),
+  },
+  'reindex-concurrently': {
+    base: op(
+      'REINDEX CONCURRENTLY',
+      [
+        { on: 'table', mode: SUE },
+        { on: 'index', mode: SUE },
+      ],
+      { indexBuild: true, noTransactionBlock: true },
+    ),
+    versions: [{ until: 11, facts: { unsupported: true, note: 'REINDEX CONCURRENTLY exists since PG 12.' } }],
+  },
+
+  // ── tables ─────────────────────────────────────────────────────────────────
+  'create-table': { base: op('CREATE TABLE', []) },
+  'create-table-with-foreign-key': {
+    base: op('CREATE TABLE with a FOREIGN KEY to an existing table', [{ on: 'referenced', mode: SRE }]),
+  },
+  'create-table-partition-of': {
+    base: op('CREATE TABLE … PARTITION OF', [{ on: 'parent', mode: AE }]),
+  },
+  'drop-table': { base: op('DROP TABLE', onTable(AE)) },
+  'rename-table': { base: op('RENAME TABLE', onTable(AE)) },
+  truncate: { base: op('TRUNCATE', onTable(AE), { rewrite: true }) },
+  'vacuum-full': { base: op('VACUUM FULL', onTable(AE), { rewrite: true, noTransactionBlock: true }) },
+  vacuum: { base: op('VACUUM', onTable(SUE), { noTransactionBlock: true }) },
+  cluster: { base: op('CLUSTER', onTable(AE), { rewrite: true }) },
+  'set-tablespace': { base: op('SET TABLESPACE', onTable(AE), { rewrite: true }) },
+  'set-logged': { base: op('SET LOGGED / UNLOGGED', onTable(AE), { rewrite: true }) },
+  'attach-partition': {
+    base: op(
+      'ATTACH PARTITION',
+      [
+        { on: 'parent', mode: SUE },
+        { on: 'partition', mode: AE },
+      ],
+      { scan: true, note: 'The partition is scanned unless a CHECK constraint proves the bound.' },
+    ),
+    versions: [
+      {
+        until: 11,
+        facts: {
+          locks: [
+            { on: 'parent', mode: AE },
+            { on: 'partition', mode: AE },
+          ],
+        },
+      },
+    ],
+  },
+  'detach-partition': {
+    base: op('DETACH PARTITION', [
+      { on: 'parent', mode: AE },
+      { on: 'partition', mode: AE },
+    ]),
+  },
+  'detach-partition-concurrently': {
+    base: op(
+      'DETACH PARTITION CONCURRENTLY',
+      [
+        { on: 'parent', mode: SUE },
+        { on: 'partition', mode: SUE },
+      ],
+      { noTransactionBlock: true },
+    ),
+    versions: [{ until: 13, facts: { unsupported: true, note: 'DETACH … CONCURRENTLY exists since PG 14.' } }],
+  },
+  'create-trigger': { base: op('CREATE TRIGGER', onTable(SRE)) },
+  'drop-trigger': { base: op('DROP TRIGGER', onTable(AE)) },
+  'refresh-materialized-view': {
+    base: op('REFRESH MATERIALIZED VIEW', onTable(AE), { rewrite: true }),
+  },
+  'refresh-materialized-view-concurrently': {
+    base: op('REFRESH MATERIALIZED VIEW CONCURRENTLY', onTable('EXCLUSIVE'), {
+      rewrite: true,
+      note: 'Needs a unique index on the view.',
+    }),
+  },
+  'alter-table': { base: op('ALTER TABLE (other)', onTable(AE)) },
+  'alter-table-set-statistics': { base: op('ALTER TABLE … SET STATISTICS / storage options', onTable(SUE)) },
+  'lock-table': { base: op('LOCK TABLE', onTable(AE)) },
+
+  // ── types ──────────────────────────────────────────────────────────────────
+  'alter-type-add-value': {
+    base: op('ALTER TYPE … ADD VALUE', [], {
+      note: 'The new value cannot be used until the transaction that added it commits.',
+    }),
+    versions: [{ until: 11, facts: { noTransactionBlock: true, note: 'Not allowed in a transaction block before PG 12.' } }],
+  },
+
+  // ── data ───────────────────────────────────────────────────────────────────
+  update: {
+    base: op('UPDATE', onTable('ROW EXCLUSIVE'), { note: 'Updated rows stay locked until commit.' }),
+  },
+  delete: {
+    base: op('DELETE', onTable('ROW EXCLUSIVE'), { note: 'Deleted rows stay locked until commit.' }),
+  },
+  insert: { base: op('INSERT', onTable('ROW EXCLUSIVE')) },
+} satisfies Record<string, Entry>;
+
+export type OperationId = keyof typeof ENTRIES;
+
+export const OPERATION_IDS = Object.keys(ENTRIES) as OperationId[];
+
+/** Oldest major version whose behaviour the catalog tells apart; older ones behave like it. */
+export const OLDEST_MODELLED_VERSION = 10;
+
+const cache = new Map<string, OperationFacts>();
+
+/** The facts of an operation on a Postgres major version. */
+export function operationFacts(id: OperationId, pgVersion: number): OperationFacts {
+  const key = `${id}@${pgVersion}`;
+  let facts = cache.get(key);
+  if (facts) return facts;
+  const entry: Entry = ENTRIES[id];
+  const v = Math.max(pgVersion, OLDEST_MODELLED_VERSION);
+  const override = entry.versions?.find((r) => (r.from ?? 0) <= v && v <= (r.until ?? Number.POSITIVE_INFINITY));
+  facts = { id, ...entry.base, ...override?.facts };
+  cache.set(key, facts);
+  return facts;
+}

@@ -1,0 +1,39 @@
+/**
+ * pgsafe's library API. The CLI is a thin layer over these functions.
+ *
+ *   import { lintSql } from 'pgsafe';
+ *   const result = await lintSql('ALTER TABLE t ADD CONSTRAINT u UNIQUE (x);', { pgVersion: 16 });
+ */
+
+export { Analyzer, type StatementFacts, type StatementLock, type Transaction } from './analyze/analyze.js';
+export type { RelationRef } from './analyze/ast.js';
+export type { Action } from './analyze/classify.js';
+export { type RunnerModel, runnerModel } from './analyze/runners.js';
+export {
+  blockedWorkloads,
+  blocksApplication,
+  blockSummary,
+  conflicts,
+  LOCK_MODES,
+  type LockMode,
+  WORKLOADS,
+} from './catalog/locks.js';
+export {
+  lockDuration,
+  OPERATION_IDS,
+  type OperationFacts,
+  type OperationId,
+  operationFacts,
+} from './catalog/operations.js';
+export { ConfigError } from './config/errors.js';
+export { defineConfig, loadConfig } from './config/load.js';
+export * from './config/types.js';
+export type { Diagnostic, FileResult, Fix, LintSummary, LockInfo, Severity, TextEdit, Verdict } from './diagnostics.js';
+export { applyFixes } from './fix/apply.js';
+export { type LintFilesOptions, lintFiles } from './lint/files.js';
+export { activeRules, type LintOptions, lintSql, lintSqlSync } from './lint/lint.js';
+export { loadParser, type ParseError, parseSql, type SourceFile, type Statement } from './parse/parse.js';
+export { createReporter, formatReport, type ReportFormat, REPORT_FORMATS } from './report/index.js';
+export { defineRule, type Rule, type RuleContext, type RuleExample } from './rules/define.js';
+export { allRules } from './rules/index.js';
+export { InputError } from './sources/errors.js';

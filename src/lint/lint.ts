@@ -1,0 +1,239 @@
+/**
+ * The lint pipeline for one file: parse (chunk by chunk) → analyze → rules → suppressions.
+ * Single pass: each statement's AST is dropped once its rules have run.
+ */
+
+import { Analyzer } from '../analyze/analyze.js';
+import { runnerModel } from '../analyze/runners.js';
+import { parseInterval } from '../config/interval.js';
+import { DEFAULT_PG_VERSION, type Preset, type RuleSetting, type RunnerName } from '../config/types.js';
+import type { Diagnostic, FileResult, Severity } from '../diagnostics.js';
+import { loadParser, openSource, type SourceFile } from '../parse/parse.js';
+import { defaultSeverity, lockInfo, type ReportDescriptor, type Rule, type RuleContext } from '../rules/define.js';
+import { allRules } from '../rules/index.js';
+import { SQUAWK_RULE_IDS } from '../rules/peers.js';
+import { type Directive, parseDirectives, type RuleNames, suppresses } from './suppressions.js';
+
+export interface LintOptions {
+  /** target Postgres major version (default 18) */
+  pgVersion?: number;
+  /** how the migration is run (default `psql`: no implicit transaction) */
+  runner?: RunnerName;
+  /** the file opts out of the runner's transaction (goose NO TRANSACTION, …) */
+  noTransaction?: boolean;
+  presets?: Preset[];
+  rules?: Record<string, RuleSetting>;
+  /** timeouts in effect before the migration starts, as Postgres intervals (`"2s"`) */
+  timeouts?: { lockTimeout?: string; statementTimeout?: string };
+  /** display path */
+  path?: string;
+  /** the rules to choose from (default: every built-in rule) */
+  ruleSet?: readonly Rule[];
+}
+
+interface ActiveRule {
+  rule: Rule;
+  severity: Severity;
+}
+
+/** Resolves presets and per-rule settings into the rules that run, with their severities. */
+export function activeRules(options: Pick<LintOptions, 'presets' | 'rules' | 'ruleSet'>): ActiveRule[] {
+  const presets = options.presets ?? ['recommended'];
+  const all = presets.includes('all');
+  const out: ActiveRule[] = [];
+  for (const rule of options.ruleSet ?? allRules) {
+    const setting = options.rules?.[rule.id];
+    const level = Array.isArray(setting) ? setting[0] : setting;
+    if (level === 'off') continue;
+    if (level === 'warn' || level === 'error') {
+      out.push({ rule, severity: level === 'warn' ? 'warning' : 'error' });
+    } else if (all || rule.recommended !== false) {
+      out.push({ rule, severity: defaultSeverity(rule) });
+    }
+  }
+  return out;
+}
+
+const ruleNamesCache = new WeakMap<readonly Rule[], RuleNames>();
+function ruleNames(rules: readonly Rule[]): RuleNames {
+  let names = ruleNamesCache.get(rules);
+  if (names) return names;
+  const ids = new Set(rules.map((r) => r.id));
+  const bySquawk = new Map<string, string[]>();
+  for (const r of rules) {
+    for (const s of r.equivalents?.squawk ?? []) bySquawk.set(s, [...(bySquawk.get(s) ?? []), r.id]);
+  }
+  names = {
+    pgsafe: (n) => (ids.has(n) ? n : undefined),
+    squawk: (n) => bySquawk.get(n) ?? (SQUAWK_RULE_IDS.has(n) ? [] : undefined),
+  };
+  ruleNamesCache.set(rules, names);
+  return names;
+}
+
+/** Lints SQL text. Loads the parser on first use. */
+export async function lintSql(sql: string, options: LintOptions = {}): Promise<FileResult> {
+  await loadParser();
+  return lintSqlSync(sql, options);
+}
+
+/** As `lintSql`, once `loadParser()` has resolved. */
+export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult {
+  const pgVersion = options.pgVersion ?? DEFAULT_PG_VERSION;
+  const runner = runnerModel(options.runner ?? 'psql');
+  const file = openSource(sql);
+  const diagnostics: Diagnostic[] = [];
+  const rules = activeRules(options);
+  const names = ruleNames(options.ruleSet ?? allRules);
+  const directives = parseDirectives(file.comments);
+  const fileDirectives = directives.filter((d) => d.scope === 'file');
+  const stmtDirectives = directives.filter((d) => d.scope === 'statement');
+  let nextDirective = 0;
+  let currentDirectives: Directive[] = [];
+  /** statement-scope directives by statement index, so findings reported later (from `end()`) are suppressed too */
+  const directivesByStatement = new Map<number, Directive[]>();
+
+  const toDiagnostic = (
+    rule: string,
+    severity: Severity,
+    start: number,
+    end: number,
+    statement: number,
+    rest: Partial<Diagnostic>,
+  ): Diagnostic => {
+    const s = file.position(start);
+    const e = file.position(end);
+    return {
+      rule,
+      severity,
+      message: '',
+      ...rest,
+      start,
+      end,
+      line: s.line,
+      column: s.column,
+      endLine: e.line,
+      endColumn: e.column,
+      statement,
+    };
+  };
+
+  const analyzer = new Analyzer({
+    pgVersion,
+    runner,
+    noTransaction: options.noTransaction,
+    lockTimeoutMs: timeoutMs(options.timeouts?.lockTimeout),
+    statementTimeoutMs: timeoutMs(options.timeouts?.statementTimeout),
+  });
+
+  const visitors = rules.map(({ rule, severity }) => {
+    const ctx: RuleContext = {
+      file,
+      pgVersion,
+      runner,
+      report: (d) => report(rule, severity, d),
+    };
+    return { rule, visitor: rule.create(ctx) };
+  });
+
+  function report(rule: Rule, severity: Severity, d: ReportDescriptor): void {
+    const stmt = d.statement.statement;
+    for (const dir of [...(directivesByStatement.get(stmt.index) ?? []), ...fileDirectives]) {
+      if (dir.scope === 'statement' && dir.statement !== stmt.index) continue;
+      if (suppresses(dir, rule.id, names)) return;
+    }
+    let { start, end } = d.at ?? { start: stmt.start, end: stmt.end };
+    if (!d.at && d.location !== undefined && d.location >= 0) {
+      start = Math.max(stmt.start, Math.min(stmt.end, file.offsetOf(stmt, d.location)));
+    }
+    diagnostics.push(
+      toDiagnostic(rule.id, severity, start, end, stmt.index, {
+        verdict: rule.verdict,
+        message: d.message,
+        ...(d.help ? { help: d.help } : {}),
+        ...(d.lock ? { lock: lockInfo(d.lock.mode, d.lock.relation) } : {}),
+        ...(d.fix ? { fix: d.fix } : {}),
+      }),
+    );
+  }
+
+  let statementCount = 0;
+  for (const item of file.items()) {
+    statementCount++;
+    if (item.type === 'error') {
+      diagnostics.push(
+        toDiagnostic('parse-error', 'error', item.at, Math.min(item.end, nextTokenEnd(file, item.at)), item.index, {
+          message: `Postgres cannot parse this statement: ${item.message}`,
+          help: 'Fix the syntax; the other statements of the file were still checked.',
+        }),
+      );
+      continue;
+    }
+    // directives in or before this statement apply to it
+    currentDirectives = [];
+    while (nextDirective < stmtDirectives.length && stmtDirectives[nextDirective]!.comment.start < item.end) {
+      const d = stmtDirectives[nextDirective++]!;
+      d.statement = item.index;
+      currentDirectives.push(d);
+    }
+    if (currentDirectives.length > 0) directivesByStatement.set(item.index, currentDirectives);
+    const facts = analyzer.analyze(item);
+    for (const { rule, visitor } of visitors) {
+      if (!visitor.statement) continue;
+      if (rule.on && !rule.on.includes(item.kind)) continue;
+      visitor.statement(facts);
+    }
+    analyzer.apply(facts);
+  }
+  currentDirectives = [];
+  for (const { visitor } of visitors) visitor.end?.();
+  analyzer.finish();
+
+  checkDirectives(directives, names, (rule, d, message) => {
+    diagnostics.push(toDiagnostic(rule, 'warning', d.comment.start, d.comment.end, d.statement ?? -1, { message }));
+  });
+
+  diagnostics.sort((a, b) => a.start - b.start || a.end - b.end);
+  return {
+    path: options.path ?? '<input>',
+    source: sql,
+    diagnostics,
+    statementCount,
+    pgVersion,
+    runner: runner.name,
+  };
+}
+
+function timeoutMs(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : parseInterval(value);
+}
+
+/** End of the token at `at`, to underline a parse error's word rather than the whole statement. */
+function nextTokenEnd(file: SourceFile, at: number): number {
+  const m = /^[A-Za-z0-9_$]+|^\S/.exec(file.sql.slice(at, at + 200));
+  return at + (m ? m[0].length : 0);
+}
+
+/** Unknown rule names and directives that suppressed nothing are findings too. */
+function checkDirectives(
+  directives: Directive[],
+  names: RuleNames,
+  emit: (rule: 'unknown-rule' | 'unused-ignore', d: Directive, message: string) => void,
+): void {
+  for (const d of directives) {
+    const known = (n: string) => (d.dialect === 'pgsafe' ? names.pgsafe(n) !== undefined : names.squawk(n) !== undefined);
+    for (const n of d.names) {
+      if (!known(n)) emit('unknown-rule', d, `Unknown rule "${n}" in ${d.dialect}-ignore.`);
+    }
+    // squawk directives naming squawk-only checks legitimately suppress nothing here
+    if (d.dialect !== 'pgsafe') continue;
+    const unused = d.names.length === 0 ? (d.used.size === 0 ? ['(all rules)'] : []) : d.names.filter((n) => known(n) && !d.used.has(n));
+    if (unused.length > 0) {
+      emit(
+        'unused-ignore',
+        d,
+        `This pgsafe-ignore${d.scope === 'file' ? '-file' : ''} suppresses nothing: ${unused.join(', ')}. Remove it.`,
+      );
+    }
+  }
+}

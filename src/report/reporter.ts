@@ -1,0 +1,58 @@
+import type { FileResult, LintSummary } from '../diagnostics.js';
+
+/** Receives output as it is produced, e.g. `(s) => process.stdout.write(s)`. */
+export type Sink = (chunk: string) => void;
+
+export type Totals = Pick<LintSummary, 'errorCount' | 'warningCount' | 'infoCount'>;
+
+/**
+ * Streams a report: the CLI can hand over each file as soon as it is linted, so output starts
+ * before the last file is done and a run over many files never holds the whole report in memory.
+ */
+export interface Reporter {
+  /** Reports one file; files appear in the order they are given. */
+  file(result: FileResult): void;
+  /**
+   * Ends the report (summary line, closing brackets). Counts default to the diagnostics seen;
+   * pass the LintSummary's counts when they are authoritative.
+   */
+  finish(totals?: Totals): void;
+}
+
+/** Tallies what a reporter has seen, for its summary. */
+export class Tally {
+  files = 0;
+  filesWithProblems = 0;
+  statements = 0;
+  errorCount = 0;
+  warningCount = 0;
+  infoCount = 0;
+
+  add(result: FileResult): void {
+    this.files++;
+    this.statements += result.statementCount;
+    if (result.diagnostics.length > 0) this.filesWithProblems++;
+    for (const d of result.diagnostics) {
+      if (d.severity === 'error') this.errorCount++;
+      else if (d.severity === 'warning') this.warningCount++;
+      else this.infoCount++;
+    }
+  }
+
+  totals(override?: Totals): Totals {
+    return (
+      override ?? { errorCount: this.errorCount, warningCount: this.warningCount, infoCount: this.infoCount }
+    );
+  }
+}
+
+/** Drives a streaming reporter over a finished summary. */
+export function reportSummary(reporter: Reporter, summary: LintSummary): void {
+  for (const file of summary.files) reporter.file(file);
+  reporter.finish(summary);
+}
+
+/** Diagnostics in file order; ties keep the engine's order (Array.prototype.sort is stable). */
+export function byPosition<T extends { start: number }>(items: readonly T[]): T[] {
+  return [...items].sort((a, b) => a.start - b.start);
+}

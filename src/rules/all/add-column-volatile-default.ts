@@ -1,0 +1,94 @@
+import { defineRule } from '../define.js';
+import { lockClause, quoteIdent } from '../sql.js';
+
+export default defineRule({
+  id: 'add-column-volatile-default',
+  equivalents: {
+    squawk: ['adding-field-with-default'],
+    strongMigrations: ['add_column_default', 'add_column_default_callable'],
+  },
+  verdict: 'alternative',
+  summary: 'ADD COLUMN with a volatile DEFAULT rewrites the whole table under ACCESS EXCLUSIVE.',
+  on: ['AlterTableStmt'],
+  docs: {
+    problem: `Since PG 11, \`ADD COLUMN … DEFAULT x\` only records \`x\` in the catalog when \`x\` gives the same value for
+every existing row: constants, \`now()\`, \`'{}'::jsonb\` — anything that is not *volatile*. A **volatile** default such
+as \`gen_random_uuid()\`, \`random()\` or \`clock_timestamp()\` must be computed once per row, so Postgres rewrites the
+entire table while holding ACCESS EXCLUSIVE: no reads and no writes until every row has been copied.
+
+What counts is the function's volatility in \`pg_proc\`, not whether the default looks like a literal. For a
+function that is not built in, pgsafe cannot tell, and reports it so that you check: \`SELECT provolatile FROM pg_proc
+WHERE proname = 'f'\` (\`v\` means volatile).
+
+Serial, identity and \`GENERATED … STORED\` columns rewrite the table too; they are not covered by this rule.`,
+    solution: `Add the column without the default (or with a constant one), attach the volatile default for new rows
+afterwards — \`SET DEFAULT\` does not touch existing rows — and fill the existing rows in small batches, each its own
+transaction.
+
+\`\`\`sql
+SET lock_timeout = '2s';
+ALTER TABLE orders ADD COLUMN public_id uuid;
+ALTER TABLE orders ALTER COLUMN public_id SET DEFAULT gen_random_uuid();
+-- repeat until it updates no rows:
+UPDATE orders SET public_id = gen_random_uuid()
+WHERE id IN (SELECT id FROM orders WHERE public_id IS NULL LIMIT 5000);
+\`\`\`
+
+If the column must end up NOT NULL, add that afterwards the safe way (see \`set-not-null\`).`,
+    tools: {
+      prisma: `\`@default(uuid())\` / \`@default(cuid())\` are filled in by Prisma Client and produce no database default;
+\`@default(dbgenerated("gen_random_uuid()"))\` does, and triggers the rewrite. Split the generated SQL as above.`,
+      knex: "`table.uuid('public_id')` first, then `knex.raw('ALTER TABLE … ALTER COLUMN … SET DEFAULT gen_random_uuid()')`, then batch updates.",
+      alembic: '`op.add_column()` without `server_default`, then `op.alter_column(..., server_default=sa.text("gen_random_uuid()"))`, then batched `op.execute()` updates in a migration of their own.',
+      django: '`default=uuid.uuid4` is computed in Python, once for all existing rows (no rewrite, but every existing row gets the same value); `db_default=` with a volatile function rewrites. Add the field nullable, then backfill in batches.',
+      rails: '`add_column :orders, :public_id, :uuid`, then `change_column_default :orders, :public_id, -> { "gen_random_uuid()" }`, then backfill in batches in a migration with `disable_ddl_transaction!`.',
+    },
+  },
+  examples: [
+    {
+      title: 'a volatile built-in function',
+      bad: 'ALTER TABLE orders ADD COLUMN public_id uuid DEFAULT gen_random_uuid();',
+    },
+    {
+      title: 'clock_timestamp() is volatile, unlike now()',
+      bad: 'ALTER TABLE orders ADD COLUMN created_at timestamptz NOT NULL DEFAULT clock_timestamp();',
+    },
+    {
+      title: 'a function pgsafe does not know may be volatile',
+      bad: 'ALTER TABLE core_recipe ADD COLUMN foo integer DEFAULT uuid();',
+    },
+    { title: 'now() is stable: the value is stored once', ok: 'ALTER TABLE core_recipe ADD COLUMN foo timestamptz DEFAULT now();' },
+    { title: 'a constant default', ok: "ALTER TABLE core_recipe ADD COLUMN foo jsonb NOT NULL DEFAULT '{}'::jsonb;" },
+    { title: 'constant arithmetic', ok: 'ALTER TABLE account_metadata ADD COLUMN blah integer DEFAULT 2 + 2;' },
+    {
+      title: 'the safe sequence',
+      ok: 'ALTER TABLE orders ADD COLUMN public_id uuid;\nALTER TABLE orders ALTER COLUMN public_id SET DEFAULT gen_random_uuid();',
+    },
+    {
+      title: 'a table created in the same migration is empty',
+      ok: 'CREATE TABLE orders (id bigint);\nALTER TABLE orders ADD COLUMN public_id uuid DEFAULT gen_random_uuid();',
+    },
+  ],
+  check(facts, ctx) {
+    for (const action of facts.actions) {
+      if (action.op !== 'add-column-volatile-default') continue;
+      const table = action.relations.table!;
+      if (facts.isNew(table)) continue;
+      const mode = action.facts.locks.find((l) => l.on === 'table')?.mode ?? 'ACCESS EXCLUSIVE';
+      const column = action.column ? `${quoteIdent(action.column)} ` : '';
+      const fns = (action.detail?.functions ?? []).map((f) => (f === 'subquery' ? 'a subquery' : `${f}()`));
+      const list = fns.length > 0 ? fns.join(', ') : 'the default expression';
+      const unknown = action.detail?.volatility === 'unknown';
+      const lead = unknown
+        ? `pgsafe cannot tell whether ${list} ${fns.length > 1 ? 'are' : 'is'} volatile; if so, ADD COLUMN ${column}rewrites`
+        : `ADD COLUMN ${column}with a volatile DEFAULT (${list}) rewrites`;
+      ctx.report({
+        statement: facts,
+        location: action.location,
+        message: `${lead} every row of ${table.display} while it ${lockClause(mode, table.display)}.`,
+        help: 'Add the column without the volatile default, then ALTER COLUMN … SET DEFAULT for new rows, and backfill existing rows in batches.',
+        lock: { mode, relation: table.display },
+      });
+    }
+  },
+});

@@ -1,0 +1,105 @@
+import { blockSummary } from '../../catalog/locks.js';
+import { defineRule, replaceStatement } from '../define.js';
+
+export default defineRule({
+  id: 'add-foreign-key',
+  equivalents: {
+    squawk: ['adding-foreign-key-constraint', 'constraint-missing-not-valid'],
+    eugene: ['E1'],
+    strongMigrations: ['add_foreign_key'],
+  },
+  verdict: 'alternative',
+  summary: 'Adding a FOREIGN KEY checks every row while blocking writes to both tables; add it NOT VALID, then VALIDATE.',
+  on: ['AlterTableStmt'],
+  docs: {
+    problem: `\`ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY\` (and \`ADD COLUMN … REFERENCES\`) takes SHARE ROW EXCLUSIVE
+on the referencing table **and** on the referenced one, then looks up every existing row of the referencing table
+in the referenced table before it lets go. Until then no INSERT, UPDATE or DELETE gets through on either table —
+and the referenced table is often the busiest one (\`users\`, \`accounts\`).`,
+    solution: `Add the foreign key \`NOT VALID\`: Postgres records it and enforces it for new and changed rows at once,
+but skips the check of existing rows, so the lock on both tables is brief. Then check the existing rows with
+\`VALIDATE CONSTRAINT\`, which takes only SHARE UPDATE EXCLUSIVE on the referencing table and ROW SHARE on the
+referenced one: reads and writes carry on during the scan. Run it in a later transaction — in the same one, the
+locks of the first step are still held.
+
+\`\`\`sql
+SET lock_timeout = '2s';
+ALTER TABLE orders ADD CONSTRAINT orders_customer_id_fkey
+  FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;
+-- next migration / transaction:
+ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_id_fkey;
+\`\`\`
+
+For a new column, add the column first and the constraint separately as above: \`ADD COLUMN … REFERENCES\` cannot
+be written NOT VALID. A table created earlier in the same migration is empty and needs none of this.`,
+    tools: {
+      prisma: `Prisma emits \`ADD CONSTRAINT … FOREIGN KEY … ON DELETE … ON UPDATE …\`: append \`NOT VALID\` in the generated
+\`migration.sql\` and put \`VALIDATE CONSTRAINT\` in the next migration (one file is one transaction).`,
+      drizzle: 'Edit the generated SQL: append `NOT VALID` to the `ADD CONSTRAINT … FOREIGN KEY`, and validate in a later migration.',
+      knex: 'Use `knex.raw()` for `ADD CONSTRAINT … FOREIGN KEY … NOT VALID`; `table.foreign()` always validates. VALIDATE in the next migration.',
+      typeorm: 'Write the `ADD CONSTRAINT … NOT VALID` with `queryRunner.query()`; generated migrations always validate.',
+      'node-pg-migrate': 'Write `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY … NOT VALID` with `pgm.sql()`, and the VALIDATE with `pgm.sql()` in a later migration.',
+      alembic: `\`op.execute("ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY … NOT VALID")\` (\`op.create_foreign_key\` always
+validates), then \`op.execute("ALTER TABLE … VALIDATE CONSTRAINT …")\` in the next migration.`,
+      django: `Django's \`ForeignKey\` validates at once: use \`SeparateDatabaseAndState\` with \`RunSQL\` for the NOT VALID
+constraint and a second migration for \`VALIDATE CONSTRAINT\`.`,
+      rails: '`add_foreign_key :orders, :customers, validate: false`, then `validate_foreign_key :orders, :customers` in the next migration.',
+    },
+  },
+  examples: [
+    {
+      bad: 'ALTER TABLE orders ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES customers (id);',
+      fixed:
+        'ALTER TABLE orders ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;',
+    },
+    {
+      title: 'the fix is the same inside a transaction; validate in a later one',
+      bad: 'BEGIN;\nALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers;\nCOMMIT;',
+      fixed: 'BEGIN;\nALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers NOT VALID;\nCOMMIT;',
+    },
+    {
+      title: 'a new column with REFERENCES cannot be NOT VALID: add the constraint separately',
+      bad: 'ALTER TABLE emails ADD COLUMN user_id bigint REFERENCES users (id);',
+    },
+    {
+      title: 'NOT VALID, then VALIDATE in a separate transaction',
+      ok: 'ALTER TABLE orders ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT orders_customer_id_fkey;',
+    },
+    {
+      title: 'a referencing table created in the same migration is empty',
+      ok: 'CREATE TABLE emails (id bigint, user_id bigint);\nALTER TABLE emails ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id);',
+    },
+  ],
+  check(facts, ctx) {
+    for (const action of facts.actions) {
+      if (action.op !== 'add-foreign-key') continue;
+      const table = action.relations.table!;
+      if (facts.isNew(table)) continue;
+      const referenced = action.relations.referenced;
+      const mode = action.facts.locks.find((l) => l.on === 'table')?.mode ?? 'SHARE ROW EXCLUSIVE';
+      const refMode = action.facts.locks.find((l) => l.on === 'referenced')?.mode;
+      const name = action.constraint ? `"${action.constraint}" ` : '';
+      const both =
+        referenced && refMode && referenced.key !== table.key
+          ? refMode === mode
+            ? `takes ${mode} on ${table.display} and on ${referenced.display}, which ${blockSummary(mode)} on both`
+            : `takes ${mode} on ${table.display} and ${refMode} on ${referenced.display}`
+          : `takes ${mode} on ${table.display}, which ${blockSummary(mode)}`;
+      const lone =
+        !action.column && (facts.statement.node as { AlterTableStmt: { cmds: unknown[] } }).AlterTableStmt.cmds.length === 1;
+      ctx.report({
+        statement: facts,
+        location: action.location,
+        message: `Adding FOREIGN KEY ${name}checks every existing row of ${table.display} while it ${both}.`,
+        help: action.column
+          ? 'Add the column on its own, then the constraint with ADD CONSTRAINT … FOREIGN KEY … NOT VALID (a brief lock), and run VALIDATE CONSTRAINT in a later transaction.'
+          : 'Add it NOT VALID (a brief lock), then run VALIDATE CONSTRAINT in a later transaction: it lets reads and writes through on both tables.',
+        lock: { mode, relation: table.display },
+        // appending NOT VALID is only exact when the statement is just this constraint
+        fix: lone
+          ? replaceStatement(facts, 'Add the foreign key NOT VALID', `${facts.statement.text} NOT VALID`)
+          : undefined,
+      });
+    }
+  },
+});

@@ -1,0 +1,130 @@
+import type { StatementFacts } from '../../analyze/analyze.js';
+import { type AnyNode, as, names } from '../../analyze/ast.js';
+import type { Action } from '../../analyze/classify.js';
+import { defineRule } from '../define.js';
+import { lockClause } from '../sql.js';
+import { uniqueFix } from './add-unique-constraint.js';
+
+const SERIAL_TYPES = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2']);
+
+export default defineRule({
+  id: 'add-primary-key',
+  equivalents: {
+    squawk: ['adding-serial-primary-key-field'],
+    eugene: ['E7'],
+  },
+  verdict: 'alternative',
+  summary: 'Adding a PRIMARY KEY builds its unique index while holding ACCESS EXCLUSIVE on the table.',
+  on: ['AlterTableStmt'],
+  docs: {
+    problem: `\`ADD PRIMARY KEY (…)\`, \`ADD CONSTRAINT … PRIMARY KEY (…)\` and \`ADD COLUMN … PRIMARY KEY\` build a
+unique index while holding ACCESS EXCLUSIVE on the table, so every query on it, reads included, queues until the
+build is over: seconds to hours, depending on the table's size. Any key column that is not already NOT NULL is
+also checked row by row under the same lock.`,
+    solution: `Build the index with \`CREATE UNIQUE INDEX CONCURRENTLY\` (reads and writes go on), then turn it into
+the primary key with \`USING INDEX\`, which only swaps catalog entries.
+
+\`\`\`sql
+CREATE UNIQUE INDEX CONCURRENTLY items_pkey ON items (id);
+ALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX items_pkey;
+\`\`\`
+
+The second step is only brief when every key column is **already NOT NULL**. Otherwise Postgres quietly sets NOT
+NULL on those columns as part of the same statement, reading the whole table under ACCESS EXCLUSIVE: the very
+outage the concurrent build avoided. Make the columns NOT NULL first, without the long lock, as \`set-not-null\`
+describes (a validated \`CHECK (id IS NOT NULL)\` on PG 12–17, \`ADD CONSTRAINT … NOT NULL id NOT VALID\` + \`VALIDATE\`
+on PG 18).
+
+\`CONCURRENTLY\` is refused inside a transaction block, so the index build needs a migration of its own. If it fails
+(a duplicate, a timeout) it leaves an INVALID index: drop it and build again.
+
+A new \`serial\` / identity column declared \`PRIMARY KEY\` additionally rewrites the table to fill in the values;
+for a large table add the key to a column you have already filled in.`,
+    tools: {
+      prisma: `Prisma writes \`ADD CONSTRAINT … PRIMARY KEY (…)\`. Replace it by hand: \`CREATE UNIQUE INDEX CONCURRENTLY\`
+alone in one migration (Prisma runs a migration file as one transaction, where CONCURRENTLY fails), the
+\`ADD CONSTRAINT … PRIMARY KEY USING INDEX\` in the next.`,
+      knex: `\`knex.raw('CREATE UNIQUE INDEX CONCURRENTLY …')\` in a migration exporting \`config = { transaction: false }\`,
+then \`knex.raw('ALTER TABLE … ADD CONSTRAINT … PRIMARY KEY USING INDEX …')\` in the next one.`,
+      alembic: `Inside \`with op.get_context().autocommit_block():\` call \`op.create_index(..., unique=True,
+postgresql_concurrently=True)\`; then \`op.execute("ALTER TABLE … ADD CONSTRAINT … PRIMARY KEY USING INDEX …")\`.`,
+      django: `\`AddIndexConcurrently\` with a unique index in a migration with \`atomic = False\`, then \`RunSQL\` for the
+\`PRIMARY KEY USING INDEX\` step (Django has no operation for it).`,
+      rails: `\`add_index :items, :id, unique: true, algorithm: :concurrently\` under \`disable_ddl_transaction!\`, then
+\`execute "ALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX index_items_on_id"\`.`,
+    },
+  },
+  examples: [
+    {
+      title: 'a named primary key on an existing table',
+      bad: 'ALTER TABLE items ADD CONSTRAINT items_pk PRIMARY KEY (id);',
+      fixed:
+        'CREATE UNIQUE INDEX CONCURRENTLY items_pk ON items (id);\nALTER TABLE items ADD CONSTRAINT items_pk PRIMARY KEY USING INDEX items_pk;',
+    },
+    {
+      title: 'an unnamed primary key gets Postgres’ default name',
+      bad: 'ALTER TABLE items ADD PRIMARY KEY (tenant_id, id);',
+      fixed:
+        'CREATE UNIQUE INDEX CONCURRENTLY items_pkey ON items (tenant_id, id);\nALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX items_pkey;',
+    },
+    {
+      title: 'a new serial column declared PRIMARY KEY',
+      bad: 'ALTER TABLE a ADD COLUMN b serial PRIMARY KEY;',
+      fixed:
+        'ALTER TABLE a ADD COLUMN b serial;\nCREATE UNIQUE INDEX CONCURRENTLY a_pkey ON a (b);\nALTER TABLE a ADD CONSTRAINT a_pkey PRIMARY KEY USING INDEX a_pkey;',
+    },
+    {
+      title: 'a nullable new column: without the key it would stay nullable, so no fix is offered',
+      bad: 'ALTER TABLE a ADD COLUMN b int PRIMARY KEY;',
+    },
+    {
+      title: 'the safe sequence',
+      ok: 'CREATE UNIQUE INDEX CONCURRENTLY items_pk ON items (id);\nALTER TABLE items ADD CONSTRAINT items_pk PRIMARY KEY USING INDEX items_pk;',
+    },
+    {
+      title: 'a table created in the same migration is empty',
+      ok: 'CREATE TABLE items (id bigint NOT NULL);\nALTER TABLE items ADD PRIMARY KEY (id);',
+    },
+    {
+      title: 'inside the runner’s transaction CONCURRENTLY fails, so no fix is offered',
+      bad: 'ALTER TABLE items ADD CONSTRAINT items_pk PRIMARY KEY (id);',
+      runner: 'prisma',
+    },
+  ],
+  check(facts, ctx) {
+    for (const action of facts.actions) {
+      if (action.op !== 'add-primary-key') continue;
+      const table = action.relations.table!;
+      if (facts.isNew(table)) continue;
+      const name = action.constraint ? `"${action.constraint}" ` : '';
+      const mode = action.facts.locks.find((l) => l.on === 'table')?.mode ?? 'ACCESS EXCLUSIVE';
+      ctx.report({
+        statement: facts,
+        location: action.location,
+        message: `Adding PRIMARY KEY ${name}builds its unique index while it ${lockClause(mode, table.display)} until the build finishes.`,
+        help: 'Build the index with CREATE UNIQUE INDEX CONCURRENTLY, then attach it with ADD CONSTRAINT … PRIMARY KEY USING INDEX; make the key columns NOT NULL the safe way first, or that step scans the table under ACCESS EXCLUSIVE.',
+        lock: { mode, relation: table.display },
+        fix: columnStaysNotNull(facts, action) ? uniqueFix(facts, action, 'PRIMARY KEY') : undefined,
+      });
+    }
+  },
+});
+
+/**
+ * `ADD COLUMN … PRIMARY KEY` is rewritten as ADD COLUMN without the key: only equivalent when the column is
+ * still NOT NULL without it (serial, identity, explicit NOT NULL), or USING INDEX would have to set NOT NULL.
+ */
+function columnStaysNotNull(facts: StatementFacts, action: Action): boolean {
+  if (!action.column) return true;
+  const cmds: unknown[] = (facts.statement.node as AnyNode).AlterTableStmt?.cmds ?? [];
+  const col = cmds
+    .map((c) => as(as(c, 'AlterTableCmd')?.def, 'ColumnDef'))
+    .find((d) => d?.colname === action.column);
+  if (!col) return false;
+  const typeNames = names(col.typeName?.names);
+  if (typeNames.length === 1 && SERIAL_TYPES.has(typeNames[0]!)) return true;
+  return (col.constraints ?? []).some((c: unknown) => {
+    const con = as(c, 'Constraint');
+    return con?.contype === 'CONSTR_NOTNULL' || con?.contype === 'CONSTR_IDENTITY';
+  });
+}

@@ -1,0 +1,121 @@
+import type { StatementFacts } from '../../analyze/analyze.js';
+import { names } from '../../analyze/ast.js';
+import type { Action } from '../../analyze/classify.js';
+import { defineRule, replaceStatement } from '../define.js';
+import { columnList, defaultConstraintName, deparse, lockClause, quoteIdent } from '../sql.js';
+
+export default defineRule({
+  id: 'add-unique-constraint',
+  equivalents: {
+    squawk: ['disallowed-unique-constraint'],
+    eugene: ['E6', 'E7'],
+    strongMigrations: ['add_unique_constraint'],
+  },
+  verdict: 'alternative',
+  summary: 'A UNIQUE constraint builds its index while holding ACCESS EXCLUSIVE on the table.',
+  on: ['AlterTableStmt'],
+  docs: {
+    problem: `\`ADD CONSTRAINT … UNIQUE\` (and \`ADD COLUMN … UNIQUE\`) builds a unique index while holding
+ACCESS EXCLUSIVE on the table: every query on it — reads included — waits until the whole index is built,
+which takes time proportional to the table's size.`,
+    solution: `Build the index first with \`CREATE UNIQUE INDEX CONCURRENTLY\`, which lets reads and writes
+through, then attach it as the constraint with \`USING INDEX\`, which only needs a brief lock.
+\`CONCURRENTLY\` cannot run inside a transaction block, so it must be its own migration step.
+
+\`\`\`sql
+CREATE UNIQUE INDEX CONCURRENTLY accounts_email_key ON accounts (email);
+ALTER TABLE accounts ADD CONSTRAINT accounts_email_key UNIQUE USING INDEX accounts_email_key;
+\`\`\`
+
+If the build fails (for example on a duplicate), it leaves an INVALID index behind: drop it and retry.`,
+    tools: {
+      prisma: `Prisma declares \`@unique\` / \`@@unique\` as a unique index, not a constraint. Edit the generated
+\`migration.sql\` to use \`CREATE UNIQUE INDEX CONCURRENTLY\` and put it in a migration of its own (Prisma runs each
+file in one transaction, where CONCURRENTLY is not allowed).`,
+      knex: `Use \`knex.raw('CREATE UNIQUE INDEX CONCURRENTLY …')\` in a migration that exports
+\`config = { transaction: false }\`, then \`ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX …\` in the next one.`,
+      alembic: `Create the index inside \`with op.get_context().autocommit_block():\` using
+\`op.create_index(..., unique=True, postgresql_concurrently=True)\`, then \`op.execute("ALTER TABLE … ADD CONSTRAINT …
+UNIQUE USING INDEX …")\` in the following migration.`,
+      django: `Use \`AddIndexConcurrently\` (from \`django.contrib.postgres.operations\`) with a unique index in a
+migration with \`atomic = False\`, then \`RunSQL\` for \`ADD CONSTRAINT … UNIQUE USING INDEX\`.`,
+      rails: `\`add_index :accounts, :email, unique: true, algorithm: :concurrently\` with
+\`disable_ddl_transaction!\`, then \`execute "ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX …"\`.`,
+    },
+  },
+  examples: [
+    {
+      title: 'a UNIQUE constraint on an existing table',
+      bad: 'ALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE (dist_id);',
+      fixed:
+        'CREATE UNIQUE INDEX CONCURRENTLY dist_id_uniq ON distributors (dist_id);\nALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE USING INDEX dist_id_uniq;',
+    },
+    {
+      title: 'a new column declared UNIQUE',
+      bad: 'ALTER TABLE distributors ADD COLUMN dist_id text CONSTRAINT dist_id_uniq UNIQUE;',
+      fixed:
+        'ALTER TABLE distributors ADD COLUMN dist_id text;\nCREATE UNIQUE INDEX CONCURRENTLY dist_id_uniq ON distributors (dist_id);\nALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE USING INDEX dist_id_uniq;',
+    },
+    { title: 'the safe sequence', ok: 'CREATE UNIQUE INDEX CONCURRENTLY dist_id_uniq ON distributors (dist_id);\nALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE USING INDEX dist_id_uniq;' },
+    {
+      title: 'a table created in the same migration is empty',
+      ok: 'CREATE TABLE d (id int);\nALTER TABLE d ADD CONSTRAINT d_id_key UNIQUE (id);',
+    },
+    {
+      title: 'inside the runner’s transaction the fix cannot use CONCURRENTLY, so none is offered',
+      bad: 'ALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE (dist_id);',
+      runner: 'prisma',
+    },
+  ],
+  check(facts, ctx) {
+    for (const action of facts.actions) {
+      if (action.op !== 'add-unique') continue;
+      const table = action.relations.table!;
+      if (facts.isNew(table)) continue;
+      const name = action.constraint ? `"${action.constraint}" ` : '';
+      ctx.report({
+        statement: facts,
+        location: action.location,
+        message: `Adding UNIQUE constraint ${name}builds its index while it ${lockClause('ACCESS EXCLUSIVE', table.display)} until the build finishes.`,
+        help: 'Build the index with CREATE UNIQUE INDEX CONCURRENTLY, then attach it with ADD CONSTRAINT … UNIQUE USING INDEX (a brief lock).',
+        lock: { mode: 'ACCESS EXCLUSIVE', relation: table.display },
+        fix: uniqueFix(facts, action, 'UNIQUE'),
+      });
+    }
+  },
+});
+
+/**
+ * The concurrent-build sequence for a lone ADD CONSTRAINT / ADD COLUMN with a plain column list.
+ * Not offered inside a transaction block, where CONCURRENTLY fails: that needs the migration split.
+ */
+export function uniqueFix(facts: StatementFacts, action: Action, kind: 'UNIQUE' | 'PRIMARY KEY') {
+  if (facts.transaction) return undefined;
+  const stmt = (facts.statement.node as { AlterTableStmt: { cmds: unknown[] } }).AlterTableStmt;
+  if (stmt.cmds.length !== 1) return undefined;
+  const con = action.node;
+  if (con.including?.length || con.where_clause || con.options?.length || con.deferrable || con.nulls_not_distinct) {
+    return undefined;
+  }
+  const table = action.relations.table!;
+  const columns = action.column && !con.keys ? [action.column] : names(con.keys);
+  if (columns.length === 0) return undefined;
+  const name =
+    action.constraint ?? defaultConstraintName(table.name, columns, kind === 'UNIQUE' ? 'key' : 'pkey');
+  const steps: string[] = [];
+  if (action.column) {
+    // ADD COLUMN … UNIQUE: add the bare column first
+    const column = structuredClone(stmt.cmds[0]) as {
+      AlterTableCmd: { def: { ColumnDef: { constraints?: { Constraint: unknown }[] } } };
+    };
+    const def = column.AlterTableCmd.def.ColumnDef;
+    def.constraints = def.constraints?.filter((c) => (c.Constraint as { location?: number }).location !== con.location);
+    if (def.constraints?.length === 0) delete def.constraints;
+    steps.push(deparse({ AlterTableStmt: { ...stmt, cmds: [column] } }));
+  }
+  steps.push(`CREATE UNIQUE INDEX CONCURRENTLY ${quoteIdent(name)} ON ${table.display} (${columnList(columns)})`);
+  steps.push(
+    `ALTER TABLE ${table.display} ADD CONSTRAINT ${quoteIdent(name)} ${kind} USING INDEX ${quoteIdent(name)}`,
+  );
+  return replaceStatement(facts, `Build the index concurrently, then attach it as the ${kind} constraint`, steps.join(';\n'));
+}

@@ -1,0 +1,197 @@
+import type { StatementFacts } from '../../analyze/analyze.js';
+import type { AnyNode, RelationRef } from '../../analyze/ast.js';
+import type { Action } from '../../analyze/classify.js';
+import type { Fix } from '../../diagnostics.js';
+import { defineRule, replaceStatement } from '../define.js';
+import { lockClause, quoteIdent } from '../sql.js';
+
+export default defineRule({
+  id: 'set-not-null',
+  equivalents: {
+    squawk: ['adding-not-nullable-field'],
+    eugene: ['E2'],
+    strongMigrations: ['change_column_null_postgresql'],
+  },
+  verdict: 'alternative',
+  summary: 'SET NOT NULL reads the whole table under ACCESS EXCLUSIVE unless a validated constraint already proves it.',
+  on: ['AlterTableStmt'],
+  docs: {
+    problem: `\`ALTER TABLE … ALTER COLUMN … SET NOT NULL\` takes ACCESS EXCLUSIVE on the table and, holding it, reads
+every row to make sure none is NULL. Nothing — not even a SELECT — gets through until the scan ends. On PG 18,
+\`ADD CONSTRAINT … NOT NULL col\` without \`NOT VALID\` does the same.
+
+Since PG 12 the scan is skipped when a **validated** \`CHECK (col IS NOT NULL)\` constraint already exists on the
+table; before PG 12 such a constraint does not help.`,
+    solution: `Prove the column has no NULLs without the long lock first; the right steps depend on the Postgres
+version. Each VALIDATE must run in a later transaction than the ADD that precedes it.
+
+**PG 18** — NOT NULL constraints can be added \`NOT VALID\` and validated later:
+
+\`\`\`sql
+SET lock_timeout = '2s';
+ALTER TABLE users ADD CONSTRAINT users_email_not_null NOT NULL email NOT VALID;  -- brief; new rows are checked
+-- next transaction: reads and writes go on (SHARE UPDATE EXCLUSIVE)
+ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;
+\`\`\`
+
+**PG 12 – 17** — let a validated CHECK constraint stand in as the proof, then swap it for the real thing:
+
+\`\`\`sql
+SET lock_timeout = '2s';
+ALTER TABLE users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;
+-- next transaction:
+ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;
+-- next transaction: no scan, the CHECK proves it
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+ALTER TABLE users DROP CONSTRAINT users_email_not_null;
+\`\`\`
+
+**PG 11** — \`SET NOT NULL\` always scans. The only non-blocking option is to keep the \`CHECK (email IS NOT NULL)\`
+constraint (added \`NOT VALID\`, then validated) instead of marking the column NOT NULL. It enforces the same rule,
+though the catalog, ORMs and the planner do not see the column as NOT NULL. Switch to \`SET NOT NULL\` after upgrading.
+
+Backfill the NULLs (in batches) before validating, or validation fails.`,
+    tools: {
+      prisma: 'Changing a field from optional to required generates `SET NOT NULL`: edit `migration.sql` into the steps above, each VALIDATE in its own migration (Prisma runs a file as one transaction).',
+      knex: '`table.dropNullable()` / `.notNullable().alter()` emit SET NOT NULL: write the steps with `knex.raw()` across two migrations instead.',
+      alembic: '`op.alter_column(..., nullable=False)` emits SET NOT NULL: use `op.execute()` for the steps, with the VALIDATE in the next revision.',
+      django: 'Changing `null=True` to `null=False` emits SET NOT NULL: use `SeparateDatabaseAndState` with `RunSQL` for the steps above.',
+      rails: `\`add_check_constraint :users, "email IS NOT NULL", name: "users_email_null", validate: false\`; in the next
+migration \`validate_check_constraint\`, then \`change_column_null :users, :email, false\` and \`remove_check_constraint\`.`,
+    },
+  },
+  examples: [
+    {
+      title: 'PG 12–17: the CHECK-constraint sequence, each statement committing on its own',
+      bad: 'ALTER TABLE users ALTER COLUMN email SET NOT NULL;',
+      fixed:
+        'ALTER TABLE users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\nALTER TABLE users DROP CONSTRAINT users_email_not_null;',
+      pg: { min: 12, max: 17 },
+    },
+    {
+      title: 'PG 18: a NOT NULL constraint added NOT VALID, then validated',
+      bad: 'ALTER TABLE users ALTER COLUMN email SET NOT NULL;',
+      fixed:
+        'ALTER TABLE users ADD CONSTRAINT users_email_not_null NOT NULL email NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;',
+      pg: { min: 18 },
+    },
+    {
+      title: 'PG 11: no equivalent rewrite exists, so no fix is offered',
+      bad: 'ALTER TABLE users ALTER COLUMN email SET NOT NULL;',
+      pg: { max: 11 },
+    },
+    {
+      title: 'PG 11: a validated CHECK does not spare the scan',
+      bad: 'BEGIN;\nALTER TABLE foo ADD COLUMN bar bigint;\nALTER TABLE foo ADD CONSTRAINT bar_not_null CHECK (bar IS NOT NULL) NOT VALID;\nCOMMIT;\nBEGIN;\nALTER TABLE foo VALIDATE CONSTRAINT bar_not_null;\nALTER TABLE foo ALTER COLUMN bar SET NOT NULL;\nCOMMIT;',
+      pg: { max: 11 },
+    },
+    {
+      title: 'PG 12+: a validated CHECK (bar IS NOT NULL) proves the column, no scan',
+      ok: 'BEGIN;\nALTER TABLE foo ADD COLUMN bar bigint;\nALTER TABLE foo ADD CONSTRAINT bar_not_null CHECK (bar IS NOT NULL) NOT VALID;\nCOMMIT;\nBEGIN;\nALTER TABLE foo VALIDATE CONSTRAINT bar_not_null;\nALTER TABLE foo ALTER COLUMN bar SET NOT NULL;\nALTER TABLE foo DROP CONSTRAINT bar_not_null;\nCOMMIT;',
+      pg: { min: 12 },
+    },
+    {
+      title: 'PG 12+: validating a constraint from an earlier migration first is taken as the proof',
+      ok: 'ALTER TABLE foo VALIDATE CONSTRAINT foo_bar_not_null;\nALTER TABLE foo ALTER COLUMN bar SET NOT NULL;\nALTER TABLE foo DROP CONSTRAINT foo_bar_not_null;',
+      pg: { min: 12 },
+    },
+    {
+      title: 'a validated CHECK on another column proves nothing about this one',
+      bad: 'ALTER TABLE foo ADD CONSTRAINT baz_not_null CHECK (baz IS NOT NULL) NOT VALID;\nALTER TABLE foo VALIDATE CONSTRAINT baz_not_null;\nALTER TABLE foo ALTER COLUMN bar SET NOT NULL;',
+      fixed:
+        'ALTER TABLE foo ADD CONSTRAINT baz_not_null CHECK (baz IS NOT NULL) NOT VALID;\nALTER TABLE foo VALIDATE CONSTRAINT baz_not_null;\nALTER TABLE foo ADD CONSTRAINT foo_bar_not_null CHECK (bar IS NOT NULL) NOT VALID;\nALTER TABLE foo VALIDATE CONSTRAINT foo_bar_not_null;\nALTER TABLE foo ALTER COLUMN bar SET NOT NULL;\nALTER TABLE foo DROP CONSTRAINT foo_bar_not_null;',
+      pg: { min: 12, max: 17 },
+    },
+    {
+      title: 'inside a transaction the steps cannot be separated, so no fix is offered',
+      bad: 'ALTER TABLE users ALTER COLUMN email SET NOT NULL;',
+      runner: 'rails',
+    },
+    {
+      title: 'PG 18: ADD CONSTRAINT … NOT NULL without NOT VALID scans too',
+      bad: 'ALTER TABLE users ADD CONSTRAINT users_email_not_null NOT NULL email;',
+      fixed: 'ALTER TABLE users ADD CONSTRAINT users_email_not_null NOT NULL email NOT VALID;',
+      pg: { min: 18 },
+    },
+    {
+      title: 'PG 18: the NOT VALID constraint, validated in a later transaction',
+      ok: 'ALTER TABLE users ADD CONSTRAINT users_email_not_null NOT NULL email NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;',
+      pg: { min: 18 },
+    },
+    {
+      title: 'a table created in the same migration is empty',
+      ok: 'CREATE TABLE users (email text);\nALTER TABLE users ALTER COLUMN email SET NOT NULL;',
+    },
+  ],
+  check(facts, ctx) {
+    for (const action of facts.actions) {
+      const setNotNull = action.op === 'set-not-null' || (action.op === 'set-not-null-proven' && action.facts.scan);
+      const addNotNull = action.op === 'add-not-null-constraint' && !action.facts.unsupported;
+      if (!setNotNull && !addNotNull) continue;
+      const table = action.relations.table!;
+      if (facts.isNew(table) || !action.column) continue;
+      const mode = action.facts.locks.find((l) => l.on === 'table')?.mode ?? 'ACCESS EXCLUSIVE';
+      const col = quoteIdent(action.column);
+      if (addNotNull) {
+        ctx.report({
+          statement: facts,
+          location: action.location,
+          message: `Adding NOT NULL constraint${action.constraint ? ` "${action.constraint}"` : ''} on ${col} reads every row while it ${lockClause(mode, table.display)}.`,
+          help: 'Add it NOT VALID (a brief lock), then run VALIDATE CONSTRAINT in a separate transaction: it only takes SHARE UPDATE EXCLUSIVE.',
+          lock: { mode, relation: table.display },
+          fix: loneCommand(facts) ? replaceStatement(facts, 'Add the constraint NOT VALID', `${facts.statement.text} NOT VALID`) : undefined,
+        });
+        continue;
+      }
+      const pg = facts.pgVersion;
+      const checkIgnored = action.op === 'set-not-null-proven' ? ' Before PG 12 the validated CHECK constraint does not spare the scan.' : '';
+      ctx.report({
+        statement: facts,
+        location: action.location ?? table.location,
+        message: `SET NOT NULL on ${col} reads every row while it ${lockClause(mode, table.display)}.${checkIgnored}`,
+        help:
+          pg >= 18
+            ? `Add ADD CONSTRAINT … NOT NULL ${col} NOT VALID (a brief lock), then VALIDATE CONSTRAINT in a separate transaction, which lets reads and writes through.`
+            : pg >= 12
+              ? `Add CHECK (${col} IS NOT NULL) NOT VALID and VALIDATE it in a separate transaction; SET NOT NULL then skips the scan, and the CHECK can be dropped.`
+              : `Before PG 12 SET NOT NULL always scans: keep a CHECK (${col} IS NOT NULL) constraint (added NOT VALID, validated separately) instead, until you upgrade.`,
+        lock: { mode, relation: table.display },
+        fix: action.op === 'set-not-null' ? provenSequence(facts, action, table) : undefined,
+      });
+    }
+  },
+});
+
+function loneCommand(facts: StatementFacts): boolean {
+  return (facts.statement.node as AnyNode).AlterTableStmt?.cmds?.length === 1;
+}
+
+/**
+ * The statement as a sequence that proves the column first. Only outside a transaction, where each statement
+ * commits on its own (VALIDATE must not share a transaction with the ADD), and not on PG 11, where nothing
+ * short of keeping the CHECK instead of NOT NULL avoids the scan.
+ */
+function provenSequence(facts: StatementFacts, action: Action, table: RelationRef): Fix | undefined {
+  if (facts.transaction || facts.pgVersion < 12 || !loneCommand(facts)) return undefined;
+  const stmt = (facts.statement.node as AnyNode).AlterTableStmt;
+  // ONLY (no inheritance) and IF EXISTS would be lost in the rewrite
+  if (stmt.missing_ok || stmt.relation?.inh === false) return undefined;
+  const column = action.column!;
+  const col = quoteIdent(column);
+  const name = quoteIdent(`${table.name}_${column}_not_null`.slice(0, 63));
+  const t = `ALTER TABLE ${table.display}`;
+  const steps =
+    facts.pgVersion >= 18
+      ? [`${t} ADD CONSTRAINT ${name} NOT NULL ${col} NOT VALID`, `${t} VALIDATE CONSTRAINT ${name}`]
+      : [
+          `${t} ADD CONSTRAINT ${name} CHECK (${col} IS NOT NULL) NOT VALID`,
+          `${t} VALIDATE CONSTRAINT ${name}`,
+          `${t} ALTER COLUMN ${col} SET NOT NULL`,
+          `${t} DROP CONSTRAINT ${name}`,
+        ];
+  const title =
+    facts.pgVersion >= 18
+      ? 'Add the NOT NULL constraint NOT VALID, then validate it'
+      : 'Prove the column with a validated CHECK constraint before SET NOT NULL';
+  return replaceStatement(facts, title, steps.join(';\n'));
+}

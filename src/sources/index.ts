@@ -1,0 +1,5 @@
+export { blank, detectOrigin, isDownFile, type RunnerView, runnerView } from './detect.js';
+export { InputError } from './errors.js';
+export { decode, type ReadOptions, readMigrationFile, STDIN_NAME } from './read.js';
+export { compareCodePoints, displayPath, type ResolveOptions, resolveInputs } from './resolve.js';
+export type { InputRef, MigrationFile } from './types.js';

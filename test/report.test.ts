@@ -1,0 +1,555 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { Diagnostic, FileResult, LintSummary } from '../src/diagnostics.js';
+import { LineIndex } from '../src/parse/positions.js';
+import {
+  createPrettyReporter,
+  formatJson,
+  formatPretty,
+  formatReport,
+  isReportFormat,
+  type ReportFormat,
+  writePretty,
+} from '../src/report/index.js';
+
+// ── fixtures ────────────────────────────────────────────────────────────────
+
+/** A diagnostic over `source.slice(start, end)`, its line/column computed the way the engine does. */
+function diag(source: string, start: number, end: number, extra: Partial<Diagnostic> = {}): Diagnostic {
+  const idx = new LineIndex(source);
+  const a = idx.position(start);
+  const b = idx.position(end);
+  return {
+    rule: 'test-rule',
+    severity: 'error',
+    message: 'Something is wrong.',
+    start,
+    end,
+    line: a.line,
+    column: a.column,
+    endLine: b.line,
+    endColumn: b.column,
+    statement: 0,
+    ...extra,
+  };
+}
+
+/** The range of the first occurrence of `needle` in `source`. */
+function at(source: string, needle: string, from = 0): [number, number] {
+  const i = source.indexOf(needle, from);
+  if (i < 0) throw new Error(`fixture: ${needle} not found`);
+  return [i, i + needle.length];
+}
+
+function file(source: string, diagnostics: Diagnostic[], extra: Partial<FileResult> = {}): FileResult {
+  return {
+    path: 'migrations/001.sql',
+    source,
+    diagnostics,
+    statementCount: 1,
+    pgVersion: 18,
+    runner: 'psql',
+    ...extra,
+  };
+}
+
+function summary(...files: FileResult[]): LintSummary {
+  const all = files.flatMap((f) => f.diagnostics);
+  const count = (s: string) => all.filter((d) => d.severity === s).length;
+  return { files, errorCount: count('error'), warningCount: count('warning'), infoCount: count('info') };
+}
+
+const plain = (s: LintSummary, verbose = false) => formatPretty(s, { color: false, verbose });
+
+/** The frame row of source line `line` and the marker row under it (if any). */
+function frameRows(out: string, line: number): { code: string; marker: string | undefined } {
+  const rows = out.split('\n');
+  const i = rows.findIndex((r) => new RegExp(`^ [ >] +${line} │`).test(r));
+  if (i < 0) throw new Error(`no frame row for line ${line} in:\n${out}`);
+  const next = rows[i + 1];
+  return { code: rows[i]!, marker: next && /^ +│ +\^/.test(next) ? next : undefined };
+}
+
+/** [from, to) display columns of the carets in a marker row. */
+function caretColumns(marker: string): [number, number] {
+  const m = /\^+/.exec(marker)!;
+  return [m.index, m.index + m[0].length];
+}
+
+const UNIQUE_SQL = `SET lock_timeout = '2s';
+
+ALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE (dist_id);
+
+CREATE INDEX dist_name ON distributors (name);
+`;
+
+function uniqueExample(): LintSummary {
+  const src = UNIQUE_SQL;
+  const [s1, e1] = at(src, 'ALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE (dist_id);');
+  const [s2, e2] = at(src, 'CREATE INDEX dist_name ON distributors (name);');
+  const unique = diag(src, s1, e1, {
+    rule: 'add-unique-constraint',
+    verdict: 'alternative',
+    statement: 1,
+    message: 'Adding a UNIQUE constraint builds its index while holding ACCESS EXCLUSIVE on "distributors".',
+    help: 'Build a unique index CONCURRENTLY, then attach it with ADD CONSTRAINT … USING INDEX.',
+    lock: { mode: 'ACCESS EXCLUSIVE', relation: 'distributors', blocks: ['SELECT', 'INSERT/UPDATE/DELETE'] },
+    fix: {
+      title: 'Build the index concurrently',
+      edits: [
+        {
+          start: s1,
+          end: e1,
+          text:
+            'CREATE UNIQUE INDEX CONCURRENTLY dist_id_uniq ON distributors (dist_id);\n' +
+            'ALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE USING INDEX dist_id_uniq;',
+        },
+      ],
+    },
+  });
+  const index = diag(src, s2, e2, {
+    rule: 'require-concurrent-index',
+    severity: 'warning',
+    verdict: 'safe',
+    statement: 2,
+    message: 'CREATE INDEX blocks writes to "distributors" while it builds.',
+    lock: { mode: 'SHARE', relation: 'distributors', blocks: ['INSERT/UPDATE/DELETE'] },
+    fix: {
+      title: 'Add CONCURRENTLY',
+      edits: [{ start: s2 + 'CREATE INDEX'.length, end: s2 + 12, text: ' CONCURRENTLY' }],
+    },
+  });
+  const clean = file('SELECT 1;\n', [], { path: 'migrations/000.sql' });
+  // given out of order on purpose: the report sorts by position
+  return summary(clean, file(src, [index, unique], { statementCount: 3 }));
+}
+
+// ── pretty ──────────────────────────────────────────────────────────────────
+
+describe('pretty report', () => {
+  it('renders a finding with code frame, lock, help, fix preview and summary', () => {
+    expect(plain(uniqueExample())).toMatchInlineSnapshot(`
+      "migrations/001.sql:3:1 error add-unique-constraint  [safe alternative]
+        Adding a UNIQUE constraint builds its index while holding ACCESS EXCLUSIVE on "distributors".
+
+         2 │
+       > 3 │ ALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE (dist_id);
+           │ ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+         4 │
+
+        lock  ACCESS EXCLUSIVE on distributors — blocks SELECT, INSERT/UPDATE/DELETE
+        help  Build a unique index CONCURRENTLY, then attach it with ADD CONSTRAINT … USING INDEX.
+        fix   Build the index concurrently:
+              - ALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE (dist_id);
+              + CREATE UNIQUE INDEX CONCURRENTLY dist_id_uniq ON distributors (dist_id);
+              + ALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE USING INDEX dist_id_uniq;
+
+      migrations/001.sql:5:1 warning require-concurrent-index  [advice]
+        CREATE INDEX blocks writes to "distributors" while it builds.
+
+         4 │
+       > 5 │ CREATE INDEX dist_name ON distributors (name);
+           │ ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+
+        lock  SHARE on distributors — blocks INSERT/UPDATE/DELETE
+        fix   Add CONCURRENTLY:
+              - CREATE INDEX dist_name ON distributors (name);
+              + CREATE INDEX CONCURRENTLY dist_name ON distributors (name);
+
+      ✖ 1 error, 1 warning in 1 of 2 files (4 statements)
+      "
+    `);
+  });
+
+  it('emits no escape codes without color, and colors severities with it', () => {
+    const s = uniqueExample();
+    expect(plain(s)).not.toContain('\x1b');
+    const colored = formatPretty(s, { color: true });
+    expect(colored).toContain('\x1b[31merror');
+    expect(colored).toContain('\x1b[33mwarning');
+  });
+
+  it('never passes control characters from the file or messages to the terminal', () => {
+    const src = 'SELECT 1;\nALTER TABLE t\x1b[2J ADD x int\x07;\n';
+    const [s, e] = at(src, 'ALTER TABLE t\x1b[2J ADD x int\x07;');
+    const d = diag(src, s, e, { message: 'bad\x1b]0;title\x07', help: 'use \u202Eabc' });
+    const out = plain(summary(file(src, [d], { path: 'a\x1b[31m.sql' })));
+    const controls = [...out].filter((ch) => {
+      const c = ch.codePointAt(0)!;
+      return (c < 0x20 && c !== 0x0a) || (c >= 0x7f && c <= 0x9f) || (c >= 0x202a && c <= 0x202e);
+    });
+    expect(controls).toEqual([]);
+    expect(out).toContain('ALTER TABLE t␛[2J ADD x int␇;');
+    expect(out).toContain('a␛[31m.sql:2:1');
+    expect(out).toContain('  bad␛]0;title␇\n');
+    expect(out).toContain('help  use <U+202E>abc\n');
+  });
+
+  it('reads CRLF files without showing the carriage returns', () => {
+    const src = 'SELECT 1;\r\nDROP TABLE a;\r\nSELECT 2;\r\n';
+    const out = plain(summary(file(src, [diag(src, ...at(src, 'DROP TABLE a;'))])));
+    expect(out).not.toContain('␍');
+    expect(frameRows(out, 2).code).toBe(' > 2 │ DROP TABLE a;');
+    expect(frameRows(out, 3).code).toBe('   3 │ SELECT 2;');
+  });
+
+  it('starts each finding with file:line:col, in file order', () => {
+    const src = 'SELECT 1;\n\n  DROP TABLE a;\nDROP TABLE b;\n';
+    const late = diag(src, ...at(src, 'DROP TABLE b;'), { rule: 'late' });
+    const early = diag(src, ...at(src, 'DROP TABLE a;'), { rule: 'early' });
+    const headers = plain(summary(file(src, [late, early])))
+      .split('\n')
+      .filter((l) => l.startsWith('migrations/'));
+    expect(headers).toEqual(['migrations/001.sql:3:3 error early', 'migrations/001.sql:4:1 error late']);
+  });
+
+  it('puts markers under the exact columns despite tabs, accents, wide characters and emoji', () => {
+    const src = "\tSELECT 'é', '日本😀', y;\n";
+    const [s1, e1] = at(src, "'日本😀'");
+    const [s2, e2] = at(src, 'y;');
+    for (const [s, e, cols] of [
+      // tab → 4 columns; `'é', ` 5; the literal is 1 + 2 + 2 + 2 + 1 columns wide
+      [s1, e1, [16, 24]],
+      [s2, s2 + 1, [26, 27]],
+      [s2, e2, [26, 28]],
+    ] as const) {
+      const { code, marker } = frameRows(plain(summary(file(src, [diag(src, s, e)]))), 1);
+      expect(code).toBe(" > 1 │     SELECT 'é', '日本😀', y;");
+      const prefix = ' > 1 │ '.length;
+      expect(caretColumns(marker!)).toEqual([prefix + cols[0], prefix + cols[1]]);
+    }
+  });
+
+  it('marks an empty range with a single caret, also at the end of a file', () => {
+    const src = 'SELECT 1';
+    const { code, marker } = frameRows(
+      plain(summary(file(src, [diag(src, 8, 8, { rule: 'parse-error' })]))),
+      1,
+    );
+    expect(code).toBe(' > 1 │ SELECT 1');
+    expect(caretColumns(marker!)).toEqual([' > 1 │ '.length + 8, ' > 1 │ '.length + 9]);
+  });
+
+  it('renders parse errors like any other finding', () => {
+    const src = 'SELECT 1;\nSELEC 2;\n';
+    const d = diag(src, ...at(src, 'SELEC 2'), {
+      rule: 'parse-error',
+      message: 'syntax error at or near "SELEC"',
+      statement: 1,
+    });
+    const out = plain(summary(file(src, [d], { statementCount: 2 })));
+    expect(out).toContain('migrations/001.sql:2:1 error parse-error\n  syntax error at or near "SELEC"\n');
+    expect(frameRows(out, 2).marker).toBe('     │ ^^^^^^^');
+  });
+
+  it('elides the middle of long statements and underlines their first and last lines', () => {
+    const body = Array.from({ length: 18 }, (_, i) => `  c${i + 1} = ${i + 1},`).join('\n');
+    const stmt = `UPDATE t SET\n${body}\n  z = 0;`;
+    const src = `BEGIN;\n${stmt}\nCOMMIT;\n`;
+    const out = plain(summary(file(src, [diag(src, ...at(src, stmt))])));
+    // 20 lines in range (2–21): three at the start, two at the end
+    expect(out).toContain('    ⋮ │ … 15 more lines\n');
+    for (const line of [2, 3, 4, 20, 21]) expect(frameRows(out, line).code).toMatch(/^ > +\d+ │/);
+    expect(out).not.toContain('c3 ='); // line 5
+    expect(frameRows(out, 1).code).toBe('    1 │ BEGIN;');
+    expect(frameRows(out, 22).code).toBe('   22 │ COMMIT;');
+    expect(caretColumns(frameRows(out, 2).marker!)[1] - caretColumns(frameRows(out, 2).marker!)[0]).toBe(12);
+    // the last line is underlined from its first non-blank character
+    expect(frameRows(out, 21).marker).toBe('      │   ^^^^^^');
+    expect(frameRows(out, 3).marker).toBeUndefined();
+  });
+
+  it('cuts long lines around the finding instead of printing them whole', () => {
+    const filler = 'INSERT INTO log VALUES (1); '.repeat(4000); // ~110 kB on one line
+    const target = 'ALTER TABLE big ADD CONSTRAINT u UNIQUE (id);';
+    const src = `${filler}${target} ${filler}\n`;
+    const [s, e] = at(src, target);
+    const out = plain(summary(file(src, [diag(src, s, e)])));
+    expect(out.length).toBeLessThan(1000);
+    const { code, marker } = frameRows(out, 1);
+    expect(code).toMatch(/^ > 1 │ ….*\(1\); ALTER TABLE big.*…$/);
+    expect(code.length).toBeLessThanOrEqual(' > 1 │ '.length + 100);
+    const [a, b] = caretColumns(marker!);
+    expect(code.slice(a, b)).toBe(target);
+  });
+
+  it('underlines a finding wider than the screen through the cut', () => {
+    const stmt = `SELECT ${'x, '.repeat(200)}y;`;
+    const src = `${stmt}\n`;
+    const out = formatPretty(summary(file(src, [diag(src, 0, stmt.length)])), { color: false, maxWidth: 40 });
+    const { code, marker } = frameRows(out, 1);
+    expect(code).toBe(` > 1 │ SELECT ${'x, '.repeat(10)}x,…`);
+    expect(caretColumns(marker!)).toEqual([' > 1 │ '.length, code.length]);
+  });
+
+  it('previews fixes as removed and added lines, leaving out untouched lines', () => {
+    const src = 'CREATE INDEX i ON t (x);\nALTER TABLE t DROP COLUMN y;\n';
+    const [s, e] = at(src, 'CREATE INDEX i ON t (x);');
+    const [ds, de] = at(src, 'ALTER TABLE t DROP COLUMN y;\n');
+    const fix = (title: string, edits: { start: number; end: number; text: string }[]) =>
+      plain(summary(file(src, [diag(src, s, e, { fix: { title, edits } })])))
+        .split('\n')
+        .filter((l) => /^ {8}[-+]|^ {2}fix/.test(l));
+    // insertion of a whole line before a statement: only the new line
+    expect(fix('Set a lock timeout', [{ start: s, end: s, text: "SET lock_timeout = '1s';\n" }])).toEqual([
+      '  fix   Set a lock timeout:',
+      "        + SET lock_timeout = '1s';",
+    ]);
+    // deletion of a whole line
+    expect(fix('Drop it later.', [{ start: ds, end: de, text: '' }])).toEqual([
+      '  fix   Drop it later.',
+      '        - ALTER TABLE t DROP COLUMN y;',
+    ]);
+    // two edits on one line are shown as one change
+    expect(
+      fix('Build it concurrently', [
+        { start: s + 'CREATE INDEX'.length, end: s + 12, text: ' CONCURRENTLY' },
+        { start: s + 'CREATE INDEX '.length, end: s + 'CREATE INDEX i'.length, text: 'IF NOT EXISTS i' },
+      ]),
+    ).toEqual([
+      '  fix   Build it concurrently:',
+      '        - CREATE INDEX i ON t (x);',
+      '        + CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);',
+    ]);
+  });
+
+  it('labels separate changes of one fix with their position', () => {
+    const src = 'ALTER TABLE t ADD c int;\nUPDATE t SET c = 1;\n';
+    const [s, e] = at(src, 'UPDATE t SET c = 1;');
+    const out = plain(
+      summary(
+        file(src, [
+          diag(src, s, e, {
+            fix: {
+              title: 'Batch it',
+              edits: [
+                { start: e + 1, end: e + 1, text: 'RESET lock_timeout;\n' },
+                { start: 0, end: 0, text: "SET lock_timeout = '1s';\n" },
+              ],
+            },
+          }),
+        ]),
+      ),
+    );
+    expect(out).toContain(
+      "  fix   Batch it:\n        at 1:1\n        + SET lock_timeout = '1s';\n        at 3:1\n        + RESET lock_timeout;\n",
+    );
+  });
+
+  it('keeps fix previews of huge replacements short', () => {
+    const stmt = `INSERT INTO t VALUES\n${'  (1),\n'.repeat(5000)}  (2);`;
+    const src = `${stmt}\n`;
+    const out = plain(
+      summary(
+        file(src, [
+          diag(src, 0, stmt.length, {
+            fix: { title: 'Remove', edits: [{ start: 0, end: src.length, text: '' }] },
+          }),
+        ]),
+      ),
+    );
+    const removed = out.split('\n').filter((l) => l.startsWith('        - '));
+    expect(removed).toEqual([
+      '        - INSERT INTO t VALUES',
+      '        -   (1),',
+      '        -   (1),',
+      '        -   (1),',
+      '        -   (1),',
+      '        -   (1),',
+      '        -   (2);',
+    ]);
+    expect(out).toContain('          … 4995 more lines\n');
+  });
+
+  it('pluralises the summary and counts files and statements', () => {
+    const src = 'SELECT 1;\n';
+    const d = (severity: Diagnostic['severity']) => diag(src, 0, 9, { severity });
+    const last = (s: LintSummary) => plain(s).trimEnd().split('\n').pop();
+    expect(last(summary(file(src, [d('error')])))).toBe('✖ 1 error in 1 file (1 statement)');
+    expect(
+      last(
+        summary(
+          file(src, [d('error'), d('error'), d('warning'), d('info')], { statementCount: 40 }),
+          file(src, []),
+          file(src, [d('warning')], { statementCount: 2 }),
+        ),
+      ),
+    ).toBe('✖ 2 errors, 2 warnings, 1 info in 2 of 3 files (43 statements)');
+    expect(last(summary(file(src, [d('warning'), d('info'), d('info')])))).toBe(
+      '⚠ 1 warning, 2 infos in 1 file (1 statement)',
+    );
+    expect(last(summary(file(src, []), file(src, [], { statementCount: 4 })))).toBe(
+      '✓ No problems in 2 files (5 statements)',
+    );
+    expect(plain(summary())).toBe('No files checked\n');
+  });
+
+  it('lists every file with its settings in verbose mode', () => {
+    const out = plain(uniqueExample(), true);
+    expect(out.startsWith('migrations/000.sql  PG 18 · psql · 1 statement  ✓ no problems\n')).toBe(true);
+    expect(out).toContain('\nmigrations/001.sql  PG 18 · psql · 3 statements  1 error, 1 warning\n\n');
+    expect(out).toContain('add-unique-constraint  [safe alternative]  statement 2\n');
+  });
+
+  it('streams one chunk per finding, identical to the string form', () => {
+    const chunks: string[] = [];
+    writePretty(uniqueExample(), { color: false }, (c) => chunks.push(c));
+    expect(chunks.length).toBe(3);
+    expect(chunks.join('')).toBe(plain(uniqueExample()));
+
+    // a file's findings are written as soon as the file is handed over
+    const streamed: string[] = [];
+    const reporter = createPrettyReporter({ color: false }, (c) => streamed.push(c));
+    reporter.file(uniqueExample().files[1]!);
+    expect(streamed.join('')).toContain('add-unique-constraint');
+    reporter.finish();
+    expect(streamed.join('')).toContain('✖ 1 error, 1 warning in 1 file (3 statements)\n');
+  });
+});
+
+// ── json ────────────────────────────────────────────────────────────────────
+
+/** Field names documented in docs/json-format.md, by section heading. */
+function documentedKeys(): Map<string, string[]> {
+  const doc = readFileSync(new URL('../docs/json-format.md', import.meta.url), 'utf8');
+  const sections = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of doc.split('\n')) {
+    const heading = /^### (\w+)/.exec(line);
+    if (heading) {
+      current = [];
+      sections.set(heading[1]!, current);
+    } else if (line.startsWith('## ')) current = undefined;
+    else if (current && /^\| `/.test(line)) {
+      const cell = line.split('|')[1]!;
+      current.push(...[...cell.matchAll(/`(\w+)`/g)].map((m) => m[1]!));
+    }
+  }
+  return sections;
+}
+
+describe('json report', () => {
+  const parse = (s: LintSummary) => JSON.parse(formatJson(s, { toolVersion: '9.9.9' }));
+
+  it('has exactly the documented keys, in the documented order', () => {
+    const docs = documentedKeys();
+    const report = parse(uniqueExample());
+    const diagnostic = report.files[1].diagnostics[0];
+    const objects: [string, object][] = [
+      ['Report', report],
+      ['Tool', report.tool],
+      ['File', report.files[1]],
+      ['Diagnostic', diagnostic],
+      ['Lock', diagnostic.lock],
+      ['Fix', diagnostic.fix],
+      ['Edit', diagnostic.fix.edits[0]],
+      ['Summary', report.summary],
+    ];
+    expect([...docs.keys()].sort()).toEqual(objects.map(([name]) => name).sort());
+    for (const [name, value] of objects) {
+      const documented = docs.get(name)!;
+      expect(Object.keys(value).sort(), name).toEqual([...documented].sort());
+    }
+    expect(Object.keys(diagnostic)).toEqual([
+      'rule',
+      'severity',
+      'verdict',
+      'message',
+      'help',
+      'line',
+      'column',
+      'endLine',
+      'endColumn',
+      'start',
+      'end',
+      'statement',
+      'lock',
+      'fix',
+    ]);
+    expect(report.version).toBe(1);
+    expect(report.tool).toEqual({ name: 'pgsafe', version: '9.9.9' });
+    expect(report.summary).toEqual({ fileCount: 2, errorCount: 1, warningCount: 1, infoCount: 0 });
+  });
+
+  it('omits absent optional fields instead of writing null, and copies no undocumented ones', () => {
+    const src = 'SELEC 1;\n';
+    const d = { ...diag(src, 0, 5, { rule: 'parse-error' }), internal: { ast: 1 } } as Diagnostic;
+    const text = formatJson(summary(file(src, [d])), { toolVersion: '1.0.0' });
+    expect(text).not.toContain('null');
+    const out = JSON.parse(text).files[0].diagnostics[0];
+    expect(out).toEqual({
+      rule: 'parse-error',
+      severity: 'error',
+      message: 'Something is wrong.',
+      line: 1,
+      column: 1,
+      endLine: 1,
+      endColumn: 6,
+      start: 0,
+      end: 5,
+      statement: 0,
+    });
+  });
+
+  it('gives edits 1-based, end-exclusive positions counted in UTF-16 code units', () => {
+    const src = "SELECT '😀';\n\nCREATE INDEX i ON t (x);\nSELECT 1;\n";
+    const [s, e] = at(src, 'CREATE INDEX i ON t (x);\n');
+    const emoji = at(src, "';")[0];
+    const d = diag(src, s, e - 1, {
+      fix: {
+        title: 'Fix',
+        edits: [
+          { start: s, end: e, text: 'CREATE INDEX CONCURRENTLY i ON t (x);\n' },
+          { start: emoji, end: emoji, text: '!' },
+          { start: s + 6, end: s + 6, text: '' },
+        ],
+      },
+    });
+    const [line3, afterEmoji, insertion] = parse(summary(file(src, [d]))).files[0].diagnostics[0].fix.edits;
+    // the range includes the newline, so it ends at the start of the next line
+    expect(line3).toMatchObject({ start: s, end: e, line: 3, column: 1, endLine: 4, endColumn: 1 });
+    // `SELECT '` is 8 units and 😀 two more
+    expect(afterEmoji).toMatchObject({ line: 1, column: 11, endLine: 1, endColumn: 11, text: '!' });
+    expect(insertion).toMatchObject({ line: 3, column: 7, endLine: 3, endColumn: 7, text: '' });
+  });
+
+  it('sorts findings by position and keeps files in order, clean files included', () => {
+    const report = parse(uniqueExample());
+    expect(report.files.map((f: { path: string }) => f.path)).toEqual([
+      'migrations/000.sql',
+      'migrations/001.sql',
+    ]);
+    expect(report.files[0].diagnostics).toEqual([]);
+    expect(report.files[1].diagnostics.map((d: { rule: string }) => d.rule)).toEqual([
+      'add-unique-constraint',
+      'require-concurrent-index',
+    ]);
+  });
+
+  it('is exactly JSON.stringify output, indented or on one line', () => {
+    for (const s of [uniqueExample(), summary()]) {
+      const pretty = formatJson(s, { toolVersion: '1.0.0' });
+      expect(pretty).toBe(`${JSON.stringify(JSON.parse(pretty), null, 2)}\n`);
+      const compact = formatJson(s, { toolVersion: '1.0.0', indent: 0 });
+      expect(compact).toBe(`${JSON.stringify(JSON.parse(pretty))}\n`);
+    }
+  });
+});
+
+// ── format registry ─────────────────────────────────────────────────────────
+
+describe('formatReport', () => {
+  it('dispatches on the format name', () => {
+    const s = uniqueExample();
+    expect(formatReport('json', s, { toolVersion: '1.2.3' })).toBe(formatJson(s, { toolVersion: '1.2.3' }));
+    expect(formatReport('pretty', s, { toolVersion: '1.2.3' })).toBe(plain(s));
+    expect(formatReport('pretty', s, { toolVersion: '1.2.3', color: true })).toContain('\x1b[');
+  });
+
+  it('recognises format names and rejects others', () => {
+    expect(['pretty', 'json', 'sarif', ''].map(isReportFormat)).toEqual([true, true, false, false]);
+    expect(() => formatReport('xml' as ReportFormat, summary(), { toolVersion: '1' })).toThrow(
+      /unknown report format "xml"/,
+    );
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * A rule's examples are its tests: every `bad` example reports on every Postgres version it is
+ * declared for, every `ok` example stays silent, and every `fixed` example is exactly what the
+ * rule's fixes produce — and lints clean for that rule.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SUPPORTED_PG_VERSIONS } from '../src/config/types.js';
+import { applyFixes } from '../src/fix/apply.js';
+import { lintSqlSync } from '../src/lint/lint.js';
+import { loadParser } from '../src/parse/parse.js';
+import type { Rule, RuleExample } from '../src/rules/define.js';
+import { allRules } from '../src/rules/index.js';
+
+beforeAll(() => loadParser());
+
+function versionsOf(example: RuleExample): number[] {
+  const min = example.pg?.min ?? 0;
+  const max = example.pg?.max ?? 99;
+  return SUPPORTED_PG_VERSIONS.filter((v) => v >= min && v <= max);
+}
+
+function lintWith(rule: Rule, sql: string, example: RuleExample, pgVersion: number) {
+  const result = lintSqlSync(sql, { ruleSet: [rule], presets: ['all'], pgVersion, runner: example.runner });
+  const parseErrors = result.diagnostics.filter((d) => d.rule === 'parse-error');
+  expect(parseErrors, `example does not parse:\n${sql}`).toEqual([]);
+  return result.diagnostics.filter((d) => d.rule === rule.id);
+}
+
+describe.each(allRules.map((r) => [r.id, r] as const))('%s', (_id, rule) => {
+  it('has docs and at least one bad and one ok example', () => {
+    expect(rule.summary.length).toBeGreaterThan(10);
+    expect(rule.docs.problem.length).toBeGreaterThan(20);
+    expect(rule.docs.solution.length).toBeGreaterThan(20);
+    expect(rule.examples.some((e) => e.bad)).toBe(true);
+    expect(rule.examples.some((e) => e.ok)).toBe(true);
+    for (const e of rule.examples) {
+      expect(versionsOf(e).length, 'example applies to no supported version').toBeGreaterThan(0);
+      expect(Boolean(e.bad) !== Boolean(e.ok), 'an example is either bad or ok').toBe(true);
+    }
+  });
+
+  for (const [i, example] of rule.examples.entries()) {
+    const label = `${example.bad ? 'bad' : 'ok'} #${i + 1}${example.title ? `: ${example.title}` : ''}`;
+    it.each(versionsOf(example))(`${label} (PG %i)`, (pg) => {
+      if (example.ok !== undefined) {
+        expect(lintWith(rule, example.ok, example, pg)).toEqual([]);
+        return;
+      }
+      const found = lintWith(rule, example.bad!, example, pg);
+      expect(found.length, `no ${rule.id} finding on:\n${example.bad}`).toBeGreaterThan(0);
+      for (const d of found) {
+        expect(d.message.length).toBeGreaterThan(10);
+        expect(d.line).toBeGreaterThan(0);
+        expect(d.column).toBeGreaterThan(0);
+      }
+      if (example.fixed !== undefined) {
+        expect(applyFixes(example.bad!, found).text).toBe(example.fixed);
+        expect(lintWith(rule, example.fixed, example, pg)).toEqual([]);
+      } else {
+        expect(found.filter((d) => d.fix)).toEqual([]);
+      }
+    });
+  }
+});
+
+describe('rule set', () => {
+  it('has unique kebab-case ids', () => {
+    const ids = allRules.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^[a-z]+(-[a-z0-9]+)*$/);
+  });
+});
