@@ -1,5 +1,10 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli-bundle/main.js';
+import v8 from 'node:v8';
+
+// A short-lived CLI gains from a smaller, more often collected heap: measured lower peak memory
+// and shorter runs on large inputs (see `npm run bench`).
+v8.setFlagsFromString('--optimize-for-size');
+const { main } = await import('../dist/cli-bundle/main.js');
 
 main(process.argv.slice(2)).then(
   (code) => {
@@ -8,7 +13,9 @@ main(process.argv.slice(2)).then(
   (error) => {
     // an unexpected failure is a bug: say so plainly; the stack only when asked for
     const detail = process.env.PGSAFE_DEBUG ? (error?.stack ?? String(error)) : (error?.message ?? String(error));
-    process.stderr.write(`pgsafe: internal error: ${detail}\nPlease report it with the input that caused it (PGSAFE_DEBUG=1 shows details).\n`);
+    process.stderr.write(
+      `pgsafe: internal error: ${detail}\nPlease report it with the input that caused it (PGSAFE_DEBUG=1 shows details).\n`,
+    );
     process.exitCode = 2;
   },
 );

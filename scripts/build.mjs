@@ -8,10 +8,14 @@ import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 rmSync(join(root, 'dist'), { recursive: true, force: true });
-execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], {
-  stdio: 'inherit',
-  cwd: root,
-});
+execFileSync(
+  process.execPath,
+  [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')],
+  {
+    stdio: 'inherit',
+    cwd: root,
+  },
+);
 await build({
   entryPoints: [join(root, 'src/cli/main.ts')],
   // dist/cli-bundle/ keeps `../../package.json` pointing at the package root, as from dist/cli/
@@ -23,6 +27,8 @@ await build({
   target: 'node20',
   // the wasm parser locates its .wasm beside itself; jiti and PGlite are loaded only on demand
   external: ['libpg-query', 'jiti', '@electric-sql/pglite'],
-  banner: { js: "import { createRequire as __pgsafeRequire } from 'node:module'; const require = __pgsafeRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __pgsafeRequire } from 'node:module'; const require = __pgsafeRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });

@@ -11,8 +11,8 @@ export type { Action } from './analyze/classify.js';
 export { type RunnerModel, runnerModel } from './analyze/runners.js';
 export {
   blockedWorkloads,
-  blocksApplication,
   blockSummary,
+  blocksApplication,
   conflicts,
   LOCK_MODES,
   type LockMode,
@@ -28,12 +28,21 @@ export {
 export { ConfigError } from './config/errors.js';
 export { defineConfig, loadConfig } from './config/load.js';
 export * from './config/types.js';
-export type { Diagnostic, FileResult, Fix, LintSummary, LockInfo, Severity, TextEdit, Verdict } from './diagnostics.js';
+export type {
+  Diagnostic,
+  FileResult,
+  Fix,
+  LintSummary,
+  LockInfo,
+  Severity,
+  TextEdit,
+  Verdict,
+} from './diagnostics.js';
 export { applyFixes } from './fix/apply.js';
 export { type LintFilesOptions, lintFiles } from './lint/files.js';
 export { activeRules, type LintOptions, lintSql, lintSqlSync } from './lint/lint.js';
 export { loadParser, type ParseError, parseSql, type SourceFile, type Statement } from './parse/parse.js';
-export { createReporter, formatReport, type ReportFormat, REPORT_FORMATS } from './report/index.js';
+export { createReporter, formatReport, REPORT_FORMATS, type ReportFormat } from './report/index.js';
 export { defineRule, type Rule, type RuleContext, type RuleExample } from './rules/define.js';
 export { allRules } from './rules/index.js';
 export { InputError } from './sources/errors.js';

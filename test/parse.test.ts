@@ -38,7 +38,8 @@ describe('lexer', () => {
   });
 
   it('keeps BEGIN ATOMIC bodies whole', () => {
-    const sql = 'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END; SELECT 3;';
+    const sql =
+      'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END; SELECT 3;';
     expect(lex(sql).pieces.map((p) => sql.slice(p.start, p.end))).toEqual([
       'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END',
       'SELECT 3',
@@ -50,7 +51,11 @@ describe('lexer', () => {
     const r = lex(sql);
     expect(r.sql.length).toBe(sql.length);
     expect(r.sql.split('\n').length).toBe(sql.split('\n').length);
-    expect(r.pieces.map((p) => sql.slice(p.start, p.end))).toEqual(['COPY t FROM stdin', 'SELECT 1', 'SELECT 2']);
+    expect(r.pieces.map((p) => sql.slice(p.start, p.end))).toEqual([
+      'COPY t FROM stdin',
+      'SELECT 1',
+      'SELECT 2',
+    ]);
   });
 
   it('collects comments with their text', () => {
@@ -85,7 +90,8 @@ describe('parseSql', () => {
     const alter = statements[1]!;
     expect(alter.text).toBe('alter table t add column c int');
     expect(file.position(alter.start)).toEqual({ line: 2, column: 1 });
-    const rel = (alter.node as { AlterTableStmt: { relation: { location: number } } }).AlterTableStmt.relation;
+    const rel = (alter.node as { AlterTableStmt: { relation: { location: number } } }).AlterTableStmt
+      .relation;
     expect(sql.slice(file.offsetOf(alter, rel.location), file.offsetOf(alter, rel.location) + 1)).toBe('t');
   });
 

@@ -4,9 +4,9 @@
  * constraints it added and validated, which locks are already held, which timeouts are in effect.
  */
 
-import { parseInterval } from '../config/interval.js';
 import { type LockMode, strongerLock } from '../catalog/locks.js';
 import { operationFacts } from '../catalog/operations.js';
+import { parseInterval } from '../config/interval.js';
 import type { Statement } from '../parse/parse.js';
 import { type AnyNode, as, constValue, names, type RelationRef, relationRef, walk } from './ast.js';
 import { type Action, type ClassifyContext, classify } from './classify.js';
@@ -99,7 +99,8 @@ export class MigrationState {
 
   constructor(readonly options: AnalyzeOptions) {
     if (options.lockTimeoutMs) this.sessionLockTimeout = { ms: options.lockTimeoutMs, source: 'config' };
-    if (options.statementTimeoutMs) this.sessionStatementTimeout = { ms: options.statementTimeoutMs, source: 'config' };
+    if (options.statementTimeoutMs)
+      this.sessionStatementTimeout = { ms: options.statementTimeoutMs, source: 'config' };
   }
 
   get implicitTransactions(): boolean {
@@ -145,7 +146,12 @@ export class Analyzer {
       columnType: (table, column) => state.columnTypes.get(table.key)?.get(column),
       notNullProof: (table, column) => {
         for (const c of state.constraints.values()) {
-          if (c.table === table.key && (c.kind === 'check' || c.kind === 'not-null') && c.validated && c.notNullColumn === column)
+          if (
+            c.table === table.key &&
+            (c.kind === 'check' || c.kind === 'not-null') &&
+            c.validated &&
+            c.notNullColumn === column
+          )
             return 'known';
         }
         return state.validatedUnknown.has(table.key) ? 'maybe' : 'no';
@@ -217,7 +223,11 @@ export class Analyzer {
     this.state.transaction = undefined;
   }
 
+  /** session timeouts when the current transaction began: ROLLBACK undoes a SET made inside it */
+  private sessionTimeoutsAtBegin: [Timeout | undefined, Timeout | undefined] = [undefined, undefined];
+
   private begin(explicit: boolean, index: number): void {
+    this.sessionTimeoutsAtBegin = [this.state.sessionLockTimeout, this.state.sessionStatementTimeout];
     this.state.transaction = {
       id: ++this.state.transactionCount,
       explicit,
@@ -251,7 +261,8 @@ export class Analyzer {
       this.state.transaction = undefined;
       // statements after COMMIT in a multi-statement query run in a fresh implicit transaction;
       // runners that wrap the file in BEGIN … COMMIT leave them in autocommit
-      if (this.state.implicitTransactions && this.options.runner.multiStatement) this.begin(false, stmt.index);
+      if (this.state.implicitTransactions && this.options.runner.multiStatement)
+        this.begin(false, stmt.index);
     }
   }
 
@@ -260,6 +271,7 @@ export class Analyzer {
     const id = this.state.transaction?.id;
     if (id === undefined) return;
     for (const [k, v] of this.state.created) if (v.transaction === id) this.state.created.delete(k);
+    [this.state.sessionLockTimeout, this.state.sessionStatementTimeout] = this.sessionTimeoutsAtBegin;
   }
 
   /** VALIDATE CONSTRAINT of a foreign key known from this migration locks the referenced table too. */
@@ -294,7 +306,8 @@ export class Analyzer {
           const col = as(e, 'ColumnDef');
           if (col?.colname) {
             cols.set(col.colname, col.typeName);
-            for (const c of col.constraints ?? []) this.recordConstraint(table, as(c, 'Constraint'), col.colname);
+            for (const c of col.constraints ?? [])
+              this.recordConstraint(table, as(c, 'Constraint'), col.colname);
           } else this.recordConstraint(table, as(e, 'Constraint'), undefined);
         }
         state.columnTypes.set(table.key, cols);
@@ -321,7 +334,9 @@ export class Analyzer {
         break;
       case 'CreateDomainStmt': {
         const s = n.CreateDomainStmt;
-        const hasCheck = (s.constraints ?? []).some((c: AnyNode) => as(c, 'Constraint')?.contype === 'CONSTR_CHECK');
+        const hasCheck = (s.constraints ?? []).some(
+          (c: AnyNode) => as(c, 'Constraint')?.contype === 'CONSTR_CHECK',
+        );
         if (hasCheck) state.domainsWithCheck.add(names(s.domainname).join('.'));
         break;
       }
@@ -337,7 +352,10 @@ export class Analyzer {
         if (s.renameType === 'OBJECT_TABLE') {
           const from = relationRef(s.relation, state.defaultSchema);
           if (from && state.created.has(from.key)) {
-            const to = relationRef({ schemaname: s.relation.schemaname, relname: s.newname }, state.defaultSchema);
+            const to = relationRef(
+              { schemaname: s.relation.schemaname, relname: s.newname },
+              state.defaultSchema,
+            );
             if (to) state.created.set(to.key, state.created.get(from.key)!);
           }
         }
@@ -353,10 +371,11 @@ export class Analyzer {
           if (cmd.subtype === 'AT_AddColumn') {
             const col = as(cmd.def, 'ColumnDef');
             if (col?.colname) {
-              let cols = state.columnTypes.get(table.key);
-              if (!cols) state.columnTypes.set(table.key, (cols = new Map()));
+              const cols = state.columnTypes.get(table.key) ?? new Map<string, AnyNode>();
+              state.columnTypes.set(table.key, cols);
               cols.set(col.colname, col.typeName);
-              for (const k of col.constraints ?? []) this.recordConstraint(table, as(k, 'Constraint'), col.colname);
+              for (const k of col.constraints ?? [])
+                this.recordConstraint(table, as(k, 'Constraint'), col.colname);
             }
           } else if (cmd.subtype === 'AT_AlterColumnType') {
             const def = as(cmd.def, 'ColumnDef');
@@ -399,7 +418,11 @@ export class Analyzer {
       kind,
       validated,
       notNullColumn:
-        kind === 'check' ? isNotNullCheck(con.raw_expr) : kind === 'not-null' ? (names(con.keys)[0] ?? column) : undefined,
+        kind === 'check'
+          ? isNotNullCheck(con.raw_expr)
+          : kind === 'not-null'
+            ? (names(con.keys)[0] ?? column)
+            : undefined,
       referenced: kind === 'foreign-key' ? relationRef(con.pktable, this.state.defaultSchema) : undefined,
     };
     void column;
@@ -448,7 +471,12 @@ export class Analyzer {
     }
   }
 
-  private setTimeout(name: 'lock_timeout' | 'statement_timeout', ms: number, local: boolean, reset: boolean): void {
+  private setTimeout(
+    name: 'lock_timeout' | 'statement_timeout',
+    ms: number,
+    local: boolean,
+    reset: boolean,
+  ): void {
     const state = this.state;
     const lock = name === 'lock_timeout';
     if (local) {
@@ -494,7 +522,7 @@ function safeInterval(v: string | number | boolean): number | undefined {
 /** `col IS NOT NULL` → `col` */
 function isNotNullCheck(expr: AnyNode): string | undefined {
   const t = as(expr, 'NullTest');
-  if (!t || t.nulltesttype !== 'IS_NOT_NULL') return undefined;
+  if (t?.nulltesttype !== 'IS_NOT_NULL') return undefined;
   const fields = names(as(t.arg, 'ColumnRef')?.fields);
   return fields.length === 1 ? fields[0] : undefined;
 }

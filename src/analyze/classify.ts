@@ -4,10 +4,24 @@
  */
 
 import { builtinVolatility, sqlValueFunctionVolatility, type Volatility } from '../catalog/functions.js';
-import { type OperationFacts, type OperationId, operationFacts, type RelationRole } from '../catalog/operations.js';
+import {
+  type OperationFacts,
+  type OperationId,
+  operationFacts,
+  type RelationRole,
+} from '../catalog/operations.js';
 import { type TypeChange, typeChangeRewrites, typeRefFromAst } from '../catalog/types.js';
 import type { Statement } from '../parse/parse.js';
-import { type AnyNode, as, constValue, names, type RelationRef, relationFromNames, relationRef, walk } from './ast.js';
+import {
+  type AnyNode,
+  as,
+  constValue,
+  names,
+  type RelationRef,
+  relationFromNames,
+  relationRef,
+  walk,
+} from './ast.js';
 
 /** One operation a statement performs, with the relations it involves. */
 export interface Action {
@@ -71,7 +85,11 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
   switch (stmt.kind) {
     case 'AlterTableStmt': {
       const s = n.AlterTableStmt;
-      if (s.objtype !== 'OBJECT_TABLE' && s.objtype !== 'OBJECT_MATVIEW' && s.objtype !== 'OBJECT_FOREIGN_TABLE') {
+      if (
+        s.objtype !== 'OBJECT_TABLE' &&
+        s.objtype !== 'OBJECT_MATVIEW' &&
+        s.objtype !== 'OBJECT_FOREIGN_TABLE'
+      ) {
         if (s.objtype === 'OBJECT_INDEX') break; // ALTER INDEX: rename/set tablespace on the index only
       }
       const table = rel(s.relation);
@@ -113,7 +131,8 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
       if (!table) break;
       if (s.partbound && s.inhRelations?.length) {
         const parent = rel(as(s.inhRelations[0], 'RangeVar'));
-        if (parent) add('create-table-partition-of', n, { relations: { parent, table }, location: parent.location });
+        if (parent)
+          add('create-table-partition-of', n, { relations: { parent, table }, location: parent.location });
       } else add('create-table', n, { relations: { table }, location: table.location });
       for (const fk of tableForeignKeys(s.tableElts)) {
         const referenced = rel(fk.pktable);
@@ -131,11 +150,16 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
       const s = n.RenameStmt;
       const table = rel(s.relation);
       if (!table) break;
-      if (s.renameType === 'OBJECT_TABLE') add('rename-table', n, { relations: { table }, location: table.location });
+      if (s.renameType === 'OBJECT_TABLE')
+        add('rename-table', n, { relations: { table }, location: table.location });
       else if (s.renameType === 'OBJECT_COLUMN' && s.relationType === 'OBJECT_TABLE')
         add('rename-column', n, { relations: { table }, location: table.location, column: s.subname });
       else if (s.renameType === 'OBJECT_TABCONSTRAINT')
-        add('rename-constraint', n, { relations: { table }, location: table.location, constraint: s.subname });
+        add('rename-constraint', n, {
+          relations: { table },
+          location: table.location,
+          constraint: s.subname,
+        });
       break;
     }
     case 'ReindexStmt': {
@@ -163,7 +187,8 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
       if (!s.is_vacuumcmd) break; // ANALYZE alone
       for (const vr of s.rels ?? []) {
         const table = rel(as(vr, 'VacuumRelation')?.relation);
-        if (table) add(full ? 'vacuum-full' : 'vacuum', n, { relations: { table }, location: table.location });
+        if (table)
+          add(full ? 'vacuum-full' : 'vacuum', n, { relations: { table }, location: table.location });
       }
       // a database-wide plain VACUUM still cannot run in a transaction block
       if (!full && !s.rels?.length) add('vacuum', n, { relations: {} });
@@ -191,7 +216,8 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
       break;
     }
     case 'AlterEnumStmt':
-      if (n.AlterEnumStmt.newVal !== undefined && !n.AlterEnumStmt.oldVal) add('alter-type-add-value', n, { relations: {} });
+      if (n.AlterEnumStmt.newVal !== undefined && !n.AlterEnumStmt.oldVal)
+        add('alter-type-add-value', n, { relations: {} });
       break;
     case 'LockStmt':
       for (const rv of n.LockStmt.relations ?? []) {
@@ -258,7 +284,11 @@ function classifyAlterCmd(cmd: AnyNode, table: RelationRef, ctx: ClassifyContext
       return;
     }
     case 'AT_DropColumn':
-      add('drop-column', cmd, { relations: rels, column: cmd.name, detail: { ifNotExists: !!cmd.missing_ok } });
+      add('drop-column', cmd, {
+        relations: rels,
+        column: cmd.name,
+        detail: { ifNotExists: !!cmd.missing_ok },
+      });
       return;
     case 'AT_AlterColumnType': {
       const def = as(cmd.def, 'ColumnDef');
@@ -268,8 +298,15 @@ function classifyAlterCmd(cmd: AnyNode, table: RelationRef, ctx: ClassifyContext
       let typeChange: TypeChange;
       if (def?.raw_default) typeChange = { rewrite: true, reason: 'a USING expression recomputes every row' };
       else if (!oldType || !newType)
-        typeChange = { rewrite: 'unknown', reason: 'the column’s current type is not defined in this migration' };
-      else typeChange = typeChangeRewrites(oldType, newType, { pgVersion: ctx.pgVersion, timeZoneIsUtc: ctx.timeZoneIsUtc });
+        typeChange = {
+          rewrite: 'unknown',
+          reason: 'the column’s current type is not defined in this migration',
+        };
+      else
+        typeChange = typeChangeRewrites(oldType, newType, {
+          pgVersion: ctx.pgVersion,
+          timeZoneIsUtc: ctx.timeZoneIsUtc,
+        });
       add(typeChange.rewrite === false ? 'alter-column-type-coercible' : 'alter-column-type', cmd, {
         relations: rels,
         column: cmd.name,
@@ -288,7 +325,11 @@ function classifyAlterCmd(cmd: AnyNode, table: RelationRef, ctx: ClassifyContext
       add('validate-constraint', cmd, { relations: rels, constraint: cmd.name });
       return;
     case 'AT_DropConstraint':
-      add('drop-constraint', cmd, { relations: rels, constraint: cmd.name, detail: { ifNotExists: !!cmd.missing_ok } });
+      add('drop-constraint', cmd, {
+        relations: rels,
+        constraint: cmd.name,
+        detail: { ifNotExists: !!cmd.missing_ok },
+      });
       return;
     case 'AT_SetTableSpace':
       add('set-tablespace', cmd, { relations: rels });
@@ -299,7 +340,10 @@ function classifyAlterCmd(cmd: AnyNode, table: RelationRef, ctx: ClassifyContext
       return;
     case 'AT_AttachPartition': {
       const partition = relationRef(as(cmd.def, 'PartitionCmd')?.name, ctx.defaultSchema);
-      add('attach-partition', cmd, { relations: { parent: table, partition }, location: partition?.location });
+      add('attach-partition', cmd, {
+        relations: { parent: table, partition },
+        location: partition?.location,
+      });
       return;
     }
     case 'AT_DetachPartition': {
@@ -324,13 +368,21 @@ function classifyAlterCmd(cmd: AnyNode, table: RelationRef, ctx: ClassifyContext
   }
 }
 
-function classifyAddColumn(cmd: AnyNode, col: AnyNode, table: RelationRef, ctx: ClassifyContext, add: Add): void {
+function classifyAddColumn(
+  cmd: AnyNode,
+  col: AnyNode,
+  table: RelationRef,
+  ctx: ClassifyContext,
+  add: Add,
+): void {
   const rels = { table };
   const column: string = col.colname;
   const location: number | undefined = col.location;
   const typeNames = names(col.typeName?.names);
   const typeName = typeNames[typeNames.length - 1] ?? '';
-  const constraints: AnyNode[] = (col.constraints ?? []).map((c: AnyNode) => as(c, 'Constraint')).filter(Boolean);
+  const constraints: AnyNode[] = (col.constraints ?? [])
+    .map((c: AnyNode) => as(c, 'Constraint'))
+    .filter(Boolean);
   const ifNotExists = !!cmd.missing_ok;
 
   let op: OperationId = 'add-column';
@@ -347,7 +399,10 @@ function classifyAddColumn(cmd: AnyNode, col: AnyNode, table: RelationRef, ctx: 
   } else if (defaultCon) {
     const v = expressionVolatility(defaultCon.raw_expr);
     detail = { ...detail, volatility: v.volatility, functions: v.functions };
-    op = v.volatility === 'volatile' || v.volatility === 'unknown' ? 'add-column-volatile-default' : 'add-column-default';
+    op =
+      v.volatility === 'volatile' || v.volatility === 'unknown'
+        ? 'add-column-volatile-default'
+        : 'add-column-default';
   } else if (typeNames.length > 0 && ctx.domainHasCheck(typeNames)) op = 'add-column-domain-check';
 
   const notNull = constraints.some((c) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY');
@@ -368,7 +423,12 @@ function classifyConstraint(
 ): void {
   const rels = { table };
   const notValid = !!con.skip_validation;
-  const base = { relations: rels, column, constraint: con.conname as string | undefined, location: con.location };
+  const base = {
+    relations: rels,
+    column,
+    constraint: con.conname as string | undefined,
+    location: con.location,
+  };
   switch (con.contype) {
     case 'CONSTR_CHECK':
       add(notValid ? 'add-check-not-valid' : 'add-check', con, base);
@@ -425,11 +485,14 @@ function tableForeignKeys(elts: AnyNode[] | undefined): AnyNode[] {
 const RANK: Record<Volatility | 'unknown', number> = { immutable: 0, stable: 1, unknown: 2, volatile: 3 };
 
 /** The worst volatility of the functions an expression calls (constants and casts are immutable). */
-export function expressionVolatility(expr: AnyNode): { volatility: Volatility | 'unknown'; functions: string[] } {
+export function expressionVolatility(expr: AnyNode): {
+  volatility: Volatility | 'unknown';
+  functions: string[];
+} {
   let worst: Volatility | 'unknown' = 'immutable';
   const functions: string[] = [];
   const see = (v: Volatility | 'unknown', name: string) => {
-    if (RANK[v] > RANK['immutable']) functions.push(name);
+    if (RANK[v] > RANK.immutable) functions.push(name);
     if (RANK[v] > RANK[worst]) worst = v;
   };
   walk(expr, (kind, body) => {

@@ -29,13 +29,15 @@ const RUNNERS: Record<RunnerName, RunnerModel> = {
   prisma: {
     name: 'prisma',
     transaction: 'file',
-    optOut: 'Prisma runs each migration.sql as one implicit transaction: run this statement with `prisma db execute` outside `migrate deploy`',
+    optOut:
+      'put this statement alone in its own migration.sql (Prisma sends a one-statement file without a transaction block), or run it with `prisma db execute` outside `migrate deploy`',
     multiStatement: true,
   },
   drizzle: {
     name: 'drizzle',
     transaction: 'file',
-    optOut: 'drizzle-kit migrate wraps migrations in a transaction: apply this statement with a separate script',
+    optOut:
+      'drizzle-kit migrate wraps migrations in a transaction: apply this statement with a separate script',
   },
   knex: {
     name: 'knex',
@@ -65,10 +67,15 @@ const RUNNERS: Record<RunnerName, RunnerModel> = {
   'golang-migrate': {
     name: 'golang-migrate',
     transaction: 'file',
-    optOut: 'put this statement in its own migration file (a single statement runs without a transaction block)',
+    optOut:
+      'put this statement in its own migration file (a single statement runs without a transaction block)',
     multiStatement: true,
   },
-  goose: { name: 'goose', transaction: 'file', optOut: 'add `-- +goose NO TRANSACTION` at the top of the file' },
+  goose: {
+    name: 'goose',
+    transaction: 'file',
+    optOut: 'add `-- +goose NO TRANSACTION` at the top of the file',
+  },
   dbmate: { name: 'dbmate', transaction: 'file', optOut: 'write `-- migrate:up transaction:false`' },
   // sqitch runs deploy scripts through psql; the scripts carry their own BEGIN/COMMIT.
   sqitch: { name: 'sqitch', transaction: 'none' },

@@ -119,7 +119,9 @@ const ENTRIES = {
   'add-check-not-valid': { base: op('ADD CONSTRAINT … CHECK … NOT VALID', onTable(AE)) },
   'add-not-null-constraint': {
     base: op('ADD CONSTRAINT … NOT NULL', onTable(AE), { scan: true }),
-    versions: [{ until: 17, facts: { unsupported: true, note: 'Named NOT NULL constraints exist since PG 18.' } }],
+    versions: [
+      { until: 17, facts: { unsupported: true, note: 'Named NOT NULL constraints exist since PG 18.' } },
+    ],
   },
   'add-not-null-constraint-not-valid': {
     base: op('ADD CONSTRAINT … NOT NULL … NOT VALID', onTable(AE)),
@@ -283,7 +285,9 @@ const ENTRIES = {
       ],
       { noTransactionBlock: true },
     ),
-    versions: [{ until: 13, facts: { unsupported: true, note: 'DETACH … CONCURRENTLY exists since PG 14.' } }],
+    versions: [
+      { until: 13, facts: { unsupported: true, note: 'DETACH … CONCURRENTLY exists since PG 14.' } },
+    ],
   },
   'create-trigger': { base: op('CREATE TRIGGER', onTable(SRE)) },
   'drop-trigger': { base: op('DROP TRIGGER', onTable(AE)) },
@@ -305,7 +309,12 @@ const ENTRIES = {
     base: op('ALTER TYPE … ADD VALUE', [], {
       note: 'The new value cannot be used until the transaction that added it commits.',
     }),
-    versions: [{ until: 11, facts: { noTransactionBlock: true, note: 'Not allowed in a transaction block before PG 12.' } }],
+    versions: [
+      {
+        until: 11,
+        facts: { noTransactionBlock: true, note: 'Not allowed in a transaction block before PG 12.' },
+      },
+    ],
   },
 
   // ── data ───────────────────────────────────────────────────────────────────
@@ -334,7 +343,9 @@ export function operationFacts(id: OperationId, pgVersion: number): OperationFac
   if (facts) return facts;
   const entry: Entry = ENTRIES[id];
   const v = Math.max(pgVersion, OLDEST_MODELLED_VERSION);
-  const override = entry.versions?.find((r) => (r.from ?? 0) <= v && v <= (r.until ?? Number.POSITIVE_INFINITY));
+  const override = entry.versions?.find(
+    (r) => (r.from ?? 0) <= v && v <= (r.until ?? Number.POSITIVE_INFINITY),
+  );
   facts = { id, ...entry.base, ...override?.facts };
   cache.set(key, facts);
   return facts;

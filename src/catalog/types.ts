@@ -365,30 +365,28 @@ export function typeChangeRewrites(from: TypeRef, to: TypeRef, options: TypeChan
   }
 
   // 2. the new typmod
-  if (newMod === null) {
-    return {
-      rewrite: false,
-      reason: `${change}: ${how}${oldMod !== null ? ', typmod dropped' : ''}`,
-      indexRebuild: indexRebuild(from.name, to.name),
-    };
-  }
+  const noRewrite = (why: string): TypeChange => {
+    const rebuild = indexRebuild(from.name, to.name);
+    const indexes = rebuild
+      ? '; indexes on the column are rebuilt (their default operator class changes)'
+      : '';
+    return { rewrite: false, reason: `${change}: ${how}${why}${indexes}`, indexRebuild: rebuild };
+  };
+  if (newMod === null) return noRewrite(oldMod !== null ? ', typmod dropped' : '');
+  if (cur !== null && sameTypmod(cur, newMod)) return noRewrite(', same typmod');
+  const support = TYPMOD_TYPES[to.name]?.support ?? null;
   if (typmodCoercionIsNoop(to.name, cur, newMod)) {
-    const why =
-      cur !== null && sameTypmod(cur, newMod)
-        ? 'same typmod'
-        : `${TYPMOD_TYPES[to.name]!.support} proves ${t} accepts every ${cur === null ? `${to.name} value` : formatTypeRef({ name: to.name, typmods: from.typmods, arrayDims: 0 })} unchanged`;
-    return {
-      rewrite: false,
-      reason: `${change}: ${how}; ${why}`,
-      indexRebuild: indexRebuild(from.name, to.name),
-    };
+    const old =
+      cur === null
+        ? `${to.name} value`
+        : formatTypeRef({ name: to.name, typmods: from.typmods, arrayDims: 0 });
+    return noRewrite(`; ${support} proves that ${t} keeps every ${old} unchanged`);
   }
-  const support = TYPMOD_TYPES[to.name]?.support;
   return {
     rewrite: true,
     reason:
-      support === null || support === undefined
-        ? `${change}: ${how}, but ${to.name}(n) coercion has no support function, so every row is re-checked (table rewrite)`
-        : `${change}: ${how}, but the new typmod can reject or change existing values, so every row is re-checked (table rewrite)`,
+      support === null
+        ? `${change}: ${how}, but ${to.name} has no typmod support function: every row goes through ${to.name}(n) (table rewrite)`
+        : `${change}: ${how}, but the new typmod can reject or change existing values: every row is re-checked (table rewrite)`,
   };
 }

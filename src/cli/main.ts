@@ -12,7 +12,9 @@ import { rulePage, rulesJson, rulesTable } from '../rules/docs.js';
 import { allRules } from '../rules/index.js';
 import { InputError } from '../sources/errors.js';
 
-const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+const VERSION: string = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+).version;
 
 /** Exit codes: 0 clean, 1 problems found, 2 usage / config / input errors. */
 export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
@@ -69,14 +71,25 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command('lint')
     .description('report unsafe statements (exit 1 when errors are found)')
     .argument('[paths...]', 'files, directories, quoted globs, or - for stdin', ['.'])
-    .option('--pg-version <major>', `target Postgres version (${SUPPORTED_PG_VERSIONS.join(', ')})`, pgVersionArg)
+    .option(
+      '--pg-version <major>',
+      `target Postgres version (${SUPPORTED_PG_VERSIONS.join(', ')})`,
+      pgVersionArg,
+    )
     .addOption(new Option('--runner <name>', 'how migrations are executed').choices(RUNNER_NAMES))
-    .option('--assume-in-transaction', 'every file runs in one transaction (same as --runner transaction-per-file)')
+    .option(
+      '--assume-in-transaction',
+      'every file runs in one transaction (same as --runner transaction-per-file)',
+    )
     .addOption(new Option('-f, --format <format>', 'output format').choices(REPORT_FORMATS))
     .option('-c, --config <file>', 'use this config file instead of searching for one')
     .option('--all', 'enable every rule, including opt-in ones')
     .option('--lock-timeout <interval>', 'lock_timeout already set by the role or runner', intervalArg)
-    .option('--statement-timeout <interval>', 'statement_timeout already set by the role or runner', intervalArg)
+    .option(
+      '--statement-timeout <interval>',
+      'statement_timeout already set by the role or runner',
+      intervalArg,
+    )
     .option('--max-warnings <n>', 'exit 1 when there are more warnings than this', intArg)
     .option('-q, --quiet', 'report errors only')
     .option('--stdin-filename <name>', 'name to show for stdin (also used to find its config)')
@@ -92,7 +105,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['pretty', 'json', 'markdown']))
     .action((id: string | undefined, flags: { format?: string }) => {
       if (id === undefined) {
-        out(flags.format === 'json' ? `${JSON.stringify(rulesJson(allRules), null, 2)}\n` : rulesTable(allRules));
+        out(
+          flags.format === 'json'
+            ? `${JSON.stringify(rulesJson(allRules), null, 2)}\n`
+            : rulesTable(allRules),
+        );
         return;
       }
       const rule = allRules.find((r) => r.id === id);
@@ -142,7 +159,9 @@ async function lintCommand(paths: string[], flags: LintFlags, out: (s: string) =
       timeouts: { lockTimeout: flags.lockTimeout, statementTimeout: flags.statementTimeout },
     },
     onFile: (result: FileResult) => {
-      const shown = flags.quiet ? { ...result, diagnostics: result.diagnostics.filter((d) => d.severity === 'error') } : result;
+      const shown = flags.quiet
+        ? { ...result, diagnostics: result.diagnostics.filter((d) => d.severity === 'error') }
+        : result;
       for (const d of shown.diagnostics) {
         if (d.severity === 'error') errors++;
         else if (d.severity === 'warning') warnings++;

@@ -28,15 +28,28 @@ export interface LintFilesOptions {
 const KNOWN_RULES = allRules.map((r) => r.id);
 
 /** Lints paths, directories, globs and `-` (stdin). Throws InputError / ConfigError for bad input. */
-export async function lintFiles(args: readonly string[], options: LintFilesOptions = {}): Promise<LintSummary> {
+export async function lintFiles(
+  args: readonly string[],
+  options: LintFilesOptions = {},
+): Promise<LintSummary> {
   const cwd = options.cwd ?? process.cwd();
   await loadParser();
-  const rootConfig = await loadConfig({ cwd, configPath: options.configPath, searchFrom: cwd, knownRules: KNOWN_RULES });
+  const rootConfig = await loadConfig({
+    cwd,
+    configPath: options.configPath,
+    searchFrom: cwd,
+    knownRules: KNOWN_RULES,
+  });
   const refs = await resolveInputs(args, { cwd, ignore: ignoreMatcherFor(rootConfig) });
   const summary: LintSummary = { files: [], errorCount: 0, warningCount: 0, infoCount: 0 };
   for (const ref of refs) {
-    const file = await readMigrationFile(ref, { stdinFilename: options.stdinFilename, readStdin: options.readStdin });
-    const loaded = options.configPath ? rootConfig : await configFor(ref, cwd, options.stdinFilename, rootConfig);
+    const file = await readMigrationFile(ref, {
+      stdinFilename: options.stdinFilename,
+      readStdin: options.readStdin,
+    });
+    const loaded = options.configPath
+      ? rootConfig
+      : await configFor(ref, cwd, options.stdinFilename, rootConfig);
     const settings = { ...loaded.config, ...definedOnly(options.overrides ?? {}) } as PgsafeConfig;
     const result = lintSqlSync(file.text, {
       path: file.path,
@@ -66,7 +79,11 @@ function configFor(
 ): Promise<LoadedConfig> | LoadedConfig {
   if (ref.kind === 'stdin') {
     if (!stdinFilename) return rootConfig;
-    return loadConfig({ cwd, searchFrom: path.dirname(path.resolve(cwd, stdinFilename)), knownRules: KNOWN_RULES });
+    return loadConfig({
+      cwd,
+      searchFrom: path.dirname(path.resolve(cwd, stdinFilename)),
+      knownRules: KNOWN_RULES,
+    });
   }
   return loadConfig({ cwd, searchFrom: path.dirname(ref.absPath), knownRules: KNOWN_RULES });
 }

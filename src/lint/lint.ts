@@ -9,7 +9,13 @@ import { parseInterval } from '../config/interval.js';
 import { DEFAULT_PG_VERSION, type Preset, type RuleSetting, type RunnerName } from '../config/types.js';
 import type { Diagnostic, FileResult, Severity } from '../diagnostics.js';
 import { loadParser, openSource, type SourceFile } from '../parse/parse.js';
-import { defaultSeverity, lockInfo, type ReportDescriptor, type Rule, type RuleContext } from '../rules/define.js';
+import {
+  defaultSeverity,
+  lockInfo,
+  type ReportDescriptor,
+  type Rule,
+  type RuleContext,
+} from '../rules/define.js';
 import { allRules } from '../rules/index.js';
 import { SQUAWK_RULE_IDS } from '../rules/peers.js';
 import { type Directive, parseDirectives, type RuleNames, suppresses } from './suppressions.js';
@@ -162,10 +168,17 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
     statementCount++;
     if (item.type === 'error') {
       diagnostics.push(
-        toDiagnostic('parse-error', 'error', item.at, Math.min(item.end, nextTokenEnd(file, item.at)), item.index, {
-          message: `Postgres cannot parse this statement: ${item.message}`,
-          help: 'Fix the syntax; the other statements of the file were still checked.',
-        }),
+        toDiagnostic(
+          'parse-error',
+          'error',
+          item.at,
+          Math.min(item.end, nextTokenEnd(file, item.at)),
+          item.index,
+          {
+            message: `Postgres cannot parse this statement: ${item.message}`,
+            help: 'Fix the syntax; the other statements of the file were still checked.',
+          },
+        ),
       );
       continue;
     }
@@ -190,7 +203,9 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
   analyzer.finish();
 
   checkDirectives(directives, names, (rule, d, message) => {
-    diagnostics.push(toDiagnostic(rule, 'warning', d.comment.start, d.comment.end, d.statement ?? -1, { message }));
+    diagnostics.push(
+      toDiagnostic(rule, 'warning', d.comment.start, d.comment.end, d.statement ?? -1, { message }),
+    );
   });
 
   diagnostics.sort((a, b) => a.start - b.start || a.end - b.end);
@@ -221,13 +236,19 @@ function checkDirectives(
   emit: (rule: 'unknown-rule' | 'unused-ignore', d: Directive, message: string) => void,
 ): void {
   for (const d of directives) {
-    const known = (n: string) => (d.dialect === 'pgsafe' ? names.pgsafe(n) !== undefined : names.squawk(n) !== undefined);
+    const known = (n: string) =>
+      d.dialect === 'pgsafe' ? names.pgsafe(n) !== undefined : names.squawk(n) !== undefined;
     for (const n of d.names) {
       if (!known(n)) emit('unknown-rule', d, `Unknown rule "${n}" in ${d.dialect}-ignore.`);
     }
     // squawk directives naming squawk-only checks legitimately suppress nothing here
     if (d.dialect !== 'pgsafe') continue;
-    const unused = d.names.length === 0 ? (d.used.size === 0 ? ['(all rules)'] : []) : d.names.filter((n) => known(n) && !d.used.has(n));
+    const unused =
+      d.names.length === 0
+        ? d.used.size === 0
+          ? ['(all rules)']
+          : []
+        : d.names.filter((n) => known(n) && !d.used.has(n));
     if (unused.length > 0) {
       emit(
         'unused-ignore',

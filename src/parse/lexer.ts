@@ -105,7 +105,12 @@ export function lex(source: string): LexResult {
     }
     if (c === SLASH && source.charCodeAt(i + 1) === STAR) {
       const j = skipBlockComment(source, i);
-      comments.push({ start: i, end: j, text: source.slice(i + 2, Math.max(i + 2, j - 2)).trim(), kind: 'block' });
+      comments.push({
+        start: i,
+        end: j,
+        text: source.slice(i + 2, Math.max(i + 2, j - 2)).trim(),
+        kind: 'block',
+      });
       i = j;
       continue;
     }

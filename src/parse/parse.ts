@@ -1,5 +1,5 @@
-import { loadModule, parseSync } from 'libpg-query';
 import type { Node } from '@pgsql/types';
+import { loadModule, parseSync } from 'libpg-query';
 import { type Comment, lex, type Piece } from './lexer.js';
 import { ByteMap, LineIndex, type Position } from './positions.js';
 
@@ -57,7 +57,7 @@ export function loadParser(): Promise<void> {
 }
 
 /** Target size of one parser call: big enough to amortise the call, small enough for the wasm heap. */
-const CHUNK_CHARS = 64 * 1024;
+const CHUNK_CHARS = 4 * 1024;
 
 export function openSource(source: string): SourceFile {
   const { sql, pieces, comments, metaCommands } = lex(source);
@@ -78,7 +78,11 @@ export function openSource(source: string): SourceFile {
 }
 
 /** Parses a whole text at once (convenience for small inputs and tests). */
-export function parseSql(source: string): { file: SourceFile; statements: Statement[]; errors: ParseError[] } {
+export function parseSql(source: string): {
+  file: SourceFile;
+  statements: Statement[];
+  errors: ParseError[];
+} {
   const file = openSource(source);
   const statements: Statement[] = [];
   const errors: ParseError[] = [];

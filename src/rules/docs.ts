@@ -29,7 +29,9 @@ function equivalentsLine(rule: Rule): string {
   const parts = [
     e.squawk?.length ? `squawk: ${e.squawk.map((s) => `\`${s}\``).join(', ')}` : '',
     e.eugene?.length ? `eugene: ${e.eugene.map((s) => `\`${s}\``).join(', ')}` : '',
-    e.strongMigrations?.length ? `strong_migrations: ${e.strongMigrations.map((s) => `\`${s}\``).join(', ')}` : '',
+    e.strongMigrations?.length
+      ? `strong_migrations: ${e.strongMigrations.map((s) => `\`${s}\``).join(', ')}`
+      : '',
   ].filter(Boolean);
   return parts.length ? parts.join(' · ') : 'none';
 }
@@ -57,7 +59,8 @@ export function rulePage(rule: Rule): string {
   const tools = TOOLS.filter((t) => rule.docs.tools?.[t]);
   if (tools.length > 0) {
     lines.push('## In your migration tool', '');
-    for (const t of tools) lines.push(`- **${TOOL_NAMES[t]}:** ${rule.docs.tools![t]!.trim().replace(/\n/g, '\n  ')}`);
+    for (const t of tools)
+      lines.push(`- **${TOOL_NAMES[t]}:** ${rule.docs.tools![t]!.trim().replace(/\n/g, '\n  ')}`);
     lines.push('');
   }
   lines.push('## Examples', '');
@@ -83,9 +86,12 @@ export function rulesTable(rules: readonly Rule[]): string {
 /** The README's rule list (between the markers in README.md). */
 export function rulesMarkdownTable(rules: readonly Rule[]): string {
   const rows = rules.map(
-    (r) => `| [\`${r.id}\`](docs/rules/${r.id}.md) | ${VERDICT_TEXT[r.verdict]} | ${r.summary.replace(/\|/g, '\\|')} | ${equivalentsLine(r).replace(/\|/g, '\\|')} |`,
+    (r) =>
+      `| [\`${r.id}\`](docs/rules/${r.id}.md) | ${VERDICT_TEXT[r.verdict]} | ${r.summary.replace(/\|/g, '\\|')} | ${equivalentsLine(r).replace(/\|/g, '\\|')} |`,
   );
-  return ['| rule | verdict | what it catches | same check elsewhere |', '|---|---|---|---|', ...rows].join('\n');
+  return ['| rule | verdict | what it catches | same check elsewhere |', '|---|---|---|---|', ...rows].join(
+    '\n',
+  );
 }
 
 /** `pgsafe rules --format json`: metadata of every rule, stable keys. */

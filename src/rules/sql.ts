@@ -23,7 +23,11 @@ export function columnList(cols: string[]): string {
 }
 
 /** Postgres' default name for a constraint: `table_col1_col2_suffix`, cut to 63 bytes like Postgres does. */
-export function defaultConstraintName(table: string, columns: string[], suffix: 'key' | 'pkey' | 'fkey' | 'check'): string {
+export function defaultConstraintName(
+  table: string,
+  columns: string[],
+  suffix: 'key' | 'pkey' | 'fkey' | 'check',
+): string {
   const name = suffix === 'pkey' ? `${table}_pkey` : `${table}_${columns.join('_')}_${suffix}`;
   return name.length > 63 ? name.slice(0, 63) : name;
 }

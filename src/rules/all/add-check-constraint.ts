@@ -9,7 +9,8 @@ export default defineRule({
     strongMigrations: ['add_check_constraint'],
   },
   verdict: 'alternative',
-  summary: 'Adding a CHECK constraint scans the whole table under ACCESS EXCLUSIVE; add it NOT VALID, then VALIDATE.',
+  summary:
+    'Adding a CHECK constraint scans the whole table under ACCESS EXCLUSIVE; add it NOT VALID, then VALIDATE.',
   on: ['AlterTableStmt'],
   docs: {
     problem: `\`ALTER TABLE … ADD CONSTRAINT … CHECK (…)\` takes ACCESS EXCLUSIVE on the table and, while holding
@@ -30,7 +31,8 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_amount_positive;
 \`op.execute("ALTER TABLE … VALIDATE CONSTRAINT …")\` in the next migration.`,
       django: `\`AddConstraint\` with a \`CheckConstraint\` validates immediately; use \`RunSQL\` with NOT VALID, and a
 second migration with \`RunSQL("ALTER TABLE … VALIDATE CONSTRAINT …")\`.`,
-      rails: '`add_check_constraint :orders, "amount > 0", name: "…", validate: false`, then `validate_check_constraint` in the next migration.',
+      rails:
+        '`add_check_constraint :orders, "amount > 0", name: "…", validate: false`, then `validate_check_constraint` in the next migration.',
     },
   },
   examples: [
@@ -51,7 +53,9 @@ second migration with \`RunSQL("ALTER TABLE … VALIDATE CONSTRAINT …")\`.`,
       const table = action.relations.table!;
       if (facts.isNew(table)) continue;
       const name = action.constraint ? `"${action.constraint}" ` : '';
-      const lone = !action.column && (facts.statement.node as { AlterTableStmt: { cmds: unknown[] } }).AlterTableStmt.cmds.length === 1;
+      const lone =
+        !action.column &&
+        (facts.statement.node as { AlterTableStmt: { cmds: unknown[] } }).AlterTableStmt.cmds.length === 1;
       ctx.report({
         statement: facts,
         location: action.location,

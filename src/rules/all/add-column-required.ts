@@ -32,11 +32,15 @@ UPDATE recipes SET owner_id = … WHERE id IN (SELECT id FROM recipes WHERE owne
 --       or ADD CONSTRAINT … NOT NULL owner_id NOT VALID → VALIDATE (PG 18)
 \`\`\``,
     tools: {
-      prisma: 'A new required field without `@default` produces this statement (and `prisma migrate dev` asks about it): add `@default(…)` or make the field optional first, backfill, then make it required.',
+      prisma:
+        'A new required field without `@default` produces this statement (and `prisma migrate dev` asks about it): add `@default(…)` or make the field optional first, backfill, then make it required.',
       knex: '`.notNullable()` without `.defaultTo(…)` on a new column: add `.defaultTo(…)` with a constant, or add it `.nullable()` and tighten it later.',
-      alembic: '`op.add_column(..., nullable=False)` needs `server_default=`; otherwise add it nullable, backfill, and alter it later.',
-      django: '`makemigrations` asks for a one-off value for a new non-null field: Django then adds the column with that value as its DEFAULT and drops the default again, which is safe for a constant.',
-      rails: '`add_column … null: false` needs `default:`; otherwise add it nullable, backfill, then `change_column_null` the safe way.',
+      alembic:
+        '`op.add_column(..., nullable=False)` needs `server_default=`; otherwise add it nullable, backfill, and alter it later.',
+      django:
+        '`makemigrations` asks for a one-off value for a new non-null field: Django then adds the column with that value as its DEFAULT and drops the default again, which is safe for a constant.',
+      rails:
+        '`add_column … null: false` needs `default:`; otherwise add it nullable, backfill, then `change_column_null` the safe way.',
     },
   },
   examples: [
@@ -47,13 +51,19 @@ UPDATE recipes SET owner_id = … WHERE id IN (SELECT id FROM recipes WHERE owne
       title: 'a new primary key column has no value for existing rows either',
       bad: 'ALTER TABLE recipes ADD COLUMN code text PRIMARY KEY;',
     },
-    { title: 'with a constant default', ok: 'ALTER TABLE recipe ADD COLUMN public boolean NOT NULL DEFAULT true;' },
+    {
+      title: 'with a constant default',
+      ok: 'ALTER TABLE recipe ADD COLUMN public boolean NOT NULL DEFAULT true;',
+    },
     { title: 'nullable', ok: 'ALTER TABLE recipe ADD COLUMN public boolean;' },
     {
       title: 'a stored generated column computes its value for every row',
       ok: 'ALTER TABLE foo ADD COLUMN bar numeric GENERATED ALWAYS AS (baz * 2) STORED NOT NULL;',
     },
-    { title: 'identity and serial columns fill themselves', ok: 'ALTER TABLE foo ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY NOT NULL;' },
+    {
+      title: 'identity and serial columns fill themselves',
+      ok: 'ALTER TABLE foo ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY NOT NULL;',
+    },
     {
       title: 'a table created in the same migration is empty',
       ok: 'CREATE TABLE recipes (id bigint);\nALTER TABLE recipes ADD COLUMN name text NOT NULL;',

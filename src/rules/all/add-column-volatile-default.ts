@@ -39,9 +39,12 @@ If the column must end up NOT NULL, add that afterwards the safe way (see \`set-
       prisma: `\`@default(uuid())\` / \`@default(cuid())\` are filled in by Prisma Client and produce no database default;
 \`@default(dbgenerated("gen_random_uuid()"))\` does, and triggers the rewrite. Split the generated SQL as above.`,
       knex: "`table.uuid('public_id')` first, then `knex.raw('ALTER TABLE … ALTER COLUMN … SET DEFAULT gen_random_uuid()')`, then batch updates.",
-      alembic: '`op.add_column()` without `server_default`, then `op.alter_column(..., server_default=sa.text("gen_random_uuid()"))`, then batched `op.execute()` updates in a migration of their own.',
-      django: '`default=uuid.uuid4` is computed in Python, once for all existing rows (no rewrite, but every existing row gets the same value); `db_default=` with a volatile function rewrites. Add the field nullable, then backfill in batches.',
-      rails: '`add_column :orders, :public_id, :uuid`, then `change_column_default :orders, :public_id, -> { "gen_random_uuid()" }`, then backfill in batches in a migration with `disable_ddl_transaction!`.',
+      alembic:
+        '`op.add_column()` without `server_default`, then `op.alter_column(..., server_default=sa.text("gen_random_uuid()"))`, then batched `op.execute()` updates in a migration of their own.',
+      django:
+        '`default=uuid.uuid4` is computed in Python, once for all existing rows (no rewrite, but every existing row gets the same value); `db_default=` with a volatile function rewrites. Add the field nullable, then backfill in batches.',
+      rails:
+        '`add_column :orders, :public_id, :uuid`, then `change_column_default :orders, :public_id, -> { "gen_random_uuid()" }`, then backfill in batches in a migration with `disable_ddl_transaction!`.',
     },
   },
   examples: [
@@ -57,9 +60,18 @@ If the column must end up NOT NULL, add that afterwards the safe way (see \`set-
       title: 'a function pgsafe does not know may be volatile',
       bad: 'ALTER TABLE core_recipe ADD COLUMN foo integer DEFAULT uuid();',
     },
-    { title: 'now() is stable: the value is stored once', ok: 'ALTER TABLE core_recipe ADD COLUMN foo timestamptz DEFAULT now();' },
-    { title: 'a constant default', ok: "ALTER TABLE core_recipe ADD COLUMN foo jsonb NOT NULL DEFAULT '{}'::jsonb;" },
-    { title: 'constant arithmetic', ok: 'ALTER TABLE account_metadata ADD COLUMN blah integer DEFAULT 2 + 2;' },
+    {
+      title: 'now() is stable: the value is stored once',
+      ok: 'ALTER TABLE core_recipe ADD COLUMN foo timestamptz DEFAULT now();',
+    },
+    {
+      title: 'a constant default',
+      ok: "ALTER TABLE core_recipe ADD COLUMN foo jsonb NOT NULL DEFAULT '{}'::jsonb;",
+    },
+    {
+      title: 'constant arithmetic',
+      ok: 'ALTER TABLE account_metadata ADD COLUMN blah integer DEFAULT 2 + 2;',
+    },
     {
       title: 'the safe sequence',
       ok: 'ALTER TABLE orders ADD COLUMN public_id uuid;\nALTER TABLE orders ALTER COLUMN public_id SET DEFAULT gen_random_uuid();',

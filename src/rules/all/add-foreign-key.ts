@@ -9,7 +9,8 @@ export default defineRule({
     strongMigrations: ['add_foreign_key'],
   },
   verdict: 'alternative',
-  summary: 'Adding a FOREIGN KEY checks every row while blocking writes to both tables; add it NOT VALID, then VALIDATE.',
+  summary:
+    'Adding a FOREIGN KEY checks every row while blocking writes to both tables; add it NOT VALID, then VALIDATE.',
   on: ['AlterTableStmt'],
   docs: {
     problem: `\`ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY\` (and \`ADD COLUMN … REFERENCES\`) takes SHARE ROW EXCLUSIVE
@@ -35,15 +36,19 @@ be written NOT VALID. A table created earlier in the same migration is empty and
     tools: {
       prisma: `Prisma emits \`ADD CONSTRAINT … FOREIGN KEY … ON DELETE … ON UPDATE …\`: append \`NOT VALID\` in the generated
 \`migration.sql\` and put \`VALIDATE CONSTRAINT\` in the next migration (one file is one transaction).`,
-      drizzle: 'Edit the generated SQL: append `NOT VALID` to the `ADD CONSTRAINT … FOREIGN KEY`, and validate in a later migration.',
+      drizzle:
+        'Edit the generated SQL: append `NOT VALID` to the `ADD CONSTRAINT … FOREIGN KEY`, and validate in a later migration.',
       knex: 'Use `knex.raw()` for `ADD CONSTRAINT … FOREIGN KEY … NOT VALID`; `table.foreign()` always validates. VALIDATE in the next migration.',
-      typeorm: 'Write the `ADD CONSTRAINT … NOT VALID` with `queryRunner.query()`; generated migrations always validate.',
-      'node-pg-migrate': 'Write `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY … NOT VALID` with `pgm.sql()`, and the VALIDATE with `pgm.sql()` in a later migration.',
+      typeorm:
+        'Write the `ADD CONSTRAINT … NOT VALID` with `queryRunner.query()`; generated migrations always validate.',
+      'node-pg-migrate':
+        'Write `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY … NOT VALID` with `pgm.sql()`, and the VALIDATE with `pgm.sql()` in a later migration.',
       alembic: `\`op.execute("ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY … NOT VALID")\` (\`op.create_foreign_key\` always
 validates), then \`op.execute("ALTER TABLE … VALIDATE CONSTRAINT …")\` in the next migration.`,
       django: `Django's \`ForeignKey\` validates at once: use \`SeparateDatabaseAndState\` with \`RunSQL\` for the NOT VALID
 constraint and a second migration for \`VALIDATE CONSTRAINT\`.`,
-      rails: '`add_foreign_key :orders, :customers, validate: false`, then `validate_foreign_key :orders, :customers` in the next migration.',
+      rails:
+        '`add_foreign_key :orders, :customers, validate: false`, then `validate_foreign_key :orders, :customers` in the next migration.',
     },
   },
   examples: [
@@ -55,7 +60,8 @@ constraint and a second migration for \`VALIDATE CONSTRAINT\`.`,
     {
       title: 'the fix is the same inside a transaction; validate in a later one',
       bad: 'BEGIN;\nALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers;\nCOMMIT;',
-      fixed: 'BEGIN;\nALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers NOT VALID;\nCOMMIT;',
+      fixed:
+        'BEGIN;\nALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers NOT VALID;\nCOMMIT;',
     },
     {
       title: 'a new column with REFERENCES cannot be NOT VALID: add the constraint separately',
@@ -86,7 +92,8 @@ constraint and a second migration for \`VALIDATE CONSTRAINT\`.`,
             : `takes ${mode} on ${table.display} and ${refMode} on ${referenced.display}`
           : `takes ${mode} on ${table.display}, which ${blockSummary(mode)}`;
       const lone =
-        !action.column && (facts.statement.node as { AlterTableStmt: { cmds: unknown[] } }).AlterTableStmt.cmds.length === 1;
+        !action.column &&
+        (facts.statement.node as { AlterTableStmt: { cmds: unknown[] } }).AlterTableStmt.cmds.length === 1;
       ctx.report({
         statement: facts,
         location: action.location,

@@ -56,7 +56,10 @@ migration with \`atomic = False\`, then \`RunSQL\` for \`ADD CONSTRAINT … UNIQ
       fixed:
         'ALTER TABLE distributors ADD COLUMN dist_id text;\nCREATE UNIQUE INDEX CONCURRENTLY dist_id_uniq ON distributors (dist_id);\nALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE USING INDEX dist_id_uniq;',
     },
-    { title: 'the safe sequence', ok: 'CREATE UNIQUE INDEX CONCURRENTLY dist_id_uniq ON distributors (dist_id);\nALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE USING INDEX dist_id_uniq;' },
+    {
+      title: 'the safe sequence',
+      ok: 'CREATE UNIQUE INDEX CONCURRENTLY dist_id_uniq ON distributors (dist_id);\nALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE USING INDEX dist_id_uniq;',
+    },
     {
       title: 'a table created in the same migration is empty',
       ok: 'CREATE TABLE d (id int);\nALTER TABLE d ADD CONSTRAINT d_id_key UNIQUE (id);',
@@ -94,7 +97,13 @@ export function uniqueFix(facts: StatementFacts, action: Action, kind: 'UNIQUE' 
   const stmt = (facts.statement.node as { AlterTableStmt: { cmds: unknown[] } }).AlterTableStmt;
   if (stmt.cmds.length !== 1) return undefined;
   const con = action.node;
-  if (con.including?.length || con.where_clause || con.options?.length || con.deferrable || con.nulls_not_distinct) {
+  if (
+    con.including?.length ||
+    con.where_clause ||
+    con.options?.length ||
+    con.deferrable ||
+    con.nulls_not_distinct
+  ) {
     return undefined;
   }
   const table = action.relations.table!;
@@ -109,13 +118,21 @@ export function uniqueFix(facts: StatementFacts, action: Action, kind: 'UNIQUE' 
       AlterTableCmd: { def: { ColumnDef: { constraints?: { Constraint: unknown }[] } } };
     };
     const def = column.AlterTableCmd.def.ColumnDef;
-    def.constraints = def.constraints?.filter((c) => (c.Constraint as { location?: number }).location !== con.location);
+    def.constraints = def.constraints?.filter(
+      (c) => (c.Constraint as { location?: number }).location !== con.location,
+    );
     if (def.constraints?.length === 0) delete def.constraints;
     steps.push(deparse({ AlterTableStmt: { ...stmt, cmds: [column] } }));
   }
-  steps.push(`CREATE UNIQUE INDEX CONCURRENTLY ${quoteIdent(name)} ON ${table.display} (${columnList(columns)})`);
+  steps.push(
+    `CREATE UNIQUE INDEX CONCURRENTLY ${quoteIdent(name)} ON ${table.display} (${columnList(columns)})`,
+  );
   steps.push(
     `ALTER TABLE ${table.display} ADD CONSTRAINT ${quoteIdent(name)} ${kind} USING INDEX ${quoteIdent(name)}`,
   );
-  return replaceStatement(facts, `Build the index concurrently, then attach it as the ${kind} constraint`, steps.join(';\n'));
+  return replaceStatement(
+    facts,
+    `Build the index concurrently, then attach it as the ${kind} constraint`,
+    steps.join(';\n'),
+  );
 }

@@ -24,13 +24,18 @@ SET statement_timeout = 0;  -- the build may take long
 CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);
 \`\`\``,
     tools: {
-      prisma: 'Edit the generated `migration.sql` to add CONCURRENTLY and keep that statement alone in its migration: Prisma runs each migration file as one transaction, where CONCURRENTLY fails.',
-      drizzle: 'drizzle-kit runs migrations in a transaction: apply `CREATE INDEX CONCURRENTLY` with a separate script, or use `.concurrently()` with `drizzle-kit push`.',
+      prisma:
+        'Edit the generated `migration.sql` to add CONCURRENTLY and keep that statement alone in its migration: Prisma runs each migration file as one transaction, where CONCURRENTLY fails.',
+      drizzle:
+        'drizzle-kit runs migrations in a transaction: apply `CREATE INDEX CONCURRENTLY` with a separate script, or use `.concurrently()` with `drizzle-kit push`.',
       knex: '`knex.raw("CREATE INDEX CONCURRENTLY …")` in a migration exporting `config = { transaction: false }`.',
-      typeorm: 'Set `transaction = false` on the migration and write `CREATE INDEX CONCURRENTLY` in `queryRunner.query(…)`.',
+      typeorm:
+        'Set `transaction = false` on the migration and write `CREATE INDEX CONCURRENTLY` in `queryRunner.query(…)`.',
       'node-pg-migrate': '`pgm.createIndex(table, cols, { concurrently: true })` with `pgm.noTransaction()`.',
-      sequelize: '`queryInterface.addIndex(table, cols, { concurrently: true })` (runs outside a transaction unless you pass one).',
-      alembic: '`op.create_index(..., postgresql_concurrently=True)` inside `with op.get_context().autocommit_block():`.',
+      sequelize:
+        '`queryInterface.addIndex(table, cols, { concurrently: true })` (runs outside a transaction unless you pass one).',
+      alembic:
+        '`op.create_index(..., postgresql_concurrently=True)` inside `with op.get_context().autocommit_block():`.',
       django: '`AddIndexConcurrently` in a migration with `atomic = False`.',
       rails: '`add_index …, algorithm: :concurrently` with `disable_ddl_transaction!`.',
     },
@@ -42,10 +47,14 @@ CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);
     },
     {
       bad: 'CREATE UNIQUE INDEX IF NOT EXISTS orders_ref_key ON public.orders USING btree (ref);',
-      fixed: 'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS orders_ref_key ON public.orders USING btree (ref);',
+      fixed:
+        'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS orders_ref_key ON public.orders USING btree (ref);',
     },
     { ok: 'CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);' },
-    { title: 'a table created in the same migration is empty', ok: 'CREATE TABLE orders (customer_id int);\nCREATE INDEX ON orders (customer_id);' },
+    {
+      title: 'a table created in the same migration is empty',
+      ok: 'CREATE TABLE orders (customer_id int);\nCREATE INDEX ON orders (customer_id);',
+    },
     {
       title: 'inside a transaction the fix would fail, so none is offered',
       bad: 'BEGIN;\nCREATE INDEX orders_customer_id_idx ON orders (customer_id);\nCOMMIT;',
@@ -69,7 +78,13 @@ CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);
           at && !facts.transaction
             ? {
                 title: 'Build the index concurrently',
-                edits: [{ start: facts.statement.start + at[0].length, end: facts.statement.start + at[0].length, text: ' CONCURRENTLY' }],
+                edits: [
+                  {
+                    start: facts.statement.start + at[0].length,
+                    end: facts.statement.start + at[0].length,
+                    text: ' CONCURRENTLY',
+                  },
+                ],
               }
             : undefined,
       });

@@ -13,7 +13,8 @@ export default defineRule({
     strongMigrations: ['change_column_null_postgresql'],
   },
   verdict: 'alternative',
-  summary: 'SET NOT NULL reads the whole table under ACCESS EXCLUSIVE unless a validated constraint already proves it.',
+  summary:
+    'SET NOT NULL reads the whole table under ACCESS EXCLUSIVE unless a validated constraint already proves it.',
   on: ['AlterTableStmt'],
   docs: {
     problem: `\`ALTER TABLE … ALTER COLUMN … SET NOT NULL\` takes ACCESS EXCLUSIVE on the table and, holding it, reads
@@ -52,46 +53,49 @@ though the catalog, ORMs and the planner do not see the column as NOT NULL. Swit
 
 Backfill the NULLs (in batches) before validating, or validation fails.`,
     tools: {
-      prisma: 'Changing a field from optional to required generates `SET NOT NULL`: edit `migration.sql` into the steps above, each VALIDATE in its own migration (Prisma runs a file as one transaction).',
+      prisma:
+        'Changing a field from optional to required generates `SET NOT NULL`: edit `migration.sql` into the steps above, each VALIDATE in its own migration (Prisma runs a file as one transaction).',
       knex: '`table.dropNullable()` / `.notNullable().alter()` emit SET NOT NULL: write the steps with `knex.raw()` across two migrations instead.',
-      alembic: '`op.alter_column(..., nullable=False)` emits SET NOT NULL: use `op.execute()` for the steps, with the VALIDATE in the next revision.',
-      django: 'Changing `null=True` to `null=False` emits SET NOT NULL: use `SeparateDatabaseAndState` with `RunSQL` for the steps above.',
+      alembic:
+        '`op.alter_column(..., nullable=False)` emits SET NOT NULL: use `op.execute()` for the steps, with the VALIDATE in the next revision.',
+      django:
+        'Changing `null=True` to `null=False` emits SET NOT NULL: use `SeparateDatabaseAndState` with `RunSQL` for the steps above.',
       rails: `\`add_check_constraint :users, "email IS NOT NULL", name: "users_email_null", validate: false\`; in the next
 migration \`validate_check_constraint\`, then \`change_column_null :users, :email, false\` and \`remove_check_constraint\`.`,
     },
   },
   examples: [
     {
-      title: 'PG 12–17: the CHECK-constraint sequence, each statement committing on its own',
+      title: 'the CHECK-constraint sequence, each statement committing on its own',
       bad: 'ALTER TABLE users ALTER COLUMN email SET NOT NULL;',
       fixed:
         'ALTER TABLE users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\nALTER TABLE users DROP CONSTRAINT users_email_not_null;',
       pg: { min: 12, max: 17 },
     },
     {
-      title: 'PG 18: a NOT NULL constraint added NOT VALID, then validated',
+      title: 'a NOT NULL constraint added NOT VALID, then validated',
       bad: 'ALTER TABLE users ALTER COLUMN email SET NOT NULL;',
       fixed:
         'ALTER TABLE users ADD CONSTRAINT users_email_not_null NOT NULL email NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;',
       pg: { min: 18 },
     },
     {
-      title: 'PG 11: no equivalent rewrite exists, so no fix is offered',
+      title: 'before PG 12 no equivalent rewrite exists, so no fix is offered',
       bad: 'ALTER TABLE users ALTER COLUMN email SET NOT NULL;',
       pg: { max: 11 },
     },
     {
-      title: 'PG 11: a validated CHECK does not spare the scan',
+      title: 'before PG 12 a validated CHECK does not spare the scan',
       bad: 'BEGIN;\nALTER TABLE foo ADD COLUMN bar bigint;\nALTER TABLE foo ADD CONSTRAINT bar_not_null CHECK (bar IS NOT NULL) NOT VALID;\nCOMMIT;\nBEGIN;\nALTER TABLE foo VALIDATE CONSTRAINT bar_not_null;\nALTER TABLE foo ALTER COLUMN bar SET NOT NULL;\nCOMMIT;',
       pg: { max: 11 },
     },
     {
-      title: 'PG 12+: a validated CHECK (bar IS NOT NULL) proves the column, no scan',
+      title: 'a validated CHECK (bar IS NOT NULL) proves the column: no scan',
       ok: 'BEGIN;\nALTER TABLE foo ADD COLUMN bar bigint;\nALTER TABLE foo ADD CONSTRAINT bar_not_null CHECK (bar IS NOT NULL) NOT VALID;\nCOMMIT;\nBEGIN;\nALTER TABLE foo VALIDATE CONSTRAINT bar_not_null;\nALTER TABLE foo ALTER COLUMN bar SET NOT NULL;\nALTER TABLE foo DROP CONSTRAINT bar_not_null;\nCOMMIT;',
       pg: { min: 12 },
     },
     {
-      title: 'PG 12+: validating a constraint from an earlier migration first is taken as the proof',
+      title: 'validating a constraint from an earlier migration first is taken as the proof',
       ok: 'ALTER TABLE foo VALIDATE CONSTRAINT foo_bar_not_null;\nALTER TABLE foo ALTER COLUMN bar SET NOT NULL;\nALTER TABLE foo DROP CONSTRAINT foo_bar_not_null;',
       pg: { min: 12 },
     },
@@ -103,18 +107,22 @@ migration \`validate_check_constraint\`, then \`change_column_null :users, :emai
       pg: { min: 12, max: 17 },
     },
     {
+      title: 'ALTER TABLE ONLY would lose ONLY in the rewrite, so no fix is offered',
+      bad: 'ALTER TABLE ONLY users ALTER COLUMN email SET NOT NULL;',
+    },
+    {
       title: 'inside a transaction the steps cannot be separated, so no fix is offered',
       bad: 'ALTER TABLE users ALTER COLUMN email SET NOT NULL;',
       runner: 'rails',
     },
     {
-      title: 'PG 18: ADD CONSTRAINT … NOT NULL without NOT VALID scans too',
+      title: 'ADD CONSTRAINT … NOT NULL without NOT VALID scans too',
       bad: 'ALTER TABLE users ADD CONSTRAINT users_email_not_null NOT NULL email;',
       fixed: 'ALTER TABLE users ADD CONSTRAINT users_email_not_null NOT NULL email NOT VALID;',
       pg: { min: 18 },
     },
     {
-      title: 'PG 18: the NOT VALID constraint, validated in a later transaction',
+      title: 'once the NOT NULL constraint is validated, SET NOT NULL has nothing left to check',
       ok: 'ALTER TABLE users ADD CONSTRAINT users_email_not_null NOT NULL email NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;',
       pg: { min: 18 },
     },
@@ -125,7 +133,8 @@ migration \`validate_check_constraint\`, then \`change_column_null :users, :emai
   ],
   check(facts, ctx) {
     for (const action of facts.actions) {
-      const setNotNull = action.op === 'set-not-null' || (action.op === 'set-not-null-proven' && action.facts.scan);
+      const setNotNull =
+        action.op === 'set-not-null' || (action.op === 'set-not-null-proven' && action.facts.scan);
       const addNotNull = action.op === 'add-not-null-constraint' && !action.facts.unsupported;
       if (!setNotNull && !addNotNull) continue;
       const table = action.relations.table!;
@@ -139,19 +148,24 @@ migration \`validate_check_constraint\`, then \`change_column_null :users, :emai
           message: `Adding NOT NULL constraint${action.constraint ? ` "${action.constraint}"` : ''} on ${col} reads every row while it ${lockClause(mode, table.display)}.`,
           help: 'Add it NOT VALID (a brief lock), then run VALIDATE CONSTRAINT in a separate transaction: it only takes SHARE UPDATE EXCLUSIVE.',
           lock: { mode, relation: table.display },
-          fix: loneCommand(facts) ? replaceStatement(facts, 'Add the constraint NOT VALID', `${facts.statement.text} NOT VALID`) : undefined,
+          fix: loneCommand(facts)
+            ? replaceStatement(facts, 'Add the constraint NOT VALID', `${facts.statement.text} NOT VALID`)
+            : undefined,
         });
         continue;
       }
       const pg = facts.pgVersion;
-      const checkIgnored = action.op === 'set-not-null-proven' ? ' Before PG 12 the validated CHECK constraint does not spare the scan.' : '';
+      const checkIgnored =
+        action.op === 'set-not-null-proven'
+          ? ' Before PG 12 the validated CHECK constraint does not spare the scan.'
+          : '';
       ctx.report({
         statement: facts,
         location: action.location ?? table.location,
         message: `SET NOT NULL on ${col} reads every row while it ${lockClause(mode, table.display)}.${checkIgnored}`,
         help:
           pg >= 18
-            ? `Add ADD CONSTRAINT … NOT NULL ${col} NOT VALID (a brief lock), then VALIDATE CONSTRAINT in a separate transaction, which lets reads and writes through.`
+            ? `Use ADD CONSTRAINT … NOT NULL ${col} NOT VALID (a brief lock), then VALIDATE CONSTRAINT in a separate transaction, which lets reads and writes through.`
             : pg >= 12
               ? `Add CHECK (${col} IS NOT NULL) NOT VALID and VALIDATE it in a separate transaction; SET NOT NULL then skips the scan, and the CHECK can be dropped.`
               : `Before PG 12 SET NOT NULL always scans: keep a CHECK (${col} IS NOT NULL) constraint (added NOT VALID, validated separately) instead, until you upgrade.`,
@@ -175,7 +189,7 @@ function provenSequence(facts: StatementFacts, action: Action, table: RelationRe
   if (facts.transaction || facts.pgVersion < 12 || !loneCommand(facts)) return undefined;
   const stmt = (facts.statement.node as AnyNode).AlterTableStmt;
   // ONLY (no inheritance) and IF EXISTS would be lost in the rewrite
-  if (stmt.missing_ok || stmt.relation?.inh === false) return undefined;
+  if (stmt.missing_ok || !stmt.relation?.inh) return undefined;
   const column = action.column!;
   const col = quoteIdent(column);
   const name = quoteIdent(`${table.name}_${column}_not_null`.slice(0, 63));

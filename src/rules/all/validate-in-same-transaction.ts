@@ -8,7 +8,8 @@ export default defineRule({
     strongMigrations: ['validate_foreign_key', 'validate_check_constraint'],
   },
   verdict: 'alternative',
-  summary: 'VALIDATE CONSTRAINT in the transaction that added the constraint NOT VALID scans under the lock NOT VALID was meant to release.',
+  summary:
+    'VALIDATE CONSTRAINT in the transaction that added the constraint NOT VALID scans under the lock NOT VALID was meant to release.',
   on: ['AlterTableStmt'],
   docs: {
     problem: `\`NOT VALID\` is useful only because the lock it needs is released quickly. Postgres keeps every lock until
@@ -32,11 +33,14 @@ ALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (amount > 0) NOT 
 ALTER TABLE orders VALIDATE CONSTRAINT orders_amount_positive;
 \`\`\``,
     tools: {
-      prisma: 'Prisma runs each `migration.sql` as one transaction: move the VALIDATE into a new migration directory.',
+      prisma:
+        'Prisma runs each `migration.sql` as one transaction: move the VALIDATE into a new migration directory.',
       knex: 'Move the VALIDATE to the next migration, or export `config = { transaction: false }` so each statement commits on its own.',
-      alembic: 'Put the VALIDATE in the next revision, or run it inside `with op.get_context().autocommit_block():`.',
+      alembic:
+        'Put the VALIDATE in the next revision, or run it inside `with op.get_context().autocommit_block():`.',
       django: 'Put the VALIDATE in a separate migration, or set `atomic = False` on the migration.',
-      rails: '`validate_foreign_key` / `validate_check_constraint` in a separate migration, or use `disable_ddl_transaction!`.',
+      rails:
+        '`validate_foreign_key` / `validate_check_constraint` in a separate migration, or use `disable_ddl_transaction!`.',
     },
   },
   examples: [
@@ -50,7 +54,7 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_amount_positive;
       runner: 'prisma',
     },
     {
-      title: 'a NOT NULL constraint added NOT VALID and validated in one transaction (PG 18)',
+      title: 'a NOT NULL constraint added NOT VALID and validated in one transaction',
       bad: 'BEGIN;\nALTER TABLE users ADD CONSTRAINT users_email_not_null NOT NULL email NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;\nCOMMIT;',
       pg: { min: 18 },
     },
@@ -79,15 +83,19 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_amount_positive;
       const held = tx.heldLocks.get(table.key);
       if (!held) continue;
       const referenced = action.relations.referenced;
-      const refHeld = referenced && referenced.key !== table.key ? tx.heldLocks.get(referenced.key) : undefined;
-      const also = refHeld && referenced ? ` (and ${refHeld.mode} on ${referenced.display})` : '';
-      const where = tx.explicit
-        ? 'in this transaction'
-        : `in this migration, which ${facts.runner.name} runs as one transaction`;
+      const refHeld =
+        referenced && referenced.key !== table.key ? tx.heldLocks.get(referenced.key) : undefined;
+      const locks =
+        refHeld && referenced
+          ? refHeld.mode === held.mode
+            ? `${held.mode} on ${table.display} and ${referenced.display} is`
+            : `${held.mode} on ${table.display} and ${refHeld.mode} on ${referenced.display} are`
+          : `${held.mode} on ${table.display} is`;
+      const runner = tx.explicit ? '' : ` (${facts.runner.name} runs the whole file as one transaction)`;
       ctx.report({
         statement: facts,
         location: action.location ?? table.location,
-        message: `VALIDATE CONSTRAINT "${action.constraint}" runs ${where}, which added it NOT VALID: ${held.mode} on ${table.display}${also} is still held during the validation scan, which ${blockSummary(held.mode)}.`,
+        message: `VALIDATE CONSTRAINT "${action.constraint}" runs in the transaction that added it NOT VALID${runner}: ${locks} still held during the validation scan, which ${blockSummary(held.mode)}.`,
         help: tx.explicit
           ? 'COMMIT after adding the constraint NOT VALID and validate it in a new transaction; on its own, VALIDATE lets reads and writes through.'
           : 'Move VALIDATE CONSTRAINT to the next migration, so that this one commits and releases its lock first.',

@@ -1,0 +1,140 @@
+import type { AnyNode } from '../../analyze/ast.js';
+import { formatTypeRef, typeRefFromAst } from '../../catalog/types.js';
+import { defineRule } from '../define.js';
+import { lockClause, quoteIdent } from '../sql.js';
+
+const SAFE_CHANGES =
+  'varchar(n) → varchar(m ≥ n), varchar → text, numeric(p,s) → numeric(p′ ≥ p, s), dropping a length or precision limit, and on PG ≥ 12 timestamp → timestamptz in a session whose TimeZone is UTC';
+
+export default defineRule({
+  id: 'change-column-type',
+  equivalents: {
+    squawk: ['changing-column-type'],
+    eugene: ['E5'],
+    strongMigrations: ['change_column'],
+  },
+  verdict: 'alternative',
+  summary: 'Changing a column’s type rewrites the whole table under ACCESS EXCLUSIVE unless the change is binary coercible.',
+  on: ['AlterTableStmt'],
+  docs: {
+    problem: `\`ALTER TABLE … ALTER COLUMN … TYPE\` takes ACCESS EXCLUSIVE on the table and, unless the old values are
+already valid bits of the new type, converts every row: the table and all of its indexes are rewritten while
+reads and writes wait. \`int → bigint\`, \`text → varchar(n)\`, \`varchar(n) → varchar(m < n)\`, \`char(n) → text\`
+and any \`USING\` expression rewrite; CHECK constraints on the column are re-verified too.
+
+Only a few changes are *binary coercible* and need no rewrite: ${SAFE_CHANGES}. Even those take
+ACCESS EXCLUSIVE for a moment (see \`lock-timeout-missing\`).
+
+pgsafe knows the old type only when this migration defined the column; otherwise it cannot tell which case
+applies and says so.`,
+    solution: `Do not convert in place: add a column of the new type, fill it, and switch over (expand / contract). Clients
+keep using the same column name throughout.
+
+\`\`\`sql
+-- 1. expand: a new nullable column, and a trigger keeping it in sync with writes
+ALTER TABLE orders ADD COLUMN quantity_new bigint;
+CREATE FUNCTION orders_sync_quantity() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.quantity_new := NEW.quantity;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER orders_sync_quantity BEFORE INSERT OR UPDATE ON orders
+  FOR EACH ROW EXECUTE FUNCTION orders_sync_quantity();
+
+-- 2. backfill in batches, each its own short transaction (repeat with the next key range)
+UPDATE orders SET quantity_new = quantity WHERE id >= 0 AND id < 1000 AND quantity_new IS NULL;
+
+-- 3. prove NOT NULL without a long lock, then swap in one short transaction
+ALTER TABLE orders ADD CONSTRAINT orders_quantity_new_not_null CHECK (quantity_new IS NOT NULL) NOT VALID;
+ALTER TABLE orders VALIDATE CONSTRAINT orders_quantity_new_not_null;
+BEGIN;
+SET LOCAL lock_timeout = '2s';
+ALTER TABLE orders ALTER COLUMN quantity_new SET NOT NULL;  -- PG ≥ 12: the validated CHECK spares the scan
+DROP TRIGGER orders_sync_quantity ON orders;
+ALTER TABLE orders DROP COLUMN quantity;
+ALTER TABLE orders RENAME COLUMN quantity_new TO quantity;
+COMMIT;
+DROP FUNCTION orders_sync_quantity();
+\`\`\`
+
+Indexes, defaults, foreign keys and sequences owned by the old column must be recreated on the new one
+(indexes with \`CREATE INDEX CONCURRENTLY\` before the swap). To add a length limit, keep the type and add
+\`CHECK (char_length(col) <= n) NOT VALID\`, then \`VALIDATE CONSTRAINT\` — no rewrite at all.`,
+    tools: {
+      prisma: 'Changing a field’s type makes Prisma generate `ALTER COLUMN … SET DATA TYPE`: instead add a new field, backfill it with a script, and move the old name over with `@map`.',
+      django: 'An `AlterField` that changes the type rewrites the table: add a new field, backfill with `RunPython` in batches (`atomic = False`), then remove the old field; `db_column` keeps the old column name for the new field.',
+      rails: '`change_column` rewrites: add a new column, backfill with `in_batches`, move reads and writes, then drop the old column (listing it in `ignored_columns` first).',
+      alembic: '`op.alter_column(..., type_=…)` rewrites: add a new column, backfill in batches inside `autocommit_block()`, then drop the old one.',
+    },
+  },
+  examples: [
+    {
+      title: 'the old type is not known to this migration',
+      bad: 'ALTER TABLE orders ALTER COLUMN quantity TYPE bigint;',
+    },
+    {
+      title: 'narrowing a varchar rewrites',
+      bad: 'ALTER TABLE orders ADD COLUMN note varchar(100);\nALTER TABLE orders ALTER COLUMN note TYPE varchar(50);',
+    },
+    {
+      title: 'a USING expression recomputes every row',
+      bad: 'ALTER TABLE "core_recipe" ALTER COLUMN "foo" TYPE text USING "foo"::text;',
+    },
+    {
+      title: 'widening a varchar is binary coercible',
+      ok: 'ALTER TABLE orders ADD COLUMN note varchar(100);\nALTER TABLE orders ALTER COLUMN note TYPE varchar(200);',
+    },
+    {
+      title: 'a table created in the same migration is empty',
+      ok: 'CREATE TABLE prices (amount int);\nALTER TABLE prices ALTER COLUMN amount TYPE bigint;',
+    },
+    {
+      title: 'no rewrite in a UTC session, but the index on the column is rebuilt under the lock',
+      bad: "SET TimeZone = 'UTC';\nALTER TABLE events ADD COLUMN at timestamp;\nCREATE INDEX CONCURRENTLY events_at_idx ON events (at);\nALTER TABLE events ALTER COLUMN at TYPE timestamptz;",
+      pg: { min: 12 },
+    },
+  ],
+  check(facts, ctx) {
+    for (const action of facts.actions) {
+      if (action.op !== 'alter-column-type' && action.op !== 'alter-column-type-coercible') continue;
+      const table = action.relations.table!;
+      if (facts.isNew(table)) continue;
+      const change = action.detail?.typeChange;
+      const mode = action.facts.locks.find((l) => l.on === 'table')?.mode ?? 'ACCESS EXCLUSIVE';
+      const column = quoteIdent(action.column ?? '?');
+      const def = (action.node as AnyNode).def?.ColumnDef;
+      const newType = typeRefFromAst(def?.typeName);
+      const to = newType ? ` to ${formatTypeRef(newType)}` : '';
+      const lock = { mode, relation: table.display };
+      if (action.op === 'alter-column-type-coercible') {
+        if (change?.rewrite === false && change.indexRebuild) {
+          ctx.report({
+            statement: facts,
+            location: action.location,
+            message: `Changing ${column}${to} needs no table rewrite, but every index on ${column} is rebuilt while it ${lockClause(mode, table.display)} (${change.reason}).`,
+            help: 'Build a replacement index with CREATE INDEX CONCURRENTLY on a new column of the new type and switch over, or run this when the table is small enough to be locked for the rebuild.',
+            lock,
+          });
+        }
+        continue;
+      }
+      if (change?.rewrite === 'unknown') {
+        ctx.report({
+          statement: facts,
+          location: action.location,
+          message: `pgsafe cannot tell whether changing ${column}${to} rewrites ${table.display}: ${change.reason}. Unless the change is binary coercible, the table and its indexes are rewritten while it ${lockClause(mode, table.display)}.`,
+          help: `No rewrite only for: ${SAFE_CHANGES}. For anything else (int → bigint, text → varchar(n), …) add a new column, backfill it in batches and switch over. If this change is one of the safe ones, suppress the finding with \`-- pgsafe-ignore change-column-type\`.`,
+          lock,
+        });
+        continue;
+      }
+      ctx.report({
+        statement: facts,
+        location: action.location,
+        message: `Changing ${column}${to} rewrites ${table.display} and its indexes while it ${lockClause(mode, table.display)}${change ? ` (${change.reason})` : ''}.`,
+        help: 'Add a new column of the new type, keep it in sync with a trigger, backfill it in batches, then swap the names in a short transaction and drop the old column.',
+        lock,
+      });
+    }
+  },
+});

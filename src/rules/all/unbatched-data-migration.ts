@@ -1,0 +1,137 @@
+import type { StatementFacts } from '../../analyze/analyze.js';
+import { type AnyNode, as } from '../../analyze/ast.js';
+import type { Action } from '../../analyze/classify.js';
+import { blocksApplication, blockSummary } from '../../catalog/locks.js';
+import { defineRule } from '../define.js';
+
+const VERB: Record<string, string> = { update: 'UPDATE', delete: 'DELETE', insert: 'INSERT … SELECT' };
+
+export default defineRule({
+  id: 'unbatched-data-migration',
+  equivalents: {
+    eugene: ['E4'],
+  },
+  verdict: 'alternative',
+  summary: 'Whole-table UPDATE/DELETE, or data changes made while holding a blocking lock, stall writers; backfill in batches instead.',
+  on: ['UpdateStmt', 'DeleteStmt', 'InsertStmt'],
+  docs: {
+    problem: `A data change inside a schema migration is one statement in one transaction, however many rows it touches.
+
+- \`UPDATE t SET …\` or \`DELETE FROM t\` without a \`WHERE\` locks every row it changes until the transaction
+  commits: every application write to those rows waits. On a large table it runs for minutes, writes a new version
+  of every row (bloat, WAL, replica lag) and holds back vacuum for its whole duration.
+- Any UPDATE, DELETE or INSERT … SELECT that runs *after* a statement of the same transaction took a lock that
+  blocks application traffic (an \`ALTER TABLE\`'s ACCESS EXCLUSIVE, a \`CREATE INDEX\`'s SHARE, …) keeps that lock
+  for as long as the data change takes — typically the backfill of the column just added, run under the lock
+  that blocks every read of the table.`,
+    solution: `Commit the schema change on its own, then change the data outside the migration's transaction, in
+batches: about a thousand rows per statement, chosen by a key range, each batch its own short transaction with a
+\`statement_timeout\`, so that row locks are held for milliseconds and a stuck batch is cancelled instead of
+blocking. The loop is resumable — restart it from the last key it reached.
+
+\`\`\`sql
+-- run repeatedly, advancing :lo by 1000 until it passes max(id); each run is its own transaction
+SET statement_timeout = '5s';
+UPDATE orders SET status_v2 = status
+WHERE id >= :lo AND id < :lo + 1000 AND status_v2 IS DISTINCT FROM status;
+\`\`\`
+
+From a shell:
+
+\`\`\`sh
+max=$(psql -Atc 'SELECT coalesce(max(id), 0) FROM orders')
+for ((lo = 0; lo <= max; lo += 1000)); do
+  psql -v ON_ERROR_STOP=1 -v lo=$lo -f backfill_batch.sql || break
+done
+\`\`\`
+
+Deletes work the same way (\`DELETE FROM t WHERE id >= :lo AND id < :lo + 1000 AND …\`); to empty a table,
+\`TRUNCATE\` is instant but takes ACCESS EXCLUSIVE.`,
+    tools: {
+      prisma: 'Keep data changes out of `migration.sql`: run a script (for example `$executeRaw` in a loop over key ranges) after `migrate deploy`.',
+      drizzle: 'Run the backfill from a script after `drizzle-kit migrate`, one `db.execute(sql`…`)` per batch.',
+      knex: 'Use a migration exporting `config = { transaction: false }` and loop over key ranges, one `knex.raw(…)` per batch.',
+      typeorm: 'Set `transaction = false` on the migration and loop over key ranges with `queryRunner.query(…)`.',
+      'node-pg-migrate': 'Call `pgm.noTransaction()` and run the batches with `pgm.db.query(…)` in a loop.',
+      sequelize: 'Loop over key ranges with `queryInterface.sequelize.query(…)`, without passing a transaction.',
+      alembic: 'Loop over key ranges inside `with op.get_context().autocommit_block():`, one `op.execute(…)` per batch.',
+      django: 'Use `RunPython` in a migration with `atomic = False`, updating by primary-key ranges (`filter(pk__gte=lo, pk__lt=hi).update(…)`).',
+      rails: 'Use `disable_ddl_transaction!` and `Model.unscoped.in_batches(of: 1000) { |batch| batch.update_all(…) }` (strong_migrations’ backfill recipe), or a separate task.',
+    },
+  },
+  examples: [
+    { bad: "UPDATE orders SET status_v2 = 'new';" },
+    { bad: 'DELETE FROM sessions;' },
+    {
+      title: 'a backfill under the ACCESS EXCLUSIVE lock of the column just added',
+      bad: "BEGIN;\nALTER TABLE orders ADD COLUMN status_v2 text;\nUPDATE orders SET status_v2 = status WHERE status IS NOT NULL;\nCOMMIT;",
+    },
+    {
+      title: 'the runner’s transaction holds the lock too',
+      bad: 'ALTER TABLE orders ADD COLUMN total numeric;\nINSERT INTO order_totals SELECT id, amount FROM orders;',
+      runner: 'prisma',
+    },
+    { ok: "UPDATE orders SET status_v2 = 'new' WHERE id >= 0 AND id < 1000;" },
+    {
+      title: 'a table created in the same migration is empty',
+      ok: "CREATE TABLE flags (on_off boolean);\nUPDATE flags SET on_off = true;",
+    },
+    {
+      title: 'the schema change committed first',
+      ok: 'ALTER TABLE orders ADD COLUMN status_v2 text;\nUPDATE orders SET status_v2 = status WHERE id < 1000;',
+    },
+    {
+      title: 'a few literal rows are not a data migration',
+      ok: "BEGIN;\nALTER TABLE plans ADD COLUMN tier text;\nINSERT INTO plans (name) VALUES ('free');\nCOMMIT;",
+    },
+  ],
+  create(ctx) {
+    const starts = new Map<number, number>();
+    return {
+      statement(facts) {
+        for (const action of facts.actions) {
+          if (action.op !== 'update' && action.op !== 'delete' && action.op !== 'insert') continue;
+          if (action.op === 'insert' && !insertsFromQuery(facts)) continue;
+          const table = action.relations.table!;
+          const held = blockingLocksHeld(facts);
+          if (held) {
+            const at = starts.get(held.statement);
+            const line = at === undefined ? '' : ` (line ${ctx.file.position(at).line})`;
+            ctx.report({
+              statement: facts,
+              location: action.location,
+              message: `This ${VERB[action.op]} runs in a transaction that already holds ${held.mode} on ${held.relation.display}${line}, which ${blockSummary(held.mode)}: that lock is kept until the data change and the rest of the transaction commit.`,
+              help: 'Commit the schema change first (a migration of its own), then change the data outside the migration in batches of about 1,000 rows, each its own short transaction with a statement_timeout.',
+            });
+          } else if (action.op !== 'insert' && action.detail?.unfiltered && !facts.isNew(table)) {
+            ctx.report({
+              statement: facts,
+              location: action.location,
+              message: `${VERB[action.op]} without WHERE changes every row of ${table.display} in one transaction: each row stays locked until it commits, so application writes to them wait, and on a large table it runs long and bloats it.`,
+              help: 'Run it outside the schema migration in batches of about 1,000 rows by key range, each its own short transaction with a statement_timeout.',
+            });
+          }
+        }
+        // BEGIN/statements that take locks: remember where they are for the message
+        if (facts.locks.length > 0) starts.set(facts.statement.index, facts.statement.start);
+      },
+    };
+  },
+});
+
+/** The first lock held by the transaction that blocks application queries on a table that existed before. */
+function blockingLocksHeld(facts: StatementFacts) {
+  for (const held of facts.transaction?.heldLocks.values() ?? []) {
+    if (blocksApplication(held.mode) && !facts.isNew(held.relation)) return held;
+  }
+  return undefined;
+}
+
+/** INSERT … SELECT … FROM (a set of rows of unknown size), not VALUES or a single computed row. */
+function insertsFromQuery(facts: StatementFacts): boolean {
+  const select = as((facts.statement.node as AnyNode).InsertStmt?.selectStmt, 'SelectStmt');
+  if (!select || select.valuesLists) return false;
+  return Boolean(select.fromClause?.length) || (select.op !== undefined && select.op !== 'SETOP_NONE');
+}
+
+export type { Action };
