@@ -300,7 +300,7 @@ const STACK_LINE = /^ {4}at /m;
  * With GNU time, the exit code is the tool's own, or 128+signal when it was killed.
  */
 function runOnce(cmd, args, timeoutMs, rssFile) {
-  const argv = rssFile ? [TIME_BIN, '-f', '%M', '-o', rssFile, ...cmd, ...args] : [...cmd, ...args];
+  const argv = rssFile ? [TIME_BIN, '-f', '%M %U %S', '-o', rssFile, ...cmd, ...args] : [...cmd, ...args];
   return new Promise((resolve) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -330,12 +330,14 @@ function runOnce(cmd, args, timeoutMs, rssFile) {
       clearTimeout(timer);
       current = null;
       let rssMb = null;
+      let cpuMs = null;
       if (rssFile) {
         try {
           // GNU time puts "Command exited with non-zero status N" before the figure
           const lines = readFileSync(rssFile, 'utf8').trim().split('\n');
-          const kb = Number(lines[lines.length - 1]);
+          const [kb, user, sys] = lines[lines.length - 1].split(' ').map(Number);
           if (Number.isFinite(kb)) rssMb = kb / 1024;
+          if (Number.isFinite(user) && Number.isFinite(sys)) cpuMs = (user + sys) * 1000;
         } catch {
           // no figure: reported as n/a
         }
@@ -347,6 +349,7 @@ function runOnce(cmd, args, timeoutMs, rssFile) {
         timedOut,
         spawnError: spawnError?.message ?? null,
         rssMb,
+        cpuMs,
         stdoutBytes,
         tail: tail.subarray(Math.max(0, tail.length - TAIL_BYTES)).toString('utf8'),
         stderr,
@@ -401,6 +404,7 @@ async function benchInput(input, cmds, opts, tmp) {
     cells[tool] = {
       samples: [],
       rss: [],
+      cpu: [],
       codes: [],
       findings: null,
       stdoutBytes: null,
@@ -428,6 +432,7 @@ async function benchInput(input, cmds, opts, tmp) {
     if (counted) {
       cell.samples.push(run.ms);
       if (run.rssMb !== null) cell.rss.push(run.rssMb);
+      if (run.cpuMs !== null) cell.cpu.push(run.cpuMs);
       cell.codes.push(run.code);
     }
     cell.findings = findingsOf(tool, run.tail) ?? cell.findings;
@@ -467,6 +472,8 @@ async function benchInput(input, cmds, opts, tmp) {
       minMs: c.samples.length ? Math.min(...c.samples) : null,
       maxMs: c.samples.length ? Math.max(...c.samples) : null,
       peakRssMb: c.rss.length ? Math.max(...c.rss) : null,
+      // user+sys CPU time: less disturbed than wall time when other work shares the machine
+      medianCpuMs: median(c.cpu),
       exitCodes: [...new Set(c.codes)],
       findings: c.findings,
       stdoutBytes: c.stdoutBytes,
@@ -570,6 +577,9 @@ function report(results, env, opts) {
   out.push(`pgsafe: ${env.pgsafe ?? '(not run)'}`);
   out.push(`squawk: ${env.squawk ?? '(not run)'}`);
   out.push(`node ${env.node} · ${env.cpu} × ${env.cpus} · commit ${env.commit}`);
+  const load = `load average ${env.loadAtStart.toFixed(1)} at start, ${env.loadAtEnd.toFixed(1)} at end`;
+  const busy = Math.max(env.loadAtStart, env.loadAtEnd) > env.cpus / 2;
+  out.push(busy ? `${load}: the machine is busy, wall times are noisy (see medianCpuMs in --json)` : load);
   out.push('');
   out.push(table(rows));
   const notes = [];
@@ -637,6 +647,7 @@ function environment(cmds, opts) {
     cpu: os.cpus()[0]?.model?.trim() ?? 'unknown cpu',
     cpus: os.cpus().length,
     memGb: Math.round(os.totalmem() / 2 ** 30),
+    loadAtStart: os.loadavg()[0],
     commit: git.status === 0 ? `${git.stdout.trim()}${dirty.stdout.trim() ? '+dirty' : ''}` : 'unknown',
     pgsafe: cmds.pgsafe ? `${cmds.pgsafe.join(' ')} lint --format pretty` : null,
     squawk: cmds.squawk ? `${cmds.squawk.join(' ')} (${versionOf(cmds.squawk)})` : null,
@@ -662,6 +673,7 @@ async function main() {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+  env.loadAtEnd = os.loadavg()[0];
   const { text, targets } = report(results, env, opts);
   console.log(text);
   const crashed = results.flatMap((r) =>

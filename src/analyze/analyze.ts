@@ -4,7 +4,7 @@
  * constraints it added and validated, which locks are already held, which timeouts are in effect.
  */
 
-import { type LockMode, strongerLock } from '../catalog/locks.js';
+import { covers, type LockMode, strongerLock } from '../catalog/locks.js';
 import { operationFacts } from '../catalog/operations.js';
 import { parseInterval } from '../config/interval.js';
 import type { Statement } from '../parse/parse.js';
@@ -29,8 +29,8 @@ export interface Transaction {
   explicit: boolean;
   /** index of the statement that opened it (-1 for the runner's transaction) */
   startIndex: number;
-  /** locks held so far, by relation key */
-  heldLocks: Map<string, { mode: LockMode; relation: RelationRef; statement: number }>;
+  /** locks held so far, by relation key: the strongest mode, every mode, the first statement that locked it */
+  heldLocks: Map<string, { mode: LockMode; modes: Set<LockMode>; relation: RelationRef; statement: number }>;
   /** constraints added NOT VALID in this transaction, by `table|name` */
   notValidAdded: Set<string>;
   lockTimeoutMs?: number;
@@ -181,7 +181,7 @@ export class Analyzer {
     }
     for (const l of locks) {
       const held = tx?.heldLocks.get(l.relation.key);
-      l.alreadyHeld = held !== undefined && strongerLock(held.mode, l.mode) === held.mode;
+      l.alreadyHeld = held !== undefined && covers(held.modes, l.mode);
     }
     const facts: StatementFacts = {
       statement: stmt,
@@ -208,6 +208,7 @@ export class Analyzer {
         const held = tx.heldLocks.get(l.relation.key);
         tx.heldLocks.set(l.relation.key, {
           mode: strongerLock(held?.mode, l.mode),
+          modes: new Set([...(held?.modes ?? []), l.mode]),
           relation: l.relation,
           statement: held?.statement ?? facts.statement.index,
         });

@@ -70,6 +70,17 @@ export function lockStrength(mode: LockMode): number {
   return LOCK_MODES.indexOf(mode);
 }
 
+/**
+ * Whether holding `held` means acquiring `wanted` cannot wait: every mode that conflicts with
+ * `wanted` already conflicts with something held, so no other session can be holding it.
+ * (Strength order is not enough: holding SHARE does not cover SHARE UPDATE EXCLUSIVE.)
+ */
+export function covers(held: Iterable<LockMode>, wanted: LockMode): boolean {
+  const blocked = new Set<LockMode>();
+  for (const h of held) for (const m of CONFLICTS[h]) blocked.add(m);
+  return CONFLICTS[wanted].every((m) => blocked.has(m));
+}
+
 export function strongerLock(a: LockMode | undefined, b: LockMode): LockMode {
   return a === undefined || lockStrength(b) > lockStrength(a) ? b : a;
 }

@@ -57,15 +57,32 @@ interface LintFlags {
   statementTimeout?: string;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** Where the CLI reads and writes; tests pass their own. */
+export interface CliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  /** colours and pretty output defaults follow it */
+  isTTY: boolean;
+  cwd: string;
+  readStdin?: () => Promise<string | Uint8Array>;
+}
+
+const processIo = (): CliIo => ({
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  isTTY: !!process.stdout.isTTY,
+  cwd: process.cwd(),
+});
+
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const out = (s: string) => process.stdout.write(s);
+  const out = io.stdout;
   const program = new Command('pgsafe')
     .description('Find and fix Postgres migrations that would block a live database.')
     .version(VERSION, '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeOut: out, writeErr: io.stderr });
 
   program
     .command('lint')
@@ -95,7 +112,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--stdin-filename <name>', 'name to show for stdin (also used to find its config)')
     .option('--no-color', 'no ANSI colours in pretty output')
     .action(async (paths: string[], flags: LintFlags) => {
-      exitCode = await lintCommand(paths, flags, out);
+      exitCode = await lintCommand(paths, flags, io);
     });
 
   program
@@ -114,7 +131,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       const rule = allRules.find((r) => r.id === id);
       if (!rule) {
-        process.stderr.write(`pgsafe: unknown rule "${id}"; \`pgsafe rules\` lists them\n`);
+        io.stderr(`pgsafe: unknown rule "${id}"; \`pgsafe rules\` lists them\n`);
         exitCode = EXIT.usage;
         return;
       }
@@ -129,7 +146,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (e instanceof InputError || e instanceof ConfigError) {
-      process.stderr.write(`pgsafe: ${e.message}\n`);
+      io.stderr(`pgsafe: ${e.message}\n`);
       return EXIT.usage;
     }
     throw e;
@@ -137,18 +154,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   return exitCode;
 }
 
-async function lintCommand(paths: string[], flags: LintFlags, out: (s: string) => void): Promise<number> {
+async function lintCommand(paths: string[], flags: LintFlags, io: CliIo): Promise<number> {
   const format: ReportFormat = flags.format && isReportFormat(flags.format) ? flags.format : 'pretty';
   const runner = flags.runner ?? (flags.assumeInTransaction ? 'transaction-per-file' : undefined);
   const reporter = createReporter(
     format,
-    { toolVersion: VERSION, color: flags.color !== false && !!process.stdout.isTTY && !process.env.NO_COLOR },
-    out,
+    { toolVersion: VERSION, color: flags.color !== false && io.isTTY && !process.env.NO_COLOR },
+    io.stdout,
   );
   let errors = 0;
   let warnings = 0;
   let infos = 0;
   await lintFiles(paths, {
+    cwd: io.cwd,
+    readStdin: io.readStdin,
     configPath: flags.config,
     stdinFilename: flags.stdinFilename,
     keepResults: false,

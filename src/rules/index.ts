@@ -5,10 +5,16 @@ import addColumnVolatileDefault from './all/add-column-volatile-default.js';
 import addForeignKey from './all/add-foreign-key.js';
 import addPrimaryKey from './all/add-primary-key.js';
 import addUniqueConstraint from './all/add-unique-constraint.js';
+import changeColumnType from './all/change-column-type.js';
 import concurrentlyInTransaction from './all/concurrently-in-transaction.js';
 import createIndexNonConcurrently from './all/create-index-non-concurrently.js';
 import dropIndexNonConcurrently from './all/drop-index-non-concurrently.js';
+import lockTimeoutMissing from './all/lock-timeout-missing.js';
+import renameColumn from './all/rename-column.js';
+import renameTable from './all/rename-table.js';
 import setNotNull from './all/set-not-null.js';
+import statementTimeoutMissing from './all/statement-timeout-missing.js';
+import unbatchedDataMigration from './all/unbatched-data-migration.js';
 import validateInSameTransaction from './all/validate-in-same-transaction.js';
 import type { Rule } from './define.js';
 
@@ -20,9 +26,15 @@ export const allRules: readonly Rule[] = [
   addForeignKey,
   addPrimaryKey,
   addUniqueConstraint,
+  changeColumnType,
   concurrentlyInTransaction,
   createIndexNonConcurrently,
   dropIndexNonConcurrently,
+  lockTimeoutMissing,
+  renameColumn,
+  renameTable,
   setNotNull,
+  statementTimeoutMissing,
+  unbatchedDataMigration,
   validateInSameTransaction,
 ];

@@ -6,6 +6,17 @@ import { lockClause, quoteIdent } from '../sql.js';
 const SAFE_CHANGES =
   'varchar(n) → varchar(m ≥ n), varchar → text, numeric(p,s) → numeric(p′ ≥ p, s), dropping a length or precision limit, and on PG ≥ 12 timestamp → timestamptz in a session whose TimeZone is UTC';
 
+/** the SQL spelling of internal type names, for messages */
+const SQL_NAMES: Record<string, string> = {
+  int2: 'smallint',
+  int4: 'integer',
+  int8: 'bigint',
+  float4: 'real',
+  float8: 'double precision',
+  bool: 'boolean',
+  bpchar: 'char',
+};
+
 export default defineRule({
   id: 'change-column-type',
   equivalents: {
@@ -104,7 +115,7 @@ Indexes, defaults, foreign keys and sequences owned by the old column must be re
       const column = quoteIdent(action.column ?? '?');
       const def = (action.node as AnyNode).def?.ColumnDef;
       const newType = typeRefFromAst(def?.typeName);
-      const to = newType ? ` to ${formatTypeRef(newType)}` : '';
+      const to = newType ? ` to ${SQL_NAMES[formatTypeRef(newType)] ?? formatTypeRef(newType)}` : '';
       const lock = { mode, relation: table.display };
       if (action.op === 'alter-column-type-coercible') {
         if (change?.rewrite === false && change.indexRebuild) {

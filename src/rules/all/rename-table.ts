@@ -74,7 +74,12 @@ table at all and map a new name in the ORM instead.`,
       title: 'a table created in the same migration has no clients yet',
       ok: 'CREATE TABLE drafts (id int);\nALTER TABLE drafts RENAME TO documents;',
     },
-    { bad: 'ALTER TABLE "table_name" RENAME TO "new_table_name";', runner: 'prisma' },
+    {
+      title: 'in the runner’s transaction',
+      bad: 'ALTER TABLE "table_name" RENAME TO "new_table_name";',
+      fixed: 'ALTER TABLE "table_name" RENAME TO "new_table_name";\nCREATE VIEW table_name AS SELECT * FROM new_table_name;',
+      runner: 'prisma',
+    },
   ],
   create(ctx) {
     let pending: Rename | undefined;

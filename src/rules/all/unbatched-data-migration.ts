@@ -1,6 +1,5 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
 import { type AnyNode, as } from '../../analyze/ast.js';
-import type { Action } from '../../analyze/classify.js';
 import { blocksApplication, blockSummary } from '../../catalog/locks.js';
 import { defineRule } from '../define.js';
 
@@ -13,7 +12,6 @@ export default defineRule({
   },
   verdict: 'alternative',
   summary: 'Whole-table UPDATE/DELETE, or data changes made while holding a blocking lock, stall writers; backfill in batches instead.',
-  on: ['UpdateStmt', 'DeleteStmt', 'InsertStmt'],
   docs: {
     problem: `A data change inside a schema migration is one statement in one transaction, however many rows it touches.
 
@@ -112,7 +110,7 @@ Deletes work the same way (\`DELETE FROM t WHERE id >= :lo AND id < :lo + 1000 A
             });
           }
         }
-        // BEGIN/statements that take locks: remember where they are for the message
+        // where lock-taking statements are, for the line number in the message
         if (facts.locks.length > 0) starts.set(facts.statement.index, facts.statement.start);
       },
     };
@@ -133,5 +131,3 @@ function insertsFromQuery(facts: StatementFacts): boolean {
   if (!select || select.valuesLists) return false;
   return Boolean(select.fromClause?.length) || (select.op !== undefined && select.op !== 'SETOP_NONE');
 }
-
-export type { Action };

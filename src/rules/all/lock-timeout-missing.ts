@@ -1,0 +1,184 @@
+import type { StatementFacts } from '../../analyze/analyze.js';
+import type { RelationRef } from '../../analyze/ast.js';
+import { blocksApplication, type LockMode, lockStrength, strongerLock } from '../../catalog/locks.js';
+import type { Fix } from '../../diagnostics.js';
+import { defineRule } from '../define.js';
+import { lockClause } from '../sql.js';
+
+interface Wait {
+  facts: StatementFacts;
+  relation: RelationRef;
+  mode: LockMode;
+  title: string;
+  location?: number;
+}
+
+/**
+ * The strongest lock the statement has to wait for that stalls application queries while queued:
+ * on a relation that existed before this migration, not already held by this transaction.
+ * CONCURRENTLY operations are left out: they wait for other transactions by design, and a short
+ * lock_timeout only makes them fail half-way.
+ */
+export function queuedBlockingLock(facts: StatementFacts): Wait | undefined {
+  let found: Wait | undefined;
+  for (const action of facts.actions) {
+    if (action.detail?.concurrently) continue;
+    for (const effect of action.facts.locks) {
+      const relation = action.relations[effect.on];
+      if (!relation || !blocksApplication(effect.mode) || facts.isNew(relation)) continue;
+      const held = facts.transaction?.heldLocks.get(relation.key);
+      if (held && strongerLock(held.mode, effect.mode) === held.mode) continue;
+      if (!found || lockStrength(effect.mode) > lockStrength(found.mode)) {
+        found = { facts, relation, mode: effect.mode, title: action.facts.title, location: action.location };
+      }
+    }
+  }
+  return found;
+}
+
+/** A CONCURRENTLY operation that must not run under a short timeout. */
+export function isOnlineOperation(facts: StatementFacts): boolean {
+  return facts.actions.some((a) => a.detail?.concurrently && a.facts.noTransactionBlock);
+}
+
+/** Insert `text` on its own line before the statement, keeping the statement's indentation. */
+export function insertBefore(facts: StatementFacts, source: string, text: string, title: string): Fix {
+  const start = facts.statement.start;
+  const lineStart = source.lastIndexOf('\n', start - 1) + 1;
+  const lead = source.slice(lineStart, start);
+  const indent = /^[ \t]*$/.test(lead) ? lead : '';
+  return { title, edits: [{ start, end: start, text: `${text}\n${indent}` }] };
+}
+
+export default defineRule({
+  id: 'lock-timeout-missing',
+  equivalents: {
+    squawk: ['require-lock-timeout', 'require-timeout-settings'],
+    eugene: ['E9'],
+  },
+  verdict: 'alternative',
+  summary: 'A statement that waits for a blocking lock without lock_timeout stalls every query on the table behind it.',
+  docs: {
+    problem: `Postgres grants table locks in arrival order. A migration statement that needs a lock conflicting with
+application queries — ACCESS EXCLUSIVE for most \`ALTER TABLE\`s, SHARE for \`CREATE INDEX\`, SHARE ROW EXCLUSIVE for
+foreign keys and triggers — first waits for every transaction already using the table: a slow report, a long
+batch job, a session idle in transaction. While it waits, it sits at the head of the lock queue, and every new
+query that conflicts with it (for ACCESS EXCLUSIVE: every SELECT too) waits behind it. The statement itself may
+take a millisecond; the outage lasts as long as the oldest transaction on the table.
+
+Without \`lock_timeout\` that wait has no limit. pgsafe reports the first such statement of a file (and counts the
+others); statements on tables created in the same migration, and locks the transaction already holds, do not
+wait.`,
+    solution: `Set a short \`lock_timeout\` before the first statement that takes such a lock, so that a statement stuck
+in the queue gives up after a second or two and the queries behind it proceed; then retry the migration a few
+times, with a pause between attempts.
+
+\`\`\`sql
+SET lock_timeout = '2s';
+ALTER TABLE orders ADD COLUMN note text;
+\`\`\`
+
+\`\`\`sh
+for attempt in 1 2 3 4 5; do
+  psql -v ON_ERROR_STOP=1 -1 -f migration.sql && break
+  sleep $((attempt * 10))
+done
+\`\`\`
+
+Retry whole transactions, never single statements of a failed one. A \`SET\` made inside a transaction is undone by
+its ROLLBACK, so keep the \`SET\` inside the retried unit (\`pgsafe run\` does all of this). Operations with
+\`CONCURRENTLY\` wait for older transactions as part of their work: give them a long \`lock_timeout\` (or \`0\`), or they
+fail half-way. If the role, database or runner already sets a lock_timeout, declare it in the config
+(\`timeouts: { lockTimeout: '2s' }\`) instead of repeating it in every file.`,
+    tools: {
+      prisma: 'Start `migration.sql` with `SET lock_timeout = \'2s\';` (it applies to the whole file), or set it on the migration role and declare it in the config.',
+      drizzle: 'Add `SET lock_timeout = \'2s\';--> statement-breakpoint` at the top of the migration.',
+      knex: 'Run `await knex.raw("SET lock_timeout = \'2s\'")` first in `up` (it runs in the migration\'s transaction).',
+      typeorm: 'Start `up()` with `await queryRunner.query("SET lock_timeout = \'2s\'")`.',
+      'node-pg-migrate': 'Start the migration with `pgm.sql("SET lock_timeout = \'2s\'")`.',
+      alembic: 'Execute `SET lock_timeout = \'2s\'` on the connection in `env.py` before `context.run_migrations()`.',
+      django: 'Add `RunSQL("SET lock_timeout = \'2s\'")` as the first operation, or set `-c lock_timeout=2s` in the database `OPTIONS` of the migration settings.',
+      rails: 'strong_migrations: `StrongMigrations.lock_timeout = 2.seconds` with `lock_timeout_retries`; otherwise `execute "SET lock_timeout = \'2s\'"`.',
+    },
+  },
+  examples: [
+    {
+      bad: 'ALTER TABLE t ADD COLUMN c boolean;',
+      fixed: "SET lock_timeout = '2s';\nALTER TABLE t ADD COLUMN c boolean;",
+    },
+    {
+      title: 'reported once, at the first statement; the SET covers the rest of the session',
+      bad: 'ALTER TABLE t ADD COLUMN c boolean;\nCREATE INDEX t_c_idx ON t (c);\nDROP INDEX t_old_idx;',
+      fixed: "SET lock_timeout = '2s';\nALTER TABLE t ADD COLUMN c boolean;\nCREATE INDEX t_c_idx ON t (c);\nDROP INDEX t_old_idx;",
+    },
+    {
+      title: 'inside a transaction the SET goes in it, so that every retry of the transaction sets it again',
+      bad: 'BEGIN;\n  CREATE TABLE audit (id int);\n  ALTER TABLE t ADD COLUMN c boolean;\nCOMMIT;',
+      fixed: "BEGIN;\n  CREATE TABLE audit (id int);\n  SET lock_timeout = '2s';\n  ALTER TABLE t ADD COLUMN c boolean;\nCOMMIT;",
+    },
+    {
+      title: 'a foreign key locks the referenced table against writes too',
+      bad: 'CREATE TABLE line_items (order_id bigint REFERENCES orders (id));',
+      fixed: "SET lock_timeout = '2s';\nCREATE TABLE line_items (order_id bigint REFERENCES orders (id));",
+    },
+    {
+      title: 'a lock_timeout set in a schema-qualified custom variable is not the real one',
+      bad: "SET foo.lock_timeout = '1s';\nALTER TABLE t ADD COLUMN c boolean;",
+      fixed: "SET foo.lock_timeout = '1s';\nSET lock_timeout = '2s';\nALTER TABLE t ADD COLUMN c boolean;",
+    },
+    {
+      title: 'SET LOCAL ends with its transaction',
+      bad: "BEGIN;\nSET LOCAL lock_timeout = '2s';\nALTER TABLE t ADD COLUMN c boolean;\nCOMMIT;\nALTER TABLE t DROP COLUMN d;",
+      fixed: "BEGIN;\nSET LOCAL lock_timeout = '2s';\nALTER TABLE t ADD COLUMN c boolean;\nCOMMIT;\nSET lock_timeout = '2s';\nALTER TABLE t DROP COLUMN d;",
+    },
+    {
+      title: 'a ROLLBACK undoes a SET made inside the transaction',
+      bad: "BEGIN;\nSET lock_timeout = '2s';\nROLLBACK;\nALTER TABLE t ADD COLUMN c boolean;",
+      fixed: "BEGIN;\nSET lock_timeout = '2s';\nROLLBACK;\nSET lock_timeout = '2s';\nALTER TABLE t ADD COLUMN c boolean;",
+    },
+    { ok: "SET lock_timeout = '1s';\nSET statement_timeout = '5s';\nALTER TABLE t ADD COLUMN c boolean;" },
+    { ok: 'SELECT * FROM t;' },
+    { title: 'a table created in the same migration has no other users', ok: 'CREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN c boolean;' },
+    {
+      title: 'CREATE INDEX CONCURRENTLY lets reads and writes through while it waits',
+      ok: 'CREATE INDEX CONCURRENTLY t_c_idx ON t (c);',
+    },
+    {
+      title: 'a lock already held by the transaction is not waited for',
+      ok: "BEGIN;\nSET LOCAL lock_timeout = '2s';\nLOCK TABLE t;\nSET LOCAL lock_timeout = 0;\nALTER TABLE t ADD COLUMN c boolean;\nCOMMIT;",
+    },
+  ],
+  create(ctx) {
+    let first: Wait | undefined;
+    let later = 0;
+    let online: StatementFacts | undefined;
+    return {
+      statement(facts) {
+        if (facts.lockTimeout) return;
+        const wait = queuedBlockingLock(facts);
+        if (wait) {
+          if (first) later++;
+          else first = wait;
+        } else if (first && !online && isOnlineOperation(facts)) online = facts;
+      },
+      end() {
+        if (!first) return;
+        const { facts, relation, mode, title } = first;
+        const more = later === 0 ? '' : ` ${later} later statement${later === 1 ? '' : 's'} of this file also wait${later === 1 ? 's' : ''} for such locks without a timeout.`;
+        const onlineLine = online ? ctx.file.position(online.statement.start).line : undefined;
+        ctx.report({
+          statement: facts,
+          location: first.location,
+          message: `${title} ${lockClause(mode, relation.display)}, with no lock_timeout: while it waits for transactions already using ${relation.display}, every query it blocks queues behind it, for as long as the wait lasts.${more}`,
+          help: `Set a short lock_timeout before it (SET lock_timeout = '2s') and retry the migration when it times out; if the role or runner already sets one, declare it in the config (timeouts.lockTimeout).${
+            onlineLine
+              ? ` The CONCURRENTLY statement on line ${onlineLine} would inherit it and fail half-way: raise lock_timeout (or set it to 0) before it.`
+              : ''
+          }`,
+          lock: { mode, relation: relation.display },
+          fix: insertBefore(facts, ctx.file.source, "SET lock_timeout = '2s';", 'Set a lock_timeout before the first blocking statement'),
+        });
+      },
+    };
+  },
+});

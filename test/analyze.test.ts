@@ -1,0 +1,167 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Analyzer, type StatementFacts } from '../src/analyze/analyze.js';
+import { runnerModel } from '../src/analyze/runners.js';
+import type { RunnerName } from '../src/config/types.js';
+import { loadParser, parseSql } from '../src/parse/parse.js';
+
+beforeAll(() => loadParser());
+
+function analyze(
+  sql: string,
+  options: { runner?: RunnerName; pgVersion?: number; lockTimeoutMs?: number; noTransaction?: boolean } = {},
+): StatementFacts[] {
+  const analyzer = new Analyzer({
+    pgVersion: options.pgVersion ?? 16,
+    runner: runnerModel(options.runner ?? 'psql'),
+    lockTimeoutMs: options.lockTimeoutMs,
+    noTransaction: options.noTransaction,
+  });
+  return parseSql(sql).statements.map((s) => {
+    const facts = analyzer.analyze(s);
+    analyzer.apply(facts);
+    return facts;
+  });
+}
+
+describe('transactions', () => {
+  it('follows explicit BEGIN … COMMIT', () => {
+    const f = analyze('SELECT 1; BEGIN; SELECT 2; COMMIT; SELECT 3;');
+    expect(f.map((x) => x.transaction?.id)).toEqual([undefined, 1, 1, 1, undefined]);
+    expect(f[2]!.transaction!.explicit).toBe(true);
+  });
+
+  it('puts the whole file in the runner’s transaction, and a new one after COMMIT', () => {
+    const f = analyze('SELECT 1; COMMIT; SELECT 2;', { runner: 'prisma' });
+    expect(f.map((x) => x.transaction?.id)).toEqual([1, 1, 2]);
+    expect(f[0]!.transaction!.explicit).toBe(false);
+  });
+
+  it('honours a file that opts out of the runner’s transaction', () => {
+    expect(analyze('SELECT 1;', { runner: 'goose', noTransaction: true })[0]!.transaction).toBeUndefined();
+  });
+});
+
+describe('objects created in this migration', () => {
+  it('are schema-qualified, follow search_path and renames, and are forgotten on DROP', () => {
+    const f = analyze(`
+      CREATE TABLE a (id int);
+      CREATE INDEX ON a (id);
+      CREATE INDEX ON public.a (id);
+      CREATE INDEX ON other.a (id);
+      ALTER TABLE a RENAME TO b;
+      CREATE INDEX ON b (id);
+      DROP TABLE b;
+      CREATE INDEX ON b (id);
+      SET search_path TO app, public;
+      CREATE TABLE c (id int);
+      CREATE INDEX ON app.c (id);
+      CREATE INDEX ON public.c (id);
+    `);
+    const isNew = (i: number) => f[i]!.locks[0]!.isNew;
+    expect([1, 2, 3, 5, 7, 10, 11].map(isNew)).toEqual([true, true, false, true, false, true, false]);
+  });
+
+  it('are forgotten when their transaction rolls back', () => {
+    const f = analyze('BEGIN; CREATE TABLE a (id int); ROLLBACK; CREATE INDEX ON a (id);');
+    expect(f[3]!.locks[0]!.isNew).toBe(false);
+  });
+});
+
+describe('locks', () => {
+  it('takes the strongest mode per relation and knows what the transaction already holds', () => {
+    const f = analyze(`
+      BEGIN;
+      ALTER TABLE t ADD COLUMN a int, ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES o (id);
+      CREATE INDEX ON t (a);
+      CREATE INDEX ON o (id);
+      CREATE INDEX ON p (id);
+      ALTER TABLE p VALIDATE CONSTRAINT x;
+      COMMIT;
+    `);
+    expect(f[1]!.locks.map((l) => [l.relation.key, l.mode])).toEqual([
+      ['public.t', 'ACCESS EXCLUSIVE'],
+      ['public.o', 'SHARE ROW EXCLUSIVE'],
+    ]);
+    expect(f[2]!.locks[0]!.alreadyHeld).toBe(true); // SHARE ⊂ ACCESS EXCLUSIVE held on t
+    expect(f[3]!.locks[0]!.alreadyHeld).toBe(true); // SHARE is covered by SHARE ROW EXCLUSIVE held on o
+    // holding SHARE does not cover SHARE UPDATE EXCLUSIVE: another session's SHARE blocks it
+    expect(f[5]!.locks[0]!.alreadyHeld).toBe(false);
+  });
+
+  it('resolves VALIDATE of a foreign key added in this migration to the referenced table', () => {
+    const f = analyze(
+      'ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES o (id) NOT VALID; ALTER TABLE t VALIDATE CONSTRAINT f;',
+    );
+    expect(f[1]!.actions[0]!.op).toBe('validate-foreign-key');
+    expect(f[1]!.locks.map((l) => [l.relation.name, l.mode])).toEqual([
+      ['t', 'SHARE UPDATE EXCLUSIVE'],
+      ['o', 'ROW SHARE'],
+    ]);
+  });
+});
+
+describe('timeouts', () => {
+  const lockTimeouts = (sql: string, opts = {}) => analyze(sql, opts).map((f) => f.lockTimeout?.ms ?? 0);
+
+  it('SET lasts for the session, RESET and 0 turn it off', () => {
+    expect(
+      lockTimeouts(
+        "SELECT 1; SET lock_timeout = '2s'; SELECT 2; SET lock_timeout = 0; SELECT 3; SET lock_timeout TO 500; RESET lock_timeout; SELECT 4;",
+      ),
+    ).toEqual([0, 0, 2000, 2000, 0, 0, 500, 0]);
+  });
+
+  it('SET LOCAL lasts until the end of the transaction and does nothing outside one', () => {
+    expect(
+      lockTimeouts(
+        "SET LOCAL lock_timeout = '1s'; SELECT 1; BEGIN; SET LOCAL lock_timeout = '1s'; SELECT 2; COMMIT; SELECT 3;",
+      ),
+    ).toEqual([0, 0, 0, 0, 1000, 1000, 0]);
+  });
+
+  it('reads set_config() and config-declared timeouts, which RESET returns to', () => {
+    expect(lockTimeouts("SELECT set_config('lock_timeout', '3s', false); SELECT 1;")).toEqual([0, 3000]);
+    expect(
+      lockTimeouts('SELECT 1; SET lock_timeout = 0; SELECT 2; RESET lock_timeout; SELECT 3;', {
+        lockTimeoutMs: 700,
+      }),
+    ).toEqual([700, 700, 0, 0, 700]);
+  });
+});
+
+describe('classification', () => {
+  it('knows the column types this migration declared, for type changes', () => {
+    const f = analyze(
+      'CREATE TABLE t (a varchar(10), b int); ALTER TABLE t ALTER COLUMN a TYPE varchar(20); ALTER TABLE t ALTER COLUMN b TYPE bigint; ALTER TABLE u ALTER COLUMN c TYPE text;',
+    );
+    expect(f.slice(1).map((x) => [x.actions[0]!.op, x.actions[0]!.detail?.typeChange?.rewrite])).toEqual([
+      ['alter-column-type-coercible', false],
+      ['alter-column-type', true],
+      ['alter-column-type', 'unknown'],
+    ]);
+  });
+
+  it('tells stable defaults from volatile ones by pg_proc volatility', () => {
+    const ops = analyze(
+      "ALTER TABLE t ADD COLUMN a timestamptz DEFAULT now(), ADD COLUMN b uuid DEFAULT gen_random_uuid(), ADD COLUMN c jsonb DEFAULT '{}'::jsonb, ADD COLUMN d int DEFAULT my_func(), ADD COLUMN e timestamptz DEFAULT CURRENT_TIMESTAMP;",
+    )[0]!.actions.map((a) => [a.column, a.op, a.detail?.volatility]);
+    expect(ops).toEqual([
+      ['a', 'add-column-default', 'stable'],
+      ['b', 'add-column-volatile-default', 'volatile'],
+      ['c', 'add-column-default', 'immutable'],
+      ['d', 'add-column-volatile-default', 'unknown'],
+      ['e', 'add-column-default', 'stable'],
+    ]);
+  });
+
+  it('uses a validated CHECK (col IS NOT NULL) to prove SET NOT NULL', () => {
+    const f = analyze(
+      'ALTER TABLE t ADD CONSTRAINT c CHECK (a IS NOT NULL) NOT VALID; ALTER TABLE t ALTER COLUMN a SET NOT NULL; ALTER TABLE t VALIDATE CONSTRAINT c; ALTER TABLE t ALTER COLUMN a SET NOT NULL; ALTER TABLE t ALTER COLUMN b SET NOT NULL;',
+    );
+    expect([1, 3, 4].map((i) => f[i]!.actions[0]!.op)).toEqual([
+      'set-not-null',
+      'set-not-null-proven',
+      'set-not-null',
+    ]);
+  });
+});
