@@ -1,62 +1,11 @@
 import path from 'node:path';
+import picomatch from 'picomatch';
 import type { LoadedConfig } from './types.js';
 
-/**
- * Turns a glob into a RegExp over `/`-separated relative paths. Supports `*`, `?`, `**` (whole
- * segments), `[abc]`, `[!abc]`, `{a,b}` and `\` escapes. `*` also matches names starting with a dot.
- */
+/** A glob (`*`, `**`, `?`, `[…]`, `{a,b}`) as a RegExp over `/`-separated relative paths; `*` matches dotfiles too. */
 export function globToRegExp(glob: string): RegExp {
-  let src = '';
-  let braces = 0;
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i]!;
-    const atSegmentStart = i === 0 || glob[i - 1] === '/';
-    if (ch === '*' && glob[i + 1] === '*') {
-      const next = glob[i + 2];
-      if (atSegmentStart && next === '/') {
-        src += '(?:[^/]*/)*';
-        i += 2;
-        continue;
-      }
-      if (atSegmentStart && next === undefined) {
-        src += '.*';
-        i += 1;
-        continue;
-      }
-      src += '[^/]*';
-      i += 1;
-      continue;
-    }
-    if (ch === '*') src += '[^/]*';
-    else if (ch === '?') src += '[^/]';
-    else if (ch === '\\' && i + 1 < glob.length) src += escapeRegExp(glob[++i]!);
-    else if (ch === '[') {
-      const close = glob.indexOf(']', i + 2);
-      if (close === -1) {
-        src += '\\[';
-        continue;
-      }
-      let body = glob.slice(i + 1, close);
-      const negated = body.startsWith('!') || body.startsWith('^');
-      if (negated) body = body.slice(1);
-      src += `[${negated ? '^/' : ''}${body.replace(/[\\\]^]/g, '\\$&')}]`;
-      i = close;
-    } else if (ch === '{') {
-      braces++;
-      src += '(?:';
-    } else if (ch === '}' && braces > 0) {
-      braces--;
-      src += ')';
-    } else if (ch === ',' && braces > 0) src += '|';
-    else src += escapeRegExp(ch);
-  }
-  // an unclosed brace is a literal in most shells; balance the group rather than throw
-  src += ')'.repeat(braces);
-  return new RegExp(`^${src}$`);
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  // picomatch reads a leading `[!` as pattern negation; `[^…]` is the same class in its syntax
+  return picomatch.makeRe(glob.replaceAll('[!', '[^'), { dot: true });
 }
 
 /**

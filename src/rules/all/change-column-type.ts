@@ -25,7 +25,8 @@ export default defineRule({
     strongMigrations: ['change_column'],
   },
   verdict: 'alternative',
-  summary: 'Changing a column’s type rewrites the whole table under ACCESS EXCLUSIVE unless the change is binary coercible.',
+  summary:
+    'Changing a column’s type rewrites the whole table under ACCESS EXCLUSIVE unless the change is binary coercible.',
   on: ['AlterTableStmt'],
   docs: {
     problem: `\`ALTER TABLE … ALTER COLUMN … TYPE\` takes ACCESS EXCLUSIVE on the table and, unless the old values are
@@ -72,10 +73,14 @@ Indexes, defaults, foreign keys and sequences owned by the old column must be re
 (indexes with \`CREATE INDEX CONCURRENTLY\` before the swap). To add a length limit, keep the type and add
 \`CHECK (char_length(col) <= n) NOT VALID\`, then \`VALIDATE CONSTRAINT\` — no rewrite at all.`,
     tools: {
-      prisma: 'Changing a field’s type makes Prisma generate `ALTER COLUMN … SET DATA TYPE`: instead add a new field, backfill it with a script, and move the old name over with `@map`.',
-      django: 'An `AlterField` that changes the type rewrites the table: add a new field, backfill with `RunPython` in batches (`atomic = False`), then remove the old field; `db_column` keeps the old column name for the new field.',
-      rails: '`change_column` rewrites: add a new column, backfill with `in_batches`, move reads and writes, then drop the old column (listing it in `ignored_columns` first).',
-      alembic: '`op.alter_column(..., type_=…)` rewrites: add a new column, backfill in batches inside `autocommit_block()`, then drop the old one.',
+      prisma:
+        'Changing a field’s type makes Prisma generate `ALTER COLUMN … SET DATA TYPE`: instead add a new field, backfill it with a script, and move the old name over with `@map`.',
+      django:
+        'An `AlterField` that changes the type rewrites the table: add a new field, backfill with `RunPython` in batches (`atomic = False`), then remove the old field; `db_column` keeps the old column name for the new field.',
+      rails:
+        '`change_column` rewrites: add a new column, backfill with `in_batches`, move reads and writes, then drop the old column (listing it in `ignored_columns` first).',
+      alembic:
+        '`op.alter_column(..., type_=…)` rewrites: add a new column, backfill in batches inside `autocommit_block()`, then drop the old one.',
     },
   },
   examples: [

@@ -14,8 +14,10 @@ export function transactionOrigin(facts: StatementFacts): { runner: boolean; exp
 export function leaveTransactionHint(facts: StatementFacts): string {
   const origin = transactionOrigin(facts);
   const steps: string[] = [];
-  if (origin.explicit) steps.push('end the transaction before it (COMMIT) and open a new one after it if the rest needs one');
-  if (origin.runner) steps.push(facts.runner.optOut ?? 'run it from a migration that is not wrapped in a transaction');
+  if (origin.explicit)
+    steps.push('end the transaction before it (COMMIT) and open a new one after it if the rest needs one');
+  if (origin.runner)
+    steps.push(facts.runner.optOut ?? 'run it from a migration that is not wrapped in a transaction');
   const text = steps.join('; and ');
   return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
 }
@@ -26,7 +28,8 @@ export default defineRule({
     squawk: ['ban-concurrent-index-creation-in-transaction'],
   },
   verdict: 'alternative',
-  summary: 'CONCURRENTLY operations, VACUUM and (before PG 12) ALTER TYPE … ADD VALUE fail inside a transaction block.',
+  summary:
+    'CONCURRENTLY operations, VACUUM and (before PG 12) ALTER TYPE … ADD VALUE fail inside a transaction block.',
   docs: {
     problem: `Some statements refuse to run inside a transaction block: \`CREATE INDEX CONCURRENTLY\`,
 \`DROP INDEX CONCURRENTLY\`, \`REINDEX … CONCURRENTLY\`, \`DETACH PARTITION … CONCURRENTLY\`, \`VACUUM\` and, before
@@ -52,11 +55,14 @@ In a plain SQL script, end the transaction before the statement and open a new o
     tools: {
       prisma:
         'Put the statement alone in its own `migration.sql` (a single statement is sent without a transaction), or run it with `prisma db execute` outside `migrate deploy`.',
-      drizzle: 'drizzle-kit migrate runs every migration inside a transaction: run the statement from a separate script.',
+      drizzle:
+        'drizzle-kit migrate runs every migration inside a transaction: run the statement from a separate script.',
       knex: 'Export `config = { transaction: false }` from the migration that runs it.',
-      typeorm: 'Set `transaction = false` on the migration class and run migrations with `--transaction each`.',
+      typeorm:
+        'Set `transaction = false` on the migration class and run migrations with `--transaction each`.',
       'node-pg-migrate': 'Call `pgm.noTransaction()` in the migration.',
-      sequelize: 'Sequelize runs migrations without a transaction unless you open one: do not pass a `transaction` for this statement.',
+      sequelize:
+        'Sequelize runs migrations without a transaction unless you open one: do not pass a `transaction` for this statement.',
       alembic: 'Wrap the operation in `with op.get_context().autocommit_block():`.',
       django: 'Set `atomic = False` on the Migration class.',
       rails: 'Call `disable_ddl_transaction!` in the migration.',
@@ -88,18 +94,29 @@ In a plain SQL script, end the transaction before the statement and open a new o
       runner: 'prisma',
     },
     {
-      title: 'after a COMMIT in a multi-statement query, the next statements are in a new implicit transaction',
+      title:
+        'after a COMMIT in a multi-statement query, the next statements are in a new implicit transaction',
       bad: 'COMMIT;\nCREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);',
       runner: 'golang-migrate',
     },
     { bad: 'DROP INDEX CONCURRENTLY orders_customer_id_idx;', runner: 'rails' },
     { bad: 'BEGIN;\nREINDEX INDEX CONCURRENTLY orders_customer_id_idx;\nCOMMIT;', pg: { min: 12 } },
-    { bad: 'BEGIN;\nALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY;\nCOMMIT;', pg: { min: 14 } },
+    {
+      bad: 'BEGIN;\nALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY;\nCOMMIT;',
+      pg: { min: 14 },
+    },
     { title: 'VACUUM never runs in a transaction block', bad: 'VACUUM ANALYZE orders;', runner: 'django' },
     { title: 'ANALYZE alone may', ok: 'BEGIN;\nANALYZE orders;\nCOMMIT;' },
-    { title: 'CONCURRENTLY false is a plain REINDEX', ok: 'BEGIN;\nREINDEX (CONCURRENTLY false) INDEX orders_customer_id_idx;\nCOMMIT;' },
+    {
+      title: 'CONCURRENTLY false is a plain REINDEX',
+      ok: 'BEGIN;\nREINDEX (CONCURRENTLY false) INDEX orders_customer_id_idx;\nCOMMIT;',
+    },
     { bad: "BEGIN;\nALTER TYPE mood ADD VALUE 'meh';\nCOMMIT;", pg: { max: 11 } },
-    { title: 'allowed in a transaction since PG 12', ok: "BEGIN;\nALTER TYPE mood ADD VALUE 'meh';\nCOMMIT;", pg: { min: 12 } },
+    {
+      title: 'allowed in a transaction since PG 12',
+      ok: "BEGIN;\nALTER TYPE mood ADD VALUE 'meh';\nCOMMIT;",
+      pg: { min: 12 },
+    },
   ],
   create(ctx) {
     const found: { facts: StatementFacts; action: Action }[] = [];

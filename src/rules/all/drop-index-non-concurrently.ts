@@ -35,15 +35,20 @@ concurrently — drop the index of each partition concurrently first.`,
     tools: {
       prisma:
         'Edit the generated `migration.sql` to say `DROP INDEX CONCURRENTLY` and keep that statement alone in its migration: Prisma sends a file of several statements as one transaction, where CONCURRENTLY fails.',
-      drizzle: 'drizzle-kit runs migrations in a transaction: run `DROP INDEX CONCURRENTLY` from a separate script.',
+      drizzle:
+        'drizzle-kit runs migrations in a transaction: run `DROP INDEX CONCURRENTLY` from a separate script.',
       knex: '`knex.raw("DROP INDEX CONCURRENTLY …")` in a migration exporting `config = { transaction: false }`.',
-      typeorm: 'Set `transaction = false` on the migration and run `DROP INDEX CONCURRENTLY …` with `queryRunner.query(…)`.',
-      'node-pg-migrate': '`pgm.dropIndex(table, columns, { concurrently: true })` with `pgm.noTransaction()`.',
+      typeorm:
+        'Set `transaction = false` on the migration and run `DROP INDEX CONCURRENTLY …` with `queryRunner.query(…)`.',
+      'node-pg-migrate':
+        '`pgm.dropIndex(table, columns, { concurrently: true })` with `pgm.noTransaction()`.',
       sequelize: '`queryInterface.removeIndex(table, name, { concurrently: true })`, outside a transaction.',
       alembic:
         '`op.drop_index(..., postgresql_concurrently=True)` inside `with op.get_context().autocommit_block():`.',
-      django: '`RemoveIndexConcurrently` (from `django.contrib.postgres.operations`) in a migration with `atomic = False`.',
-      rails: '`remove_index :orders, :customer_id, algorithm: :concurrently` with `disable_ddl_transaction!`.',
+      django:
+        '`RemoveIndexConcurrently` (from `django.contrib.postgres.operations`) in a migration with `atomic = False`.',
+      rails:
+        '`remove_index :orders, :customer_id, algorithm: :concurrently` with `disable_ddl_transaction!`.',
     },
   },
   examples: [
@@ -68,7 +73,11 @@ concurrently — drop the index of each partition concurrently first.`,
       title: 'inside a transaction the fix would fail, so none is offered',
       bad: 'BEGIN;\nDROP INDEX orders_customer_id_idx;\nCOMMIT;',
     },
-    { title: 'inside the runner’s transaction too', bad: 'DROP INDEX orders_customer_id_idx;', runner: 'rails' },
+    {
+      title: 'inside the runner’s transaction too',
+      bad: 'DROP INDEX orders_customer_id_idx;',
+      runner: 'rails',
+    },
     { ok: 'DROP INDEX CONCURRENTLY IF EXISTS orders_customer_id_idx;' },
     {
       title: 'an index created earlier in the same migration is not used by anyone yet',

@@ -57,7 +57,8 @@ export default defineRule({
     eugene: ['E9'],
   },
   verdict: 'alternative',
-  summary: 'A statement that waits for a blocking lock without lock_timeout stalls every query on the table behind it.',
+  summary:
+    'A statement that waits for a blocking lock without lock_timeout stalls every query on the table behind it.',
   docs: {
     problem: `Postgres grants table locks in arrival order. A migration statement that needs a lock conflicting with
 application queries — ACCESS EXCLUSIVE for most \`ALTER TABLE\`s, SHARE for \`CREATE INDEX\`, SHARE ROW EXCLUSIVE for
@@ -91,14 +92,18 @@ its ROLLBACK, so keep the \`SET\` inside the retried unit (\`pgsafe run\` does a
 fail half-way. If the role, database or runner already sets a lock_timeout, declare it in the config
 (\`timeouts: { lockTimeout: '2s' }\`) instead of repeating it in every file.`,
     tools: {
-      prisma: 'Start `migration.sql` with `SET lock_timeout = \'2s\';` (it applies to the whole file), or set it on the migration role and declare it in the config.',
-      drizzle: 'Add `SET lock_timeout = \'2s\';--> statement-breakpoint` at the top of the migration.',
-      knex: 'Run `await knex.raw("SET lock_timeout = \'2s\'")` first in `up` (it runs in the migration\'s transaction).',
+      prisma:
+        "Start `migration.sql` with `SET lock_timeout = '2s';` (it applies to the whole file), or set it on the migration role and declare it in the config.",
+      drizzle: "Add `SET lock_timeout = '2s';--> statement-breakpoint` at the top of the migration.",
+      knex: "Run `await knex.raw(\"SET lock_timeout = '2s'\")` first in `up` (it runs in the migration's transaction).",
       typeorm: 'Start `up()` with `await queryRunner.query("SET lock_timeout = \'2s\'")`.',
       'node-pg-migrate': 'Start the migration with `pgm.sql("SET lock_timeout = \'2s\'")`.',
-      alembic: 'Execute `SET lock_timeout = \'2s\'` on the connection in `env.py` before `context.run_migrations()`.',
-      django: 'Add `RunSQL("SET lock_timeout = \'2s\'")` as the first operation, or set `-c lock_timeout=2s` in the database `OPTIONS` of the migration settings.',
-      rails: 'strong_migrations: `StrongMigrations.lock_timeout = 2.seconds` with `lock_timeout_retries`; otherwise `execute "SET lock_timeout = \'2s\'"`.',
+      alembic:
+        "Execute `SET lock_timeout = '2s'` on the connection in `env.py` before `context.run_migrations()`.",
+      django:
+        'Add `RunSQL("SET lock_timeout = \'2s\'")` as the first operation, or set `-c lock_timeout=2s` in the database `OPTIONS` of the migration settings.',
+      rails:
+        'strong_migrations: `StrongMigrations.lock_timeout = 2.seconds` with `lock_timeout_retries`; otherwise `execute "SET lock_timeout = \'2s\'"`.',
     },
   },
   examples: [
@@ -109,12 +114,14 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
     {
       title: 'reported once, at the first statement; the SET covers the rest of the session',
       bad: 'ALTER TABLE t ADD COLUMN c boolean;\nCREATE INDEX t_c_idx ON t (c);\nDROP INDEX t_old_idx;',
-      fixed: "SET lock_timeout = '2s';\nALTER TABLE t ADD COLUMN c boolean;\nCREATE INDEX t_c_idx ON t (c);\nDROP INDEX t_old_idx;",
+      fixed:
+        "SET lock_timeout = '2s';\nALTER TABLE t ADD COLUMN c boolean;\nCREATE INDEX t_c_idx ON t (c);\nDROP INDEX t_old_idx;",
     },
     {
       title: 'inside a transaction the SET goes in it, so that every retry of the transaction sets it again',
       bad: 'BEGIN;\n  CREATE TABLE audit (id int);\n  ALTER TABLE t ADD COLUMN c boolean;\nCOMMIT;',
-      fixed: "BEGIN;\n  CREATE TABLE audit (id int);\n  SET lock_timeout = '2s';\n  ALTER TABLE t ADD COLUMN c boolean;\nCOMMIT;",
+      fixed:
+        "BEGIN;\n  CREATE TABLE audit (id int);\n  SET lock_timeout = '2s';\n  ALTER TABLE t ADD COLUMN c boolean;\nCOMMIT;",
     },
     {
       title: 'a foreign key locks the referenced table against writes too',
@@ -129,16 +136,21 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
     {
       title: 'SET LOCAL ends with its transaction',
       bad: "BEGIN;\nSET LOCAL lock_timeout = '2s';\nALTER TABLE t ADD COLUMN c boolean;\nCOMMIT;\nALTER TABLE t DROP COLUMN d;",
-      fixed: "BEGIN;\nSET LOCAL lock_timeout = '2s';\nALTER TABLE t ADD COLUMN c boolean;\nCOMMIT;\nSET lock_timeout = '2s';\nALTER TABLE t DROP COLUMN d;",
+      fixed:
+        "BEGIN;\nSET LOCAL lock_timeout = '2s';\nALTER TABLE t ADD COLUMN c boolean;\nCOMMIT;\nSET lock_timeout = '2s';\nALTER TABLE t DROP COLUMN d;",
     },
     {
       title: 'a ROLLBACK undoes a SET made inside the transaction',
       bad: "BEGIN;\nSET lock_timeout = '2s';\nROLLBACK;\nALTER TABLE t ADD COLUMN c boolean;",
-      fixed: "BEGIN;\nSET lock_timeout = '2s';\nROLLBACK;\nSET lock_timeout = '2s';\nALTER TABLE t ADD COLUMN c boolean;",
+      fixed:
+        "BEGIN;\nSET lock_timeout = '2s';\nROLLBACK;\nSET lock_timeout = '2s';\nALTER TABLE t ADD COLUMN c boolean;",
     },
     { ok: "SET lock_timeout = '1s';\nSET statement_timeout = '5s';\nALTER TABLE t ADD COLUMN c boolean;" },
     { ok: 'SELECT * FROM t;' },
-    { title: 'a table created in the same migration has no other users', ok: 'CREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN c boolean;' },
+    {
+      title: 'a table created in the same migration has no other users',
+      ok: 'CREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN c boolean;',
+    },
     {
       title: 'CREATE INDEX CONCURRENTLY lets reads and writes through while it waits',
       ok: 'CREATE INDEX CONCURRENTLY t_c_idx ON t (c);',
@@ -164,11 +176,13 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
       end() {
         if (!first) return;
         const { facts, relation, mode, title } = first;
-        const more = later === 0 ? '' : ` ${later} later statement${later === 1 ? '' : 's'} of this file also wait${later === 1 ? 's' : ''} for such locks without a timeout.`;
+        const more =
+          later === 0
+            ? ''
+            : ` ${later} later statement${later === 1 ? '' : 's'} of this file also wait${later === 1 ? 's' : ''} for such locks without a timeout.`;
         const onlineLine = online ? ctx.file.position(online.statement.start).line : undefined;
         ctx.report({
           statement: facts,
-          location: first.location,
           message: `${title} ${lockClause(mode, relation.display)}, with no lock_timeout: while it waits for transactions already using ${relation.display}, every query it blocks queues behind it, for as long as the wait lasts.${more}`,
           help: `Set a short lock_timeout before it (SET lock_timeout = '2s') and retry the migration when it times out; if the role or runner already sets one, declare it in the config (timeouts.lockTimeout).${
             onlineLine
@@ -176,7 +190,12 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
               : ''
           }`,
           lock: { mode, relation: relation.display },
-          fix: insertBefore(facts, ctx.file.source, "SET lock_timeout = '2s';", 'Set a lock_timeout before the first blocking statement'),
+          fix: insertBefore(
+            facts,
+            ctx.file.source,
+            "SET lock_timeout = '2s';",
+            'Set a lock_timeout before the first blocking statement',
+          ),
         });
       },
     };

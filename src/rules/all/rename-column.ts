@@ -9,7 +9,8 @@ export default defineRule({
     strongMigrations: ['rename_column'],
   },
   verdict: 'alternative',
-  summary: 'Renaming a column breaks every running client that still uses the old name; add, sync and switch instead.',
+  summary:
+    'Renaming a column breaks every running client that still uses the old name; add, sync and switch instead.',
   on: ['RenameStmt'],
   docs: {
     problem: `\`ALTER TABLE … RENAME COLUMN\` needs only a brief ACCESS EXCLUSIVE lock, but once it commits every query
@@ -55,9 +56,12 @@ If only the name in the code should change, rename the field in the ORM and keep
       drizzle: 'Rename the TypeScript property and keep the column name string: `fullName: text("name")`.',
       typeorm: 'Rename the property and keep `@Column({ name: "old_name" })`.',
       sequelize: 'Rename the attribute and keep `field: "old_name"`.',
-      django: 'Rename the field with `db_column="old_name"` (no SQL), or follow the steps above with `RunPython` for the backfill.',
-      rails: '`alias_attribute :new_name, :old_name` renames in code only; for the column itself follow the steps above and list the old column in `ignored_columns` before dropping it.',
-      alembic: 'Follow the steps above: `op.add_column`, an `op.execute` for the trigger, a batched backfill, then `op.drop_column` in a later migration.',
+      django:
+        'Rename the field with `db_column="old_name"` (no SQL), or follow the steps above with `RunPython` for the backfill.',
+      rails:
+        '`alias_attribute :new_name, :old_name` renames in code only; for the column itself follow the steps above and list the old column in `ignored_columns` before dropping it.',
+      alembic:
+        'Follow the steps above: `op.add_column`, an `op.execute` for the trigger, a batched backfill, then `op.drop_column` in a later migration.',
     },
   },
   examples: [
@@ -71,7 +75,10 @@ If only the name in the code should change, rename the field in the ORM and keep
       title: 'neither has a column added earlier in the same migration',
       ok: 'ALTER TABLE users ADD COLUMN nick text;\nALTER TABLE users RENAME COLUMN nick TO nickname;',
     },
-    { title: 'renaming a constraint does not affect queries', ok: 'ALTER TABLE users RENAME CONSTRAINT a TO b;' },
+    {
+      title: 'renaming a constraint does not affect queries',
+      ok: 'ALTER TABLE users RENAME CONSTRAINT a TO b;',
+    },
   ],
   check(facts, ctx) {
     for (const action of facts.actions) {

@@ -17,7 +17,8 @@ export default defineRule({
     strongMigrations: ['rename_table'],
   },
   verdict: 'alternative',
-  summary: 'Renaming a table breaks every running client that still uses the old name; keep a view under the old name.',
+  summary:
+    'Renaming a table breaks every running client that still uses the old name; keep a view under the old name.',
   docs: {
     problem: `\`ALTER TABLE … RENAME TO\` only needs a brief ACCESS EXCLUSIVE lock, but the moment it commits every query
 that still names the old table fails with *relation does not exist*. Application servers are not all redeployed in
@@ -46,25 +47,31 @@ table at all and map a new name in the ORM instead.`,
       drizzle: 'Rename the TypeScript variable and keep `pgTable("old_name", …)`.',
       typeorm: 'Rename the class and keep `@Entity("old_name")`.',
       sequelize: 'Rename the model and keep `tableName: "old_name"`.',
-      django: 'Rename the model and keep `db_table = "app_oldname"` in its `Meta` (a `SeparateDatabaseAndState` migration records the rename without SQL).',
-      rails: 'Keep the table and set `self.table_name = "old_name"` on the renamed model; if you must rename, add the view in the same migration with `execute`.',
-      alembic: '`op.rename_table(...)` followed by `op.execute("CREATE VIEW old AS SELECT * FROM new")` in the same migration.',
+      django:
+        'Rename the model and keep `db_table = "app_oldname"` in its `Meta` (a `SeparateDatabaseAndState` migration records the rename without SQL).',
+      rails:
+        'Keep the table and set `self.table_name = "old_name"` on the renamed model; if you must rename, add the view in the same migration with `execute`.',
+      alembic:
+        '`op.rename_table(...)` followed by `op.execute("CREATE VIEW old AS SELECT * FROM new")` in the same migration.',
     },
   },
   examples: [
     {
       bad: 'ALTER TABLE customers RENAME TO clients;',
-      fixed: 'BEGIN;\nALTER TABLE customers RENAME TO clients;\nCREATE VIEW customers AS SELECT * FROM clients;\nCOMMIT;',
+      fixed:
+        'BEGIN;\nALTER TABLE customers RENAME TO clients;\nCREATE VIEW customers AS SELECT * FROM clients;\nCOMMIT;',
     },
     {
       title: 'inside a transaction the view is added to it',
       bad: 'BEGIN;\nALTER TABLE app.customers RENAME TO clients;\nCOMMIT;',
-      fixed: 'BEGIN;\nALTER TABLE app.customers RENAME TO clients;\nCREATE VIEW app.customers AS SELECT * FROM app.clients;\nCOMMIT;',
+      fixed:
+        'BEGIN;\nALTER TABLE app.customers RENAME TO clients;\nCREATE VIEW app.customers AS SELECT * FROM app.clients;\nCOMMIT;',
     },
     {
       title: 'a view created outside the rename’s transaction leaves a gap; the fix joins them',
       bad: 'ALTER TABLE customers RENAME TO clients;\nCREATE VIEW customers AS SELECT * FROM clients;',
-      fixed: 'BEGIN;\nALTER TABLE customers RENAME TO clients;\nCREATE VIEW customers AS SELECT * FROM clients;\nCOMMIT;',
+      fixed:
+        'BEGIN;\nALTER TABLE customers RENAME TO clients;\nCREATE VIEW customers AS SELECT * FROM clients;\nCOMMIT;',
     },
     {
       title: 'the old name stays usable through a view',
@@ -77,7 +84,8 @@ table at all and map a new name in the ORM instead.`,
     {
       title: 'in the runner’s transaction',
       bad: 'ALTER TABLE "table_name" RENAME TO "new_table_name";',
-      fixed: 'ALTER TABLE "table_name" RENAME TO "new_table_name";\nCREATE VIEW table_name AS SELECT * FROM new_table_name;',
+      fixed:
+        'ALTER TABLE "table_name" RENAME TO "new_table_name";\nCREATE VIEW table_name AS SELECT * FROM new_table_name;',
       runner: 'prisma',
     },
   ],
@@ -109,7 +117,10 @@ table at all and map a new name in the ORM instead.`,
           const from = action.relations.table!;
           if (facts.isNew(from)) continue;
           const node = (facts.statement.node as AnyNode).RenameStmt;
-          const to = relationRef({ schemaname: from.schema, relname: node.newname }, facts.state.defaultSchema);
+          const to = relationRef(
+            { schemaname: from.schema, relname: node.newname },
+            facts.state.defaultSchema,
+          );
           if (to) pending = { facts, from, to, location: action.location };
         }
       },
@@ -122,7 +133,10 @@ table at all and map a new name in the ORM instead.`,
 });
 
 /** Is `facts` `CREATE VIEW <old> AS SELECT * FROM <new>`, and in the rename's transaction? */
-function compatibilityView(facts: StatementFacts, r: Rename): 'same-transaction' | 'other-transaction' | undefined {
+function compatibilityView(
+  facts: StatementFacts,
+  r: Rename,
+): 'same-transaction' | 'other-transaction' | undefined {
   if (facts.statement.kind !== 'ViewStmt') return undefined;
   const view = (facts.statement.node as AnyNode).ViewStmt;
   if (relationRef(view.view, facts.state.defaultSchema)?.key !== r.from.key) return undefined;
@@ -131,7 +145,8 @@ function compatibilityView(facts: StatementFacts, r: Rename): 'same-transaction'
   const fields: AnyNode[] = as(as(targets[0], 'ResTarget')?.val, 'ColumnRef')?.fields ?? [];
   const isStar = targets.length === 1 && fields.length === 1 && as(fields[0], 'A_Star') !== undefined;
   const from: AnyNode[] = select?.fromClause ?? [];
-  const source = from.length === 1 ? relationRef(as(from[0], 'RangeVar'), facts.state.defaultSchema) : undefined;
+  const source =
+    from.length === 1 ? relationRef(as(from[0], 'RangeVar'), facts.state.defaultSchema) : undefined;
   if (!isStar || source?.key !== r.to.key || select.whereClause) return undefined;
   const tx = r.facts.transaction;
   return tx && facts.transaction?.id === tx.id ? 'same-transaction' : 'other-transaction';
@@ -161,4 +176,3 @@ function viewFix(r: Rename, view: StatementFacts | undefined): Fix | undefined {
     edits: [{ start: rename.start, end: rename.end, text }],
   };
 }
-

@@ -39,7 +39,8 @@ export default defineRule({
     squawk: ['require-statement-timeout', 'require-timeout-settings'],
   },
   verdict: 'safe',
-  summary: 'A statement that holds a blocking lock for a time that grows with the table runs without statement_timeout.',
+  summary:
+    'A statement that holds a blocking lock for a time that grows with the table runs without statement_timeout.',
   docs: {
     problem: `Some statements hold a lock that stalls application queries for as long as they work through the whole
 table: a rewrite (\`ALTER COLUMN … TYPE\`, a volatile default, \`VACUUM FULL\`, \`CLUSTER\`), a validation scan
@@ -64,11 +65,14 @@ Do **not** keep a short \`statement_timeout\` for \`CREATE INDEX CONCURRENTLY\`,
 online operations: they legitimately run for a long time without blocking anyone. Reset it first
 (\`SET statement_timeout = 0;\`), otherwise they are cancelled half-way and leave an INVALID index behind.`,
     tools: {
-      prisma: 'Add `SET statement_timeout = \'10s\';` at the top of `migration.sql`.',
+      prisma: "Add `SET statement_timeout = '10s';` at the top of `migration.sql`.",
       knex: 'Run `await knex.raw("SET statement_timeout = \'10s\'")` first in `up`.',
-      alembic: 'Execute `SET statement_timeout = \'10s\'` on the connection in `env.py` before running migrations.',
-      django: 'Add `RunSQL("SET statement_timeout = \'10s\'")` as the first operation, or set it in the database `OPTIONS`.',
-      rails: 'strong_migrations: `StrongMigrations.statement_timeout = 10.seconds`; otherwise `execute "SET statement_timeout = \'10s\'"`.',
+      alembic:
+        "Execute `SET statement_timeout = '10s'` on the connection in `env.py` before running migrations.",
+      django:
+        'Add `RunSQL("SET statement_timeout = \'10s\'")` as the first operation, or set it in the database `OPTIONS`.',
+      rails:
+        'strong_migrations: `StrongMigrations.statement_timeout = 10.seconds`; otherwise `execute "SET statement_timeout = \'10s\'"`.',
     },
   },
   examples: [
@@ -78,7 +82,9 @@ online operations: they legitimately run for a long time without blocking anyone
       title: 'reported once per file',
       bad: 'ALTER TABLE orders ALTER COLUMN quantity TYPE bigint;\nVACUUM FULL orders;',
     },
-    { ok: "SET statement_timeout = '10s';\nALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (amount > 0);" },
+    {
+      ok: "SET statement_timeout = '10s';\nALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (amount > 0);",
+    },
     { title: 'a brief lock is lock_timeout’s business', ok: 'ALTER TABLE orders ADD COLUMN note text;' },
     {
       title: 'online operations need no (or a long) statement_timeout',
@@ -88,7 +94,10 @@ online operations: they legitimately run for a long time without blocking anyone
       title: 'VALIDATE CONSTRAINT scans without blocking reads or writes',
       ok: 'ALTER TABLE orders VALIDATE CONSTRAINT orders_amount_positive;',
     },
-    { title: 'a table created in the same migration is empty', ok: 'CREATE TABLE t (id int);\nCREATE INDEX ON t (id);' },
+    {
+      title: 'a table created in the same migration is empty',
+      ok: 'CREATE TABLE t (id int);\nCREATE INDEX ON t (id);',
+    },
     {
       title: 'SET LOCAL covers its transaction',
       ok: "BEGIN;\nSET LOCAL statement_timeout = '10s';\nCREATE INDEX orders_customer_id_idx ON orders (customer_id);\nCOMMIT;",
@@ -113,12 +122,14 @@ online operations: they legitimately run for a long time without blocking anyone
       end() {
         if (!first) return;
         const { facts, relation, mode, title, work } = first;
-        const more = later === 0 ? '' : ` ${later} later statement${later === 1 ? '' : 's'} of this file do${later === 1 ? 'es' : ''} the same.`;
+        const more =
+          later === 0
+            ? ''
+            : ` ${later} later statement${later === 1 ? '' : 's'} of this file do${later === 1 ? 'es' : ''} the same.`;
         const onlineLine = online ? ctx.file.position(online.statement.start).line : undefined;
         ctx.report({
           statement: facts,
-          location: first.location,
-          message: `${title} ${lockClause(mode, relation.display)} while it ${work}, for a time that grows with the table, and no statement_timeout bounds it.${more}`,
+          message: `${title} ${lockClause(mode, relation.display)}, and keeps it while it ${work} — a time that grows with the table — with no statement_timeout to bound it.${more}`,
           help: `Prefer the non-blocking alternative; if you run it as is, set a statement_timeout before it (SET statement_timeout = '10s') so that on a large table it is cancelled instead of blocking traffic.${
             onlineLine
               ? ` Reset it (SET statement_timeout = 0) before the CONCURRENTLY statement on line ${onlineLine}, which may run for a long time without blocking.`

@@ -1,6 +1,6 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
 import { type AnyNode, as } from '../../analyze/ast.js';
-import { blocksApplication, blockSummary } from '../../catalog/locks.js';
+import { blockSummary, blocksApplication } from '../../catalog/locks.js';
 import { defineRule } from '../define.js';
 
 const VERB: Record<string, string> = { update: 'UPDATE', delete: 'DELETE', insert: 'INSERT … SELECT' };
@@ -11,7 +11,8 @@ export default defineRule({
     eugene: ['E4'],
   },
   verdict: 'alternative',
-  summary: 'Whole-table UPDATE/DELETE, or data changes made while holding a blocking lock, stall writers; backfill in batches instead.',
+  summary:
+    'Whole-table UPDATE/DELETE, or data changes made while holding a blocking lock, stall writers; backfill in batches instead.',
   docs: {
     problem: `A data change inside a schema migration is one statement in one transaction, however many rows it touches.
 
@@ -46,15 +47,22 @@ done
 Deletes work the same way (\`DELETE FROM t WHERE id >= :lo AND id < :lo + 1000 AND …\`); to empty a table,
 \`TRUNCATE\` is instant but takes ACCESS EXCLUSIVE.`,
     tools: {
-      prisma: 'Keep data changes out of `migration.sql`: run a script (for example `$executeRaw` in a loop over key ranges) after `migrate deploy`.',
-      drizzle: 'Run the backfill from a script after `drizzle-kit migrate`, one `db.execute(sql`…`)` per batch.',
+      prisma:
+        'Keep data changes out of `migration.sql`: run a script (for example `$executeRaw` in a loop over key ranges) after `migrate deploy`.',
+      drizzle:
+        'Run the backfill from a script after `drizzle-kit migrate`, one `db.execute(sql`…`)` per batch.',
       knex: 'Use a migration exporting `config = { transaction: false }` and loop over key ranges, one `knex.raw(…)` per batch.',
-      typeorm: 'Set `transaction = false` on the migration and loop over key ranges with `queryRunner.query(…)`.',
+      typeorm:
+        'Set `transaction = false` on the migration and loop over key ranges with `queryRunner.query(…)`.',
       'node-pg-migrate': 'Call `pgm.noTransaction()` and run the batches with `pgm.db.query(…)` in a loop.',
-      sequelize: 'Loop over key ranges with `queryInterface.sequelize.query(…)`, without passing a transaction.',
-      alembic: 'Loop over key ranges inside `with op.get_context().autocommit_block():`, one `op.execute(…)` per batch.',
-      django: 'Use `RunPython` in a migration with `atomic = False`, updating by primary-key ranges (`filter(pk__gte=lo, pk__lt=hi).update(…)`).',
-      rails: 'Use `disable_ddl_transaction!` and `Model.unscoped.in_batches(of: 1000) { |batch| batch.update_all(…) }` (strong_migrations’ backfill recipe), or a separate task.',
+      sequelize:
+        'Loop over key ranges with `queryInterface.sequelize.query(…)`, without passing a transaction.',
+      alembic:
+        'Loop over key ranges inside `with op.get_context().autocommit_block():`, one `op.execute(…)` per batch.',
+      django:
+        'Use `RunPython` in a migration with `atomic = False`, updating by primary-key ranges (`filter(pk__gte=lo, pk__lt=hi).update(…)`).',
+      rails:
+        'Use `disable_ddl_transaction!` and `Model.unscoped.in_batches(of: 1000) { |batch| batch.update_all(…) }` (strong_migrations’ backfill recipe), or a separate task.',
     },
   },
   examples: [
@@ -62,7 +70,7 @@ Deletes work the same way (\`DELETE FROM t WHERE id >= :lo AND id < :lo + 1000 A
     { bad: 'DELETE FROM sessions;' },
     {
       title: 'a backfill under the ACCESS EXCLUSIVE lock of the column just added',
-      bad: "BEGIN;\nALTER TABLE orders ADD COLUMN status_v2 text;\nUPDATE orders SET status_v2 = status WHERE status IS NOT NULL;\nCOMMIT;",
+      bad: 'BEGIN;\nALTER TABLE orders ADD COLUMN status_v2 text;\nUPDATE orders SET status_v2 = status WHERE status IS NOT NULL;\nCOMMIT;',
     },
     {
       title: 'the runner’s transaction holds the lock too',
@@ -72,7 +80,7 @@ Deletes work the same way (\`DELETE FROM t WHERE id >= :lo AND id < :lo + 1000 A
     { ok: "UPDATE orders SET status_v2 = 'new' WHERE id >= 0 AND id < 1000;" },
     {
       title: 'a table created in the same migration is empty',
-      ok: "CREATE TABLE flags (on_off boolean);\nUPDATE flags SET on_off = true;",
+      ok: 'CREATE TABLE flags (on_off boolean);\nUPDATE flags SET on_off = true;',
     },
     {
       title: 'the schema change committed first',
