@@ -79,7 +79,7 @@ options:
   --slow-runs N       ... gets only N counted runs there (default 1)
   --inputs LIST       comma-separated subset of regress,synthetic,small,machine (default all)
   --only TOOL         pgsafe | squawk
-  --pgsafe-cmd CMD    command that replaces \`node bin/pgsafe.js\` (\`lint --format pretty PATHS\` is appended)
+  --pgsafe-cmd CMD    command that replaces \`node bin/pgsafe.js\` (\`lint --format pretty|json PATHS\` is appended)
   --squawk-cmd CMD    command that replaces squawk's native binary (e.g. node_modules/.bin/squawk,
                       the npm wrapper, which adds a Node start-up to every run)
   --timeout-ms MS     kill a run after this long and count it as a failure (default 600000)

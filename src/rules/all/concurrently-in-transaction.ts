@@ -10,6 +10,16 @@ export function transactionOrigin(facts: StatementFacts): { runner: boolean; exp
   return { runner: tx.startIndex === -1 || !tx.explicit, explicit: tx.explicit };
 }
 
+/**
+ * Whether the statement really runs in a transaction block, given the file's statement count: a runner
+ * that sends the file as one query (Prisma, golang-migrate) opens an implicit transaction only for two
+ * or more statements, which the analyzer cannot know while it walks the file.
+ */
+export function runsInTransactionBlock(facts: StatementFacts, statementCount: number): boolean {
+  if (!facts.transaction) return false;
+  return transactionOrigin(facts).explicit || !facts.runner.multiStatement || statementCount > 1;
+}
+
 /** How to get a statement out of its transaction block: one or two sentences for `help`. */
 export function leaveTransactionHint(facts: StatementFacts): string {
   const origin = transactionOrigin(facts);
@@ -134,13 +144,15 @@ In a plain SQL script, end the transaction before the statement and open a new o
       end() {
         const reported = new Set<number>();
         for (const { facts, action } of found) {
+          if (!runsInTransactionBlock(facts, statements)) continue;
           const origin = transactionOrigin(facts);
-          if (!origin.explicit && facts.runner.multiStatement && statements === 1) continue;
           if (reported.has(facts.statement.index)) continue;
           reported.add(facts.statement.index);
           const where = origin.explicit
             ? 'inside the transaction block opened by BEGIN'
-            : `inside the transaction the ${facts.runner.name} runner wraps the migration in`;
+            : facts.runner.multiStatement
+              ? `inside the implicit transaction Postgres opens for the multi-statement query ${facts.runner.name} sends`
+              : `inside the transaction ${facts.runner.name} wraps the migration in`;
           ctx.report({
             statement: facts,
             message: `${action.facts.title} cannot run inside a transaction block, and this statement runs ${where}: Postgres rejects it and the migration fails.`,

@@ -4,7 +4,7 @@ import type { Action } from '../../analyze/classify.js';
 import type { Fix } from '../../diagnostics.js';
 import { defineRule, replaceStatement } from '../define.js';
 import { lockClause } from '../sql.js';
-import { leaveTransactionHint } from './concurrently-in-transaction.js';
+import { leaveTransactionHint, runsInTransactionBlock } from './concurrently-in-transaction.js';
 
 export default defineRule({
   id: 'drop-index-non-concurrently',
@@ -14,7 +14,6 @@ export default defineRule({
   },
   verdict: 'alternative',
   summary: 'DROP INDEX locks the indexed table against reads and writes; use DROP INDEX CONCURRENTLY.',
-  on: ['DropStmt'],
   docs: {
     problem: `\`DROP INDEX\` takes ACCESS EXCLUSIVE on the table the index belongs to (and on the index). The drop
 itself is quick, but the lock has to wait for every transaction already using the table, and while it waits
@@ -78,27 +77,51 @@ concurrently — drop the index of each partition concurrently first.`,
       bad: 'DROP INDEX orders_customer_id_idx;',
       runner: 'rails',
     },
+    {
+      title: 'Prisma sends a one-statement file without a transaction block',
+      bad: 'DROP INDEX "orders_customer_id_idx";',
+      fixed: 'DROP INDEX CONCURRENTLY "orders_customer_id_idx";',
+      runner: 'prisma',
+    },
+    {
+      title: 'with more statements, the file is one implicit transaction',
+      bad: 'DROP INDEX "orders_customer_id_idx";\nCREATE INDEX "orders_customer_idx" ON "orders"("customer_id");',
+      runner: 'prisma',
+    },
     { ok: 'DROP INDEX CONCURRENTLY IF EXISTS orders_customer_id_idx;' },
     {
       title: 'an index created earlier in the same migration is not used by anyone yet',
       ok: 'CREATE INDEX CONCURRENTLY orders_tmp_idx ON orders (id);\nDROP INDEX orders_tmp_idx;',
     },
   ],
-  check(facts, ctx) {
-    const drops = facts.actions.filter((a) => a.op === 'drop-index' && !facts.isNew(a.relations.index));
-    if (drops.length === 0) return;
-    const names = drops.map((a) => a.relations.index!.display).join(', ');
-    const mode = drops[0]!.facts.locks.find((l) => l.on === 'table')?.mode ?? 'ACCESS EXCLUSIVE';
-    const inTransaction = facts.transaction !== undefined;
-    ctx.report({
-      statement: facts,
-      message: `DROP INDEX ${names} ${lockClause(mode, drops.length > 1 ? 'the indexed tables' : 'the indexed table')}; the drop is quick, but while it waits for the lock every later query on the table queues behind it.`,
-      help: inTransaction
-        ? `Use DROP INDEX CONCURRENTLY, outside a transaction block. ${leaveTransactionHint(facts)}`
-        : 'Use DROP INDEX CONCURRENTLY: reads and writes continue while the index is removed.',
-      lock: { mode, relation: drops[0]!.relations.index!.display },
-      fix: inTransaction ? undefined : concurrentFix(facts),
-    });
+  create(ctx) {
+    const found: StatementFacts[] = [];
+    let statements = 0;
+    return {
+      statement(facts) {
+        statements++;
+        if (facts.actions.some((a) => a.op === 'drop-index' && !facts.isNew(a.relations.index)))
+          found.push(facts);
+      },
+      // reported at the end: whether a multi-statement runner opens a transaction depends on the statement count
+      end() {
+        for (const facts of found) {
+          const drops = facts.actions.filter((a) => a.op === 'drop-index' && !facts.isNew(a.relations.index));
+          const names = drops.map((a) => a.relations.index!.display).join(', ');
+          const mode = drops[0]!.facts.locks.find((l) => l.on === 'table')?.mode ?? 'ACCESS EXCLUSIVE';
+          const inTransaction = runsInTransactionBlock(facts, statements);
+          ctx.report({
+            statement: facts,
+            message: `DROP INDEX ${names} ${lockClause(mode, drops.length > 1 ? 'the indexed tables' : 'the indexed table')}; the drop is quick, but while it waits for the lock every later query on the table queues behind it.`,
+            help: inTransaction
+              ? `Use DROP INDEX CONCURRENTLY, outside a transaction block. ${leaveTransactionHint(facts)}`
+              : 'Use DROP INDEX CONCURRENTLY: reads and writes continue while the index is removed.',
+            lock: { mode, relation: drops[0]!.relations.index!.display },
+            fix: inTransaction ? undefined : concurrentFix(facts),
+          });
+        }
+      },
+    };
   },
 });
 

@@ -93,7 +93,7 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
 (\`timeouts: { lockTimeout: '2s' }\`) instead of repeating it in every file.`,
     tools: {
       prisma:
-        "Start `migration.sql` with `SET lock_timeout = '2s';` (it applies to the whole file), or set it on the migration role and declare it in the config.",
+        "Start `migration.sql` with `SET lock_timeout = '2s';` (it applies to the whole file) — except in a file holding a lone CONCURRENTLY statement, which a second statement would put in a transaction block; there, set it on the migration role and declare it in the config.",
       drizzle: "Add `SET lock_timeout = '2s';--> statement-breakpoint` at the top of the migration.",
       knex: "Run `await knex.raw(\"SET lock_timeout = '2s'\")` first in `up` (it runs in the migration's transaction).",
       typeorm: 'Start `up()` with `await queryRunner.query("SET lock_timeout = \'2s\'")`.',
@@ -122,6 +122,12 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
       bad: 'BEGIN;\n  CREATE TABLE audit (id int);\n  ALTER TABLE t ADD COLUMN c boolean;\nCOMMIT;',
       fixed:
         "BEGIN;\n  CREATE TABLE audit (id int);\n  SET lock_timeout = '2s';\n  ALTER TABLE t ADD COLUMN c boolean;\nCOMMIT;",
+    },
+    {
+      title:
+        'a second statement would make Prisma run a one-statement file as a transaction, so no fix is offered',
+      bad: 'DROP INDEX "orders_customer_id_idx";',
+      runner: 'prisma',
     },
     {
       title: 'a foreign key locks the referenced table against writes too',
@@ -164,8 +170,10 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
     let first: Wait | undefined;
     let later = 0;
     let online: StatementFacts | undefined;
+    let statements = 0;
     return {
       statement(facts) {
+        statements++;
         if (facts.lockTimeout) return;
         const wait = queuedBlockingLock(facts);
         if (wait) {
@@ -181,21 +189,29 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
             ? ''
             : ` ${later} later statement${later === 1 ? '' : 's'} of this file also wait${later === 1 ? 's' : ''} for such locks without a timeout.`;
         const onlineLine = online ? ctx.file.position(online.statement.start).line : undefined;
+        // a second statement would turn a one-statement file of Prisma / golang-migrate into a transaction block
+        const lone = facts.runner.multiStatement && statements === 1 && !facts.transaction?.explicit;
         ctx.report({
           statement: facts,
           message: `${title} ${lockClause(mode, relation.display)}, with no lock_timeout: while it waits for transactions already using ${relation.display}, every query it blocks queues behind it, for as long as the wait lasts.${more}`,
-          help: `Set a short lock_timeout before it (SET lock_timeout = '2s') and retry the migration when it times out; if the role or runner already sets one, declare it in the config (timeouts.lockTimeout).${
+          help: `${
+            lone
+              ? `Adding SET lock_timeout to this one-statement file would make ${facts.runner.name} run it as a transaction block; set lock_timeout on the migration role instead (ALTER ROLE … SET lock_timeout = '2s') and declare it in the config (timeouts.lockTimeout).`
+              : "Set a short lock_timeout before it (SET lock_timeout = '2s') and retry the migration when it times out; if the role or runner already sets one, declare it in the config (timeouts.lockTimeout)."
+          }${
             onlineLine
               ? ` The CONCURRENTLY statement on line ${onlineLine} would inherit it and fail half-way: raise lock_timeout (or set it to 0) before it.`
               : ''
           }`,
           lock: { mode, relation: relation.display },
-          fix: insertBefore(
-            facts,
-            ctx.file.source,
-            "SET lock_timeout = '2s';",
-            'Set a lock_timeout before the first blocking statement',
-          ),
+          fix: lone
+            ? undefined
+            : insertBefore(
+                facts,
+                ctx.file.source,
+                "SET lock_timeout = '2s';",
+                'Set a lock_timeout before the first blocking statement',
+              ),
         });
       },
     };

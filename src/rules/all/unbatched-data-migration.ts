@@ -1,6 +1,6 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
 import { type AnyNode, as } from '../../analyze/ast.js';
-import { blockSummary, blocksApplication } from '../../catalog/locks.js';
+import { blockSummary, blocksApplication, lockStrength } from '../../catalog/locks.js';
 import { defineRule } from '../define.js';
 
 const VERB: Record<string, string> = { update: 'UPDATE', delete: 'DELETE', insert: 'INSERT … SELECT' };
@@ -99,14 +99,14 @@ Deletes work the same way (\`DELETE FROM t WHERE id >= :lo AND id < :lo + 1000 A
           if (action.op !== 'update' && action.op !== 'delete' && action.op !== 'insert') continue;
           if (action.op === 'insert' && !insertsFromQuery(facts)) continue;
           const table = action.relations.table!;
-          const held = blockingLocksHeld(facts);
+          const held = blockingLocksHeld(facts, table.key);
           if (held) {
             const at = starts.get(held.statement);
-            const line = at === undefined ? '' : ` (line ${ctx.file.position(at).line})`;
+            const line = at === undefined ? '' : ` (since line ${ctx.file.position(at).line})`;
             ctx.report({
               statement: facts,
               location: action.location,
-              message: `This ${VERB[action.op]} runs in a transaction that already holds ${held.mode} on ${held.relation.display}${line}, which ${blockSummary(held.mode)}: that lock is kept until the data change and the rest of the transaction commit.`,
+              message: `This ${VERB[action.op]} runs in a transaction that already holds ${held.mode} on ${held.relation.display}${line}${held.others > 0 ? `, and blocking locks on ${held.others} more table${held.others === 1 ? '' : 's'}` : ''}: they stay until the data change and the rest of the transaction commit, and ${held.mode} ${blockSummary(held.mode)}.`,
               help: 'Commit the schema change first (a migration of its own), then change the data outside the migration in batches of about 1,000 rows, each its own short transaction with a statement_timeout.',
             });
           } else if (action.op !== 'insert' && action.detail?.unfiltered && !facts.isNew(table)) {
@@ -119,18 +119,27 @@ Deletes work the same way (\`DELETE FROM t WHERE id >= :lo AND id < :lo + 1000 A
           }
         }
         // where lock-taking statements are, for the line number in the message
-        if (facts.locks.length > 0) starts.set(facts.statement.index, facts.statement.start);
+        if (facts.transaction && facts.locks.length > 0)
+          starts.set(facts.statement.index, facts.statement.start);
       },
     };
   },
 });
 
-/** The first lock held by the transaction that blocks application queries on a table that existed before. */
-function blockingLocksHeld(facts: StatementFacts) {
-  for (const held of facts.transaction?.heldLocks.values() ?? []) {
-    if (blocksApplication(held.mode) && !facts.isNew(held.relation)) return held;
-  }
-  return undefined;
+/**
+ * Locks the transaction holds that block application queries on tables that existed before: the one on
+ * the changed table if any, else the strongest, and how many others there are.
+ */
+function blockingLocksHeld(facts: StatementFacts, table: string) {
+  const held = [...(facts.transaction?.heldLocks.values() ?? [])].filter(
+    (h) => blocksApplication(h.mode) && !facts.isNew(h.relation),
+  );
+  if (held.length === 0) return undefined;
+  // the table being changed if it is locked, else the strongest lock
+  const main =
+    held.find((h) => h.relation.key === table) ??
+    held.reduce((a, b) => (lockStrength(b.mode) > lockStrength(a.mode) ? b : a));
+  return { ...main, others: held.length - 1 };
 }
 
 /** INSERT … SELECT … FROM (a set of rows of unknown size), not VALUES or a single computed row. */
