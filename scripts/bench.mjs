@@ -613,11 +613,10 @@ function report(results, env, opts) {
       const mm = m && !m.error ? m.medianMs : null;
       const mb = p?.stdoutBytes ? ` (${(p.stdoutBytes / 1048576).toFixed(1)} MB of output)` : '';
       const found = p?.findings ?? null;
-      const rate = pm !== null && found ? `, ${Math.round(found / (pm / 1000))} findings/s` : '';
       const cost =
         pm !== null && mm !== null ? `; printing costs ${fmtMs(pm - mm)} (×${(pm / mm).toFixed(1)})` : '';
       out.push(
-        `  ${tool.padEnd(6)} pretty ${fmtMs(pm)}${found !== null ? `, ${found} findings` : ''}${mb}${rate}` +
+        `  ${tool.padEnd(6)} pretty ${fmtMs(pm)}${found !== null ? `, ${found} findings` : ''}${mb}` +
           ` · ${machine} ${m?.unsupported ? 'unsupported' : fmtMs(mm)}${cost}`,
       );
     }

@@ -36,6 +36,20 @@ describe('transactions', () => {
     expect(f[0]!.transaction!.explicit).toBe(false);
   });
 
+  it('opens no transaction block for a one-statement file sent as one query (Prisma, golang-migrate)', () => {
+    const analyzeCounted = (sql: string) => {
+      const { file, statements } = parseSql(sql);
+      const analyzer = new Analyzer({
+        pgVersion: 16,
+        runner: runnerModel('prisma'),
+        statementCount: file.statementCount,
+      });
+      return statements.map((s) => analyzer.analyze(s).transaction?.id);
+    };
+    expect(analyzeCounted('CREATE INDEX CONCURRENTLY i ON t (a);')).toEqual([undefined]);
+    expect(analyzeCounted('CREATE INDEX CONCURRENTLY i ON t (a); SELECT 1;')).toEqual([1, 1]);
+  });
+
   it('honours a file that opts out of the runner’s transaction', () => {
     expect(analyze('SELECT 1;', { runner: 'goose', noTransaction: true })[0]!.transaction).toBeUndefined();
   });

@@ -17,6 +17,8 @@ export interface AnalyzeOptions {
   runner: RunnerModel;
   /** the file opted out of the runner's transaction */
   noTransaction?: boolean;
+  /** statements in the file, when known up front: a one-statement file sent as one query has no transaction block */
+  statementCount?: number;
   /** timeouts already in effect when the migration starts (role, database, runner), in ms */
   lockTimeoutMs?: number;
   statementTimeoutMs?: number;
@@ -104,7 +106,10 @@ export class MigrationState {
   }
 
   get implicitTransactions(): boolean {
-    return this.options.runner.transaction === 'file' && !this.options.noTransaction;
+    const { runner, noTransaction, statementCount } = this.options;
+    // Postgres opens an implicit transaction block only for a query of two or more statements
+    const lone = runner.multiStatement && statementCount !== undefined && statementCount < 2;
+    return runner.transaction === 'file' && !noTransaction && !lone;
   }
 
   isNew(rel: RelationRef | undefined): boolean {

@@ -128,6 +128,7 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
     pgVersion,
     runner,
     noTransaction: options.noTransaction,
+    statementCount: file.statementCount,
     lockTimeoutMs: timeoutMs(options.timeouts?.lockTimeout),
     statementTimeoutMs: timeoutMs(options.timeouts?.statementTimeout),
   });

@@ -40,6 +40,8 @@ export interface SourceFile {
   sql: string;
   comments: Comment[];
   metaCommands: Piece[];
+  /** statements the lexer found (parse errors included): known before parsing, for runner models */
+  statementCount: number;
   lines: LineIndex;
   bytes: ByteMap;
   /** statements and parse errors in file order */
@@ -68,6 +70,7 @@ export function openSource(source: string): SourceFile {
     sql,
     comments,
     metaCommands,
+    statementCount: pieces.length,
     lines,
     bytes,
     items: () => parsePieces(sql, pieces, bytes),

@@ -88,7 +88,7 @@ postgresql_concurrently=True)\`; then \`op.execute("ALTER TABLE … ADD CONSTRAI
     {
       title: 'inside the runner’s transaction CONCURRENTLY fails, so no fix is offered',
       bad: 'ALTER TABLE items ADD CONSTRAINT items_pk PRIMARY KEY (id);',
-      runner: 'prisma',
+      runner: 'knex',
     },
   ],
   check(facts, ctx) {

@@ -67,7 +67,7 @@ migration with \`atomic = False\`, then \`RunSQL\` for \`ADD CONSTRAINT … UNIQ
     {
       title: 'inside the runner’s transaction the fix cannot use CONCURRENTLY, so none is offered',
       bad: 'ALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE (dist_id);',
-      runner: 'prisma',
+      runner: 'knex',
     },
   ],
   check(facts, ctx) {

@@ -10,16 +10,6 @@ export function transactionOrigin(facts: StatementFacts): { runner: boolean; exp
   return { runner: tx.startIndex === -1 || !tx.explicit, explicit: tx.explicit };
 }
 
-/**
- * Whether the statement really runs in a transaction block, given the file's statement count: a runner
- * that sends the file as one query (Prisma, golang-migrate) opens an implicit transaction only for two
- * or more statements, which the analyzer cannot know while it walks the file.
- */
-export function runsInTransactionBlock(facts: StatementFacts, statementCount: number): boolean {
-  if (!facts.transaction) return false;
-  return transactionOrigin(facts).explicit || !facts.runner.multiStatement || statementCount > 1;
-}
-
 /** How to get a statement out of its transaction block: one or two sentences for `help`. */
 export function leaveTransactionHint(facts: StatementFacts): string {
   const origin = transactionOrigin(facts);
@@ -128,38 +118,20 @@ In a plain SQL script, end the transaction before the statement and open a new o
       pg: { min: 12 },
     },
   ],
-  create(ctx) {
-    const found: { facts: StatementFacts; action: Action }[] = [];
-    let statements = 0;
-    return {
-      statement(facts) {
-        statements++;
-        if (!facts.transaction) return;
-        for (const action of facts.actions) {
-          // unsupported: the statement does not exist on this version, a different problem
-          if (action.facts.noTransactionBlock && !action.facts.unsupported) found.push({ facts, action });
-        }
-      },
-      // reported at the end: whether a multi-statement runner opens a transaction depends on the statement count
-      end() {
-        const reported = new Set<number>();
-        for (const { facts, action } of found) {
-          if (!runsInTransactionBlock(facts, statements)) continue;
-          const origin = transactionOrigin(facts);
-          if (reported.has(facts.statement.index)) continue;
-          reported.add(facts.statement.index);
-          const where = origin.explicit
-            ? 'inside the transaction block opened by BEGIN'
-            : facts.runner.multiStatement
-              ? `inside the implicit transaction Postgres opens for the multi-statement query ${facts.runner.name} sends`
-              : `inside the transaction ${facts.runner.name} wraps the migration in`;
-          ctx.report({
-            statement: facts,
-            message: `${action.facts.title} cannot run inside a transaction block, and this statement runs ${where}: Postgres rejects it and the migration fails.`,
-            help: `Run it outside any transaction block. ${leaveTransactionHint(facts)}`,
-          });
-        }
-      },
-    };
+  check(facts, ctx) {
+    if (!facts.transaction) return;
+    // unsupported: the statement does not exist on this version, a different problem
+    const action = facts.actions.find((a) => a.facts.noTransactionBlock && !a.facts.unsupported);
+    if (!action) return;
+    const where = transactionOrigin(facts).explicit
+      ? 'inside the transaction block opened by BEGIN'
+      : facts.runner.multiStatement
+        ? `inside the implicit transaction Postgres opens for the multi-statement query ${facts.runner.name} sends`
+        : `inside the transaction ${facts.runner.name} wraps the migration in`;
+    ctx.report({
+      statement: facts,
+      message: `${action.facts.title} cannot run inside a transaction block, and this statement runs ${where}: Postgres rejects it and the migration fails.`,
+      help: `Run it outside any transaction block. ${leaveTransactionHint(facts)}`,
+    });
   },
 });

@@ -4,7 +4,7 @@ import type { Action } from '../../analyze/classify.js';
 import type { Fix } from '../../diagnostics.js';
 import { defineRule, replaceStatement } from '../define.js';
 import { lockClause } from '../sql.js';
-import { leaveTransactionHint, runsInTransactionBlock } from './concurrently-in-transaction.js';
+import { leaveTransactionHint } from './concurrently-in-transaction.js';
 
 export default defineRule({
   id: 'drop-index-non-concurrently',
@@ -94,34 +94,20 @@ concurrently — drop the index of each partition concurrently first.`,
       ok: 'CREATE INDEX CONCURRENTLY orders_tmp_idx ON orders (id);\nDROP INDEX orders_tmp_idx;',
     },
   ],
-  create(ctx) {
-    const found: StatementFacts[] = [];
-    let statements = 0;
-    return {
-      statement(facts) {
-        statements++;
-        if (facts.actions.some((a) => a.op === 'drop-index' && !facts.isNew(a.relations.index)))
-          found.push(facts);
-      },
-      // reported at the end: whether a multi-statement runner opens a transaction depends on the statement count
-      end() {
-        for (const facts of found) {
-          const drops = facts.actions.filter((a) => a.op === 'drop-index' && !facts.isNew(a.relations.index));
-          const names = drops.map((a) => a.relations.index!.display).join(', ');
-          const mode = drops[0]!.facts.locks.find((l) => l.on === 'table')?.mode ?? 'ACCESS EXCLUSIVE';
-          const inTransaction = runsInTransactionBlock(facts, statements);
-          ctx.report({
-            statement: facts,
-            message: `DROP INDEX ${names} ${lockClause(mode, drops.length > 1 ? 'the indexed tables' : 'the indexed table')}; the drop is quick, but while it waits for the lock every later query on the table queues behind it.`,
-            help: inTransaction
-              ? `Use DROP INDEX CONCURRENTLY, outside a transaction block. ${leaveTransactionHint(facts)}`
-              : 'Use DROP INDEX CONCURRENTLY: reads and writes continue while the index is removed.',
-            lock: { mode, relation: drops[0]!.relations.index!.display },
-            fix: inTransaction ? undefined : concurrentFix(facts),
-          });
-        }
-      },
-    };
+  check(facts, ctx) {
+    const drops = facts.actions.filter((a) => a.op === 'drop-index' && !facts.isNew(a.relations.index));
+    if (drops.length === 0) return;
+    const names = drops.map((a) => a.relations.index!.display).join(', ');
+    const mode = drops[0]!.facts.locks.find((l) => l.on === 'table')?.mode ?? 'ACCESS EXCLUSIVE';
+    ctx.report({
+      statement: facts,
+      message: `DROP INDEX ${names} ${lockClause(mode, drops.length > 1 ? 'the indexed tables' : 'the indexed table')}; the drop is quick, but while it waits for the lock every later query on the table queues behind it.`,
+      help: facts.transaction
+        ? `Use DROP INDEX CONCURRENTLY, outside a transaction block. ${leaveTransactionHint(facts)}`
+        : 'Use DROP INDEX CONCURRENTLY: reads and writes continue while the index is removed.',
+      lock: { mode, relation: drops[0]!.relations.index!.display },
+      fix: facts.transaction ? undefined : concurrentFix(facts),
+    });
   },
 });
 

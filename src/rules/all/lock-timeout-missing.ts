@@ -170,10 +170,8 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
     let first: Wait | undefined;
     let later = 0;
     let online: StatementFacts | undefined;
-    let statements = 0;
     return {
       statement(facts) {
-        statements++;
         if (facts.lockTimeout) return;
         const wait = queuedBlockingLock(facts);
         if (wait) {
@@ -190,7 +188,7 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
             : ` ${later} later statement${later === 1 ? '' : 's'} of this file also wait${later === 1 ? 's' : ''} for such locks without a timeout.`;
         const onlineLine = online ? ctx.file.position(online.statement.start).line : undefined;
         // a second statement would turn a one-statement file of Prisma / golang-migrate into a transaction block
-        const lone = facts.runner.multiStatement && statements === 1 && !facts.transaction?.explicit;
+        const lone = facts.runner.multiStatement && ctx.file.statementCount === 1;
         ctx.report({
           statement: facts,
           message: `${title} ${lockClause(mode, relation.display)}, with no lock_timeout: while it waits for transactions already using ${relation.display}, every query it blocks queues behind it, for as long as the wait lasts.${more}`,

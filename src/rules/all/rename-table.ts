@@ -86,7 +86,7 @@ table at all and map a new name in the ORM instead.`,
       bad: 'ALTER TABLE "table_name" RENAME TO "new_table_name";',
       fixed:
         'ALTER TABLE "table_name" RENAME TO "new_table_name";\nCREATE VIEW table_name AS SELECT * FROM new_table_name;',
-      runner: 'prisma',
+      runner: 'knex',
     },
   ],
   create(ctx) {
