@@ -25,8 +25,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // the wasm parser locates its .wasm beside itself; jiti and PGlite are loaded only on demand
-  external: ['libpg-query', 'jiti', '@electric-sql/pglite'],
+  // the wasm parser locates its .wasm beside itself; jiti and PGlite are loaded only on demand;
+  // pgsql-deparser is required lazily, when a fix needs it
+  external: ['libpg-query', 'jiti', '@electric-sql/pglite', 'pgsql-deparser'],
   banner: {
     js: "import { createRequire as __pgsafeRequire } from 'node:module'; const require = __pgsafeRequire(import.meta.url);",
   },

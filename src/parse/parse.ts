@@ -59,7 +59,7 @@ export function loadParser(): Promise<void> {
 }
 
 /** Target size of one parser call: big enough to amortise the call, small enough for the wasm heap. */
-const CHUNK_CHARS = 4 * 1024;
+const CHUNK_CHARS = 16 * 1024;
 
 export function openSource(source: string): SourceFile {
   const { sql, pieces, comments, metaCommands } = lex(source);

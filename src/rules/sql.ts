@@ -1,15 +1,20 @@
 /** Helpers for the SQL that fixes and messages show. */
 
-import { deparseSync } from 'pgsql-deparser';
+import { createRequire } from 'node:module';
 import type { AnyNode } from '../analyze/ast.js';
 import { quoteIdent } from '../analyze/ast.js';
 import { blockSummary, type LockMode } from '../catalog/locks.js';
 
 export { quoteIdent };
 
+type Deparser = typeof import('pgsql-deparser');
+let deparser: Deparser | undefined;
+
 /** One statement node (e.g. `{ AlterTableStmt: … }`) back to SQL, on one line. */
 export function deparse(node: AnyNode): string {
-  return deparseSync(node, { pretty: false }).trim();
+  // loaded on first use: the deparser is the largest module of the CLI and few runs need it
+  deparser ??= createRequire(import.meta.url)('pgsql-deparser') as Deparser;
+  return deparser.deparseSync(node, { pretty: false }).trim();
 }
 
 /** "takes ACCESS EXCLUSIVE on users, which blocks all reads and writes" */
