@@ -70,3 +70,27 @@ describe('rule settings', () => {
     expect(warn?.severity).toBe('warning');
   });
 });
+
+describe('robustness', () => {
+  it('turns a crashing rule into an internal-error finding and keeps the other rules', async () => {
+    const { defineRule } = await import('../src/rules/define.js');
+    const { allRules } = await import('../src/rules/index.js');
+    const broken = defineRule({
+      id: 'broken',
+      verdict: 'safe',
+      summary: 'always throws',
+      docs: { problem: '-', solution: '-' },
+      examples: [],
+      check() {
+        throw new Error('boom');
+      },
+    });
+    const createIndex = allRules.find((r) => r.id === 'create-index-non-concurrently')!;
+    const result = lintSqlSync('CREATE INDEX a ON t (x);', { ruleSet: [broken, createIndex] });
+    expect(result.diagnostics.map((d) => d.rule).sort()).toEqual([
+      'create-index-non-concurrently',
+      'internal-error',
+    ]);
+    expect(result.diagnostics.find((d) => d.rule === 'internal-error')!.message).toContain('rule broken');
+  });
+});

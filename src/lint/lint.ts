@@ -164,6 +164,26 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
     );
   }
 
+  /** A bug in one rule must not cost the user the rest of the report: it becomes a finding of its own. */
+  function guarded<T>(
+    what: string,
+    stmt: { index: number; start: number; end: number } | undefined,
+    run: () => T,
+  ) {
+    try {
+      return run();
+    } catch (e) {
+      const at = stmt ?? { index: -1, start: 0, end: 0 };
+      diagnostics.push(
+        toDiagnostic('internal-error', 'error', at.start, at.end, at.index, {
+          message: `pgsafe failed in ${what}${stmt ? ' on this statement' : ''}: ${(e as Error)?.message ?? e}`,
+          help: 'This is a bug in pgsafe; please report it with this statement. The other checks still ran.',
+        }),
+      );
+      return undefined;
+    }
+  }
+
   let statementCount = 0;
   for (const item of file.items()) {
     statementCount++;
@@ -191,16 +211,17 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
       currentDirectives.push(d);
     }
     if (currentDirectives.length > 0) directivesByStatement.set(item.index, currentDirectives);
-    const facts = analyzer.analyze(item);
+    const facts = guarded('the analyzer', item, () => analyzer.analyze(item));
+    if (!facts) continue;
     for (const { rule, visitor } of visitors) {
       if (!visitor.statement) continue;
       if (rule.on && !rule.on.includes(item.kind)) continue;
-      visitor.statement(facts);
+      guarded(`rule ${rule.id}`, item, () => visitor.statement!(facts));
     }
-    analyzer.apply(facts);
+    guarded('the analyzer', item, () => analyzer.apply(facts));
   }
   currentDirectives = [];
-  for (const { visitor } of visitors) visitor.end?.();
+  for (const { rule, visitor } of visitors) guarded(`rule ${rule.id}`, undefined, () => visitor.end?.());
   analyzer.finish();
 
   checkDirectives(directives, names, (rule, d, message) => {
