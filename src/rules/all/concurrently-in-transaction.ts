@@ -1,5 +1,4 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
-import type { Action } from '../../analyze/classify.js';
 import { defineRule } from '../define.js';
 
 /** How the statement's transaction was opened: by a BEGIN in the file, by the runner, or both. */
