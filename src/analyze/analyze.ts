@@ -431,7 +431,6 @@ export class Analyzer {
             : undefined,
       referenced: kind === 'foreign-key' ? relationRef(con.pktable, this.state.defaultSchema) : undefined,
     };
-    void column;
     this.state.constraints.set(`${table.key}|${name}`, info);
     if (!validated) this.state.transaction?.notValidAdded.add(`${table.key}|${name}`);
   }

@@ -12,16 +12,7 @@ import {
 } from '../catalog/operations.js';
 import { type TypeChange, typeChangeRewrites, typeRefFromAst } from '../catalog/types.js';
 import type { Statement } from '../parse/parse.js';
-import {
-  type AnyNode,
-  as,
-  constValue,
-  names,
-  type RelationRef,
-  relationFromNames,
-  relationRef,
-  walk,
-} from './ast.js';
+import { type AnyNode, as, names, type RelationRef, relationFromNames, relationRef, walk } from './ast.js';
 
 /** One operation a statement performs, with the relations it involves. */
 export interface Action {
@@ -317,7 +308,7 @@ function classifyAlterCmd(cmd: AnyNode, table: RelationRef, ctx: ClassifyContext
     }
     case 'AT_AddConstraint': {
       const con = as(cmd.def, 'Constraint');
-      if (con) classifyConstraint(cmd, con, table, undefined, ctx, add);
+      if (con) classifyConstraint(con, table, undefined, ctx, add);
       return;
     }
     case 'AT_ValidateConstraint':
@@ -410,11 +401,10 @@ function classifyAddColumn(
     detail = { ...detail, notNullWithoutDefault: true };
   }
   add(op, cmd, { relations: rels, column, location, detail });
-  for (const con of constraints) classifyConstraint(cmd, con, table, column, ctx, add);
+  for (const con of constraints) classifyConstraint(con, table, column, ctx, add);
 }
 
 function classifyConstraint(
-  cmd: AnyNode,
   con: AnyNode,
   table: RelationRef,
   column: string | undefined,
@@ -459,8 +449,6 @@ function classifyConstraint(
         });
       }
       return;
-    default:
-      void cmd;
   }
 }
 
@@ -511,5 +499,3 @@ export function expressionVolatility(expr: AnyNode): {
   });
   return { volatility: worst, functions };
 }
-
-export { constValue };
