@@ -17,7 +17,7 @@ execFileSync(
   },
 );
 await build({
-  entryPoints: [join(root, 'src/cli/main.ts')],
+  entryPoints: { main: join(root, 'src/cli/main.ts') },
   // dist/cli-bundle/ keeps `../../package.json` pointing at the package root, as from dist/cli/
   outdir: join(root, 'dist/cli-bundle'),
   bundle: true,
