@@ -257,6 +257,16 @@ function buildInputs(opts) {
       pgsafe: ['lint', '--format', 'pretty', SMALL],
       squawk: [SMALL],
     });
+    // the small-file target is stated against `npx squawk`, which is how most people start it
+    inputs.push({
+      id: 'small-npx',
+      label: 'small.sql vs npx squawk',
+      big: false,
+      pgsafe: ['lint', '--format', 'pretty', SMALL],
+      squawk: ['squawk', SMALL],
+      commands: { squawk: ['npx', '--no-install'] },
+      note: 'squawk started as `npx squawk`',
+    });
   }
   if (want.has('machine')) {
     inputs.push({
@@ -416,7 +426,7 @@ async function benchInput(input, cmds, opts, tmp) {
 
   const once = async (tool, counted) => {
     const cell = cells[tool];
-    const run = await runOnce(cmds[tool], input[tool], opts.timeoutMs, rssFile);
+    const run = await runOnce(input.commands?.[tool] ?? cmds[tool], input[tool], opts.timeoutMs, rssFile);
     const why = failure(tool, run);
     const what = counted ? `run ${cell.samples.length + 1}/${cell.runs}` : 'warm-up';
     log(`  ${input.label} · ${tool} · ${what}: ${fmtMs(run.ms)}${why ? ` ✖ ${why}` : ''}`);
@@ -524,6 +534,14 @@ function targetsOf(results, ran) {
     small,
     fmtMs(small),
     small === null ? null : small <= TARGETS.smallMs,
+  );
+  const npx = by['small-npx'];
+  const npxRatio = npx?.ratio ?? null;
+  add(
+    'small file: pgsafe no slower than `npx squawk`',
+    npxRatio,
+    npxRatio === null ? 'n/a' : npxRatio.toFixed(2),
+    npxRatio === null ? null : npxRatio <= 1,
   );
   const mem = pg('regress')?.peakRssMb ?? null;
   add(
