@@ -6,6 +6,12 @@ import v8 from 'node:v8';
 // peak memory and shorter runs on large and small inputs alike (see `npm run bench`).
 v8.setFlagsFromString('--optimize-for-size');
 v8.setFlagsFromString('--liftoff-only');
+// `pgsafe lint … | head` closes the pipe early: stop quietly, as other command-line tools do
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 const { main } = await import('../dist/cli-bundle/main.js');
 
 main(process.argv.slice(2)).then(
