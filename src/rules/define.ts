@@ -4,8 +4,10 @@
  */
 
 import type { StatementFacts } from '../analyze/analyze.js';
+import type { Action } from '../analyze/classify.js';
 import type { RunnerModel } from '../analyze/runners.js';
 import { blockedWorkloads, type LockMode } from '../catalog/locks.js';
+import type { RelationRole } from '../catalog/operations.js';
 import type { RunnerName } from '../config/types.js';
 import type { Fix, LockInfo, Severity, Verdict } from '../diagnostics.js';
 import type { SourceFile } from '../parse/parse.js';
@@ -113,9 +115,26 @@ export function defaultSeverity(rule: RuleMeta): Severity {
   return rule.severity ?? (rule.verdict === 'safe' ? 'warning' : 'error');
 }
 
+/** The lock the catalog says `action` takes on its relation in `role` (the table, by default). */
+export function lockOn(action: Action, role: RelationRole = 'table'): LockMode {
+  const lock = action.facts.locks.find((l) => l.on === role);
+  if (!lock) throw new Error(`catalog: ${action.op} takes no lock on its ${role}`);
+  return lock.mode;
+}
+
 /** The `lock` field of a diagnostic. */
 export function lockInfo(mode: LockMode, relation: string): LockInfo {
   return { mode, relation, blocks: blockedWorkloads(mode).map((w) => w.label) };
+}
+
+/**
+ * Append NOT VALID to a constraint: exact only when the statement is an ALTER TABLE whose single
+ * subcommand is that ADD CONSTRAINT (not a column's inline constraint).
+ */
+export function appendNotValid(facts: StatementFacts, action: Action, title: string): Fix | undefined {
+  const stmt = (facts.statement.node as { AlterTableStmt?: { cmds: unknown[] } }).AlterTableStmt;
+  if (action.column || stmt?.cmds.length !== 1) return undefined;
+  return replaceStatement(facts, title, `${facts.statement.text} NOT VALID`);
 }
 
 /** Replace a statement's text (its `;` stays) — the usual shape of a fix. */

@@ -1,4 +1,4 @@
-import { defineRule, replaceStatement } from '../define.js';
+import { appendNotValid, defineRule, lockOn } from '../define.js';
 import { lockClause } from '../sql.js';
 
 export default defineRule({
@@ -53,19 +53,15 @@ second migration with \`RunSQL("ALTER TABLE … VALIDATE CONSTRAINT …")\`.`,
       const table = action.relations.table!;
       if (facts.isNew(table)) continue;
       const name = action.constraint ? `"${action.constraint}" ` : '';
-      const lone =
-        !action.column &&
-        (facts.statement.node as { AlterTableStmt: { cmds: unknown[] } }).AlterTableStmt.cmds.length === 1;
+      const mode = lockOn(action);
       ctx.report({
         statement: facts,
         location: action.location,
-        message: `Adding CHECK constraint ${name}reads every row while it ${lockClause('ACCESS EXCLUSIVE', table.display)}.`,
+        message: `Adding CHECK constraint ${name}reads every row while it ${lockClause(mode, table.display)}.`,
         help: 'Add it NOT VALID (a brief lock), then run VALIDATE CONSTRAINT in a separate transaction: it only takes SHARE UPDATE EXCLUSIVE.',
-        lock: { mode: 'ACCESS EXCLUSIVE', relation: table.display },
+        lock: { mode, relation: table.display },
         // appending NOT VALID is only exact when the statement is just this constraint
-        fix: lone
-          ? replaceStatement(facts, 'Add the constraint NOT VALID', `${facts.statement.text} NOT VALID`)
-          : undefined,
+        fix: appendNotValid(facts, action, 'Add the constraint NOT VALID'),
       });
     }
   },

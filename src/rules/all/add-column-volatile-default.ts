@@ -1,4 +1,4 @@
-import { defineRule } from '../define.js';
+import { defineRule, lockOn } from '../define.js';
 import { lockClause, quoteIdent } from '../sql.js';
 
 export default defineRule({
@@ -86,7 +86,7 @@ If the column must end up NOT NULL, add that afterwards the safe way (see \`set-
       if (action.op !== 'add-column-volatile-default') continue;
       const table = action.relations.table!;
       if (facts.isNew(table)) continue;
-      const mode = action.facts.locks.find((l) => l.on === 'table')?.mode ?? 'ACCESS EXCLUSIVE';
+      const mode = lockOn(action);
       const column = action.column ? `${quoteIdent(action.column)} ` : '';
       const fns = (action.detail?.functions ?? []).map((f) => (f === 'subquery' ? 'a subquery' : `${f}()`));
       const list = fns.length > 0 ? fns.join(', ') : 'the default expression';

@@ -1,5 +1,5 @@
 import { blockSummary } from '../../catalog/locks.js';
-import { defineRule, replaceStatement } from '../define.js';
+import { appendNotValid, defineRule, lockOn } from '../define.js';
 
 export default defineRule({
   id: 'add-foreign-key',
@@ -82,7 +82,7 @@ constraint and a second migration for \`VALIDATE CONSTRAINT\`.`,
       const table = action.relations.table!;
       if (facts.isNew(table)) continue;
       const referenced = action.relations.referenced;
-      const mode = action.facts.locks.find((l) => l.on === 'table')?.mode ?? 'SHARE ROW EXCLUSIVE';
+      const mode = lockOn(action);
       const refMode = action.facts.locks.find((l) => l.on === 'referenced')?.mode;
       const name = action.constraint ? `"${action.constraint}" ` : '';
       const both =
@@ -91,9 +91,6 @@ constraint and a second migration for \`VALIDATE CONSTRAINT\`.`,
             ? `takes ${mode} on ${table.display} and on ${referenced.display}, which ${blockSummary(mode)} on both`
             : `takes ${mode} on ${table.display} and ${refMode} on ${referenced.display}`
           : `takes ${mode} on ${table.display}, which ${blockSummary(mode)}`;
-      const lone =
-        !action.column &&
-        (facts.statement.node as { AlterTableStmt: { cmds: unknown[] } }).AlterTableStmt.cmds.length === 1;
       ctx.report({
         statement: facts,
         location: action.location,
@@ -103,9 +100,7 @@ constraint and a second migration for \`VALIDATE CONSTRAINT\`.`,
           : 'Add it NOT VALID (a brief lock), then run VALIDATE CONSTRAINT in a later transaction: it lets reads and writes through on both tables.',
         lock: { mode, relation: table.display },
         // appending NOT VALID is only exact when the statement is just this constraint
-        fix: lone
-          ? replaceStatement(facts, 'Add the foreign key NOT VALID', `${facts.statement.text} NOT VALID`)
-          : undefined,
+        fix: appendNotValid(facts, action, 'Add the foreign key NOT VALID'),
       });
     }
   },

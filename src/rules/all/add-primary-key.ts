@@ -1,7 +1,7 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
 import { type AnyNode, as, names } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
-import { defineRule } from '../define.js';
+import { defineRule, lockOn } from '../define.js';
 import { lockClause } from '../sql.js';
 import { uniqueFix } from './add-unique-constraint.js';
 
@@ -97,7 +97,7 @@ postgresql_concurrently=True)\`; then \`op.execute("ALTER TABLE … ADD CONSTRAI
       const table = action.relations.table!;
       if (facts.isNew(table)) continue;
       const name = action.constraint ? `"${action.constraint}" ` : '';
-      const mode = action.facts.locks.find((l) => l.on === 'table')?.mode ?? 'ACCESS EXCLUSIVE';
+      const mode = lockOn(action);
       ctx.report({
         statement: facts,
         location: action.location,

@@ -1,7 +1,7 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
 import { names } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
-import { defineRule, replaceStatement } from '../define.js';
+import { defineRule, lockOn, replaceStatement } from '../define.js';
 import { columnList, defaultConstraintName, deparse, lockClause, quoteIdent } from '../sql.js';
 
 export default defineRule({
@@ -76,12 +76,13 @@ migration with \`atomic = False\`, then \`RunSQL\` for \`ADD CONSTRAINT … UNIQ
       const table = action.relations.table!;
       if (facts.isNew(table)) continue;
       const name = action.constraint ? `"${action.constraint}" ` : '';
+      const mode = lockOn(action);
       ctx.report({
         statement: facts,
         location: action.location,
-        message: `Adding UNIQUE constraint ${name}builds its index while it ${lockClause('ACCESS EXCLUSIVE', table.display)} until the build finishes.`,
+        message: `Adding UNIQUE constraint ${name}builds its index while it ${lockClause(mode, table.display)} until the build finishes.`,
         help: 'Build the index with CREATE UNIQUE INDEX CONCURRENTLY, then attach it with ADD CONSTRAINT … UNIQUE USING INDEX (a brief lock).',
-        lock: { mode: 'ACCESS EXCLUSIVE', relation: table.display },
+        lock: { mode, relation: table.display },
         fix: uniqueFix(facts, action, 'UNIQUE'),
       });
     }

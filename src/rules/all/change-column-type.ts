@@ -1,6 +1,6 @@
 import type { AnyNode } from '../../analyze/ast.js';
 import { formatTypeRef, typeRefFromAst } from '../../catalog/types.js';
-import { defineRule } from '../define.js';
+import { defineRule, lockOn } from '../define.js';
 import { lockClause, quoteIdent } from '../sql.js';
 
 const SAFE_CHANGES =
@@ -116,7 +116,7 @@ Indexes, defaults, foreign keys and sequences owned by the old column must be re
       const table = action.relations.table!;
       if (facts.isNew(table)) continue;
       const change = action.detail?.typeChange;
-      const mode = action.facts.locks.find((l) => l.on === 'table')?.mode ?? 'ACCESS EXCLUSIVE';
+      const mode = lockOn(action);
       const column = quoteIdent(action.column ?? '?');
       const def = (action.node as AnyNode).def?.ColumnDef;
       const newType = typeRefFromAst(def?.typeName);

@@ -1,4 +1,4 @@
-import { defineRule } from '../define.js';
+import { defineRule, lockOn } from '../define.js';
 import { lockClause } from '../sql.js';
 
 export default defineRule({
@@ -67,13 +67,14 @@ CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);
       if (facts.isNew(table)) continue;
       const text = facts.statement.text;
       const at = /^\s*create\s+(unique\s+)?index\b/i.exec(text);
+      const mode = lockOn(action);
       ctx.report({
         statement: facts,
-        message: `CREATE INDEX ${lockClause('SHARE', table.display)} until the index is built.`,
+        message: `CREATE INDEX ${lockClause(mode, table.display)} until the index is built.`,
         help: facts.transaction
           ? `Use CREATE INDEX CONCURRENTLY, outside a transaction block${facts.runner.optOut ? ` (${facts.runner.optOut})` : ''}.`
           : 'Use CREATE INDEX CONCURRENTLY: reads and writes continue during the build.',
-        lock: { mode: 'SHARE', relation: table.display },
+        lock: { mode, relation: table.display },
         fix:
           at && !facts.transaction
             ? {

@@ -2,7 +2,7 @@ import type { StatementFacts } from '../../analyze/analyze.js';
 import type { AnyNode } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
 import type { Fix } from '../../diagnostics.js';
-import { defineRule, replaceStatement } from '../define.js';
+import { defineRule, lockOn, replaceStatement } from '../define.js';
 import { lockClause } from '../sql.js';
 import { leaveTransactionHint } from './concurrently-in-transaction.js';
 
@@ -98,7 +98,7 @@ concurrently — drop the index of each partition concurrently first.`,
     const drops = facts.actions.filter((a) => a.op === 'drop-index' && !facts.isNew(a.relations.index));
     if (drops.length === 0) return;
     const names = drops.map((a) => a.relations.index!.display).join(', ');
-    const mode = drops[0]!.facts.locks.find((l) => l.on === 'table')?.mode ?? 'ACCESS EXCLUSIVE';
+    const mode = lockOn(drops[0]!);
     ctx.report({
       statement: facts,
       message: `DROP INDEX ${names} ${lockClause(mode, drops.length > 1 ? 'the indexed tables' : 'the indexed table')}; the drop is quick, but while it waits for the lock every later query on the table queues behind it.`,

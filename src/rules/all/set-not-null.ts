@@ -2,7 +2,7 @@ import type { StatementFacts } from '../../analyze/analyze.js';
 import type { AnyNode, RelationRef } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
 import type { Fix } from '../../diagnostics.js';
-import { defineRule, replaceStatement } from '../define.js';
+import { defineRule, lockOn, replaceStatement } from '../define.js';
 import { lockClause, quoteIdent } from '../sql.js';
 
 export default defineRule({
@@ -139,7 +139,7 @@ migration \`validate_check_constraint\`, then \`change_column_null :users, :emai
       if (!setNotNull && !addNotNull) continue;
       const table = action.relations.table!;
       if (facts.isNew(table) || !action.column) continue;
-      const mode = action.facts.locks.find((l) => l.on === 'table')?.mode ?? 'ACCESS EXCLUSIVE';
+      const mode = lockOn(action);
       const col = quoteIdent(action.column);
       if (addNotNull) {
         ctx.report({
