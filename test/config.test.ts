@@ -163,12 +163,11 @@ describe('suggestions', () => {
 
 describe('JSON errors', () => {
   it('locates syntax errors V8 does not give a position for', () => {
-    expect(locateJsonError('{"a": }')).toEqual({ offset: 6, reason: 'unexpected "}"' });
+    expect(locateJsonError('{"a": }')).toEqual({ offset: 6, reason: 'value expected' });
     expect(locateJsonError('{"a": 1,\n}')).toEqual({ offset: 9, reason: 'trailing comma is not allowed' });
-    expect(locateJsonError('{"a": 1 // no\n}')?.reason).toBe("expected ',' or '}' after property value");
-    expect(locateJsonError('{// c\n"a": 1}')?.reason).toBe('comments are not allowed in JSON');
-    expect(locateJsonError('[1, 2')?.reason).toBe('unexpected end of input');
-    expect(locateJsonError('{"a": "x\n"}')?.reason).toBe('unterminated string');
+    expect(locateJsonError('{"a": 1 // no\n}')?.reason).toBe('comments are not allowed in JSON');
+    expect(locateJsonError('[1, 2')?.reason).toBe('close bracket expected');
+    expect(locateJsonError('{"a": "x\n"}')?.reason).toBe('unexpected end of string');
     expect(locateJsonError('{"a": 01}')?.offset).toBe(7);
     expect(locateJsonError('{"a": [1, {"b": null}], "c": -1.5e3}')).toBeUndefined();
   });
@@ -476,7 +475,7 @@ describe('loadConfig: validation errors', () => {
   it('reports a broken package.json met on the way up', async () => {
     const root = await tree({ 'package.json': '{"name": "x",, }', 'src/.keep': '' });
     const error = await configError(search(root, 'src'));
-    expect(error.message).toBe('package.json:1:14: invalid JSON: expected a property name in double quotes');
+    expect(error.message).toBe('package.json:1:14: invalid JSON: property name expected');
   });
 
   it('prefixes key paths with pgsafe for package.json', async () => {
