@@ -25,6 +25,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
+  // prefer packages' ESM builds: some UMD builds (jsonc-parser) hide their requires from the bundler
+  mainFields: ['module', 'main'],
   // the wasm parser locates its .wasm beside itself; jiti and PGlite are loaded only on demand;
   // pgsql-deparser is required lazily, when a fix needs it
   external: ['libpg-query', 'jiti', '@electric-sql/pglite', 'pgsql-deparser'],
