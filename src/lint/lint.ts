@@ -95,7 +95,6 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
   const fileDirectives = directives.filter((d) => d.scope === 'file');
   const stmtDirectives = directives.filter((d) => d.scope === 'statement');
   let nextDirective = 0;
-  let currentDirectives: Directive[] = [];
   /** statement-scope directives by statement index, so findings reported later (from `end()`) are suppressed too */
   const directivesByStatement = new Map<number, Directive[]>();
 
@@ -204,13 +203,13 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
       continue;
     }
     // directives in or before this statement apply to it
-    currentDirectives = [];
+    const here: Directive[] = [];
     while (nextDirective < stmtDirectives.length && stmtDirectives[nextDirective]!.comment.start < item.end) {
       const d = stmtDirectives[nextDirective++]!;
       d.statement = item.index;
-      currentDirectives.push(d);
+      here.push(d);
     }
-    if (currentDirectives.length > 0) directivesByStatement.set(item.index, currentDirectives);
+    if (here.length > 0) directivesByStatement.set(item.index, here);
     const facts = guarded('the analyzer', item, () => analyzer.analyze(item));
     if (!facts) continue;
     for (const { rule, visitor } of visitors) {
@@ -220,7 +219,6 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
     }
     guarded('the analyzer', item, () => analyzer.apply(facts));
   }
-  currentDirectives = [];
   for (const { rule, visitor } of visitors) guarded(`rule ${rule.id}`, undefined, () => visitor.end?.());
   analyzer.finish();
 
