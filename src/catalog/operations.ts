@@ -36,6 +36,8 @@ export interface OperationFacts {
   scan: boolean;
   /** an index is built while the lock is held */
   indexBuild: boolean;
+  /** the relation that is rewritten, scanned or indexed, when not the `table` (ATTACH PARTITION scans the partition) */
+  target?: RelationRole;
   /** Postgres refuses to run it inside a transaction block */
   noTransactionBlock: boolean;
   /** the operation does not exist on this version */
@@ -256,7 +258,11 @@ const ENTRIES = {
         { on: 'parent', mode: SUE },
         { on: 'partition', mode: AE },
       ],
-      { scan: true, note: 'The partition is scanned unless a CHECK constraint proves the bound.' },
+      {
+        scan: true,
+        target: 'partition',
+        note: 'The partition is scanned unless a CHECK constraint proves the bound.',
+      },
     ),
     versions: [
       {
