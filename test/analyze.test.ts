@@ -179,3 +179,10 @@ describe('classification', () => {
     ]);
   });
 });
+
+describe('LOCK TABLE', () => {
+  it('takes the mode it names', () => {
+    const f = analyze('LOCK TABLE t IN SHARE MODE; LOCK t; LOCK TABLE t IN ROW EXCLUSIVE MODE;');
+    expect(f.map((x) => x.locks[0]!.mode)).toEqual(['SHARE', 'ACCESS EXCLUSIVE', 'ROW EXCLUSIVE']);
+  });
+});

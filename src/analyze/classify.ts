@@ -4,6 +4,7 @@
  */
 
 import { builtinVolatility, sqlValueFunctionVolatility, type Volatility } from '../catalog/functions.js';
+import { LOCK_MODES } from '../catalog/locks.js';
 import {
   type OperationFacts,
   type OperationId,
@@ -210,12 +211,22 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
       if (n.AlterEnumStmt.newVal !== undefined && !n.AlterEnumStmt.oldVal)
         add('alter-type-add-value', n, { relations: {} });
       break;
-    case 'LockStmt':
+    case 'LockStmt': {
+      // LOCK TABLE takes the mode it names (1 = ACCESS SHARE … 8 = ACCESS EXCLUSIVE, the default)
+      const mode = LOCK_MODES[(n.LockStmt.mode ?? 8) - 1] ?? 'ACCESS EXCLUSIVE';
       for (const rv of n.LockStmt.relations ?? []) {
         const table = rel(as(rv, 'RangeVar'));
-        if (table) add('lock-table', n, { relations: { table }, location: table.location });
+        if (!table) continue;
+        out.push({
+          op: 'lock-table',
+          facts: { ...operationFacts('lock-table', ctx.pgVersion), locks: [{ on: 'table', mode }] },
+          node: n,
+          relations: { table },
+          location: table.location,
+        });
       }
       break;
+    }
     case 'UpdateStmt':
     case 'DeleteStmt': {
       const s = n[stmt.kind];
