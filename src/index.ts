@@ -38,6 +38,24 @@ export type {
   TextEdit,
   Verdict,
 } from './diagnostics.js';
+export {
+  createExplainReporter,
+  EXPLAIN_FORMATS,
+  EXPLAIN_JSON_VERSION,
+  type ExplainedAction,
+  type ExplainedFile,
+  type ExplainedLock,
+  type ExplainedStatement,
+  type ExplainFilesOptions,
+  type ExplainFormat,
+  type ExplainOptions,
+  type ExplainReport,
+  explainFiles,
+  explainSql,
+  explainSqlSync,
+  formatExplain,
+  type HeldLock,
+} from './explain/index.js';
 export { applyFixes } from './fix/apply.js';
 export { type LintFilesOptions, lintFiles } from './lint/files.js';
 export { activeRules, type LintOptions, lintSql, lintSqlSync } from './lint/lint.js';
@@ -46,3 +64,26 @@ export { createReporter, formatReport, REPORT_FORMATS, type ReportFormat } from 
 export { defineRule, type Rule, type RuleContext, type RuleExample } from './rules/define.js';
 export { allRules } from './rules/index.js';
 export { InputError } from './sources/errors.js';
+export { type Claim, claimsFor, compare, type Mismatch } from './trace/compare.js';
+export type { EngineSpec, TraceEngine } from './trace/engine.js';
+export { type StartEngineOptions, startEngine } from './trace/engines/index.js';
+export { startPostgres } from './trace/engines/postgres.js';
+export { connectUrl } from './trace/engines/url.js';
+export { type Observation, Observer } from './trace/observe.js';
+export {
+  createTraceReporter,
+  formatTrace,
+  TRACE_FORMATS,
+  TRACE_JSON_VERSION,
+  type TraceFormat,
+} from './trace/report.js';
+export {
+  type TracedFile,
+  type TracedStatement,
+  TraceEngineError,
+  type TraceOptions,
+  type TraceReport,
+  type TraceSqlOptions,
+  traceFiles,
+  traceSql,
+} from './trace/trace.js';

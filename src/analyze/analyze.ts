@@ -5,7 +5,7 @@
  */
 
 import { covers, type LockMode, strongerLock } from '../catalog/locks.js';
-import { operationFacts } from '../catalog/operations.js';
+import { type OperationId, operationFacts } from '../catalog/operations.js';
 import { parseInterval } from '../config/interval.js';
 import type { Statement } from '../parse/parse.js';
 import { type AnyNode, as, constValue, names, type RelationRef, relationRef, walk } from './ast.js';
@@ -92,6 +92,16 @@ export class MigrationState {
   readonly validatedUnknown = new Set<string>();
   readonly columnTypes = new Map<string, Map<string, AnyNode>>();
   readonly domainsWithCheck = new Set<string>();
+  /** columns read by CHECK constraints defined in this migration, by table key */
+  readonly checkColumns = new Map<string, Set<string>>();
+  /** the default partition of each partitioned table, by parent key */
+  readonly defaultPartitions = new Map<string, RelationRef>();
+  /** the table of each index created in this migration, by index key */
+  readonly indexTables = new Map<string, RelationRef>();
+  /** the plain columns of each index created in this migration, by index key (undefined: an expression) */
+  readonly indexColumns = new Map<string, (string | undefined)[]>();
+  /** columns known to be NOT NULL (declared so in this migration), by table key */
+  readonly notNullColumns = new Map<string, Set<string>>();
   transaction: Transaction | undefined;
   transactionCount = 0;
   defaultSchema = 'public';
@@ -134,6 +144,12 @@ export class MigrationState {
   }
 }
 
+/** Constraint operations that become their foreign-key variant when the constraint is a known foreign key. */
+const FOREIGN_KEY_OPS: Partial<Record<OperationId, OperationId>> = {
+  'validate-constraint': 'validate-foreign-key',
+  'drop-constraint': 'drop-foreign-key',
+};
+
 /** Analyzes one statement after another; keeps state between calls. */
 export class Analyzer {
   readonly state: MigrationState;
@@ -162,6 +178,24 @@ export class Analyzer {
         return state.validatedUnknown.has(table.key) ? 'maybe' : 'no';
       },
       domainHasCheck: (n) => state.domainsWithCheck.has(n.join('.')),
+      columnHasCheck: (table, column) => state.checkColumns.get(table.key)?.has(column) ?? false,
+      defaultPartition: (parent) => state.defaultPartitions.get(parent.key),
+      columnIndexed: (table, column) => {
+        for (const [index, t] of state.indexTables) {
+          if (
+            t.key === table.key &&
+            state.indexColumns.get(index)?.some((c) => c === column || c === undefined)
+          )
+            return 'yes';
+        }
+        return state.created.has(table.key) ? 'no' : 'unknown';
+      },
+      indexColumnsNotNull: (index) => {
+        const table = state.indexTables.get(index.key);
+        const cols = state.indexColumns.get(index.key);
+        if (!table || !cols) return false;
+        return cols.every((c) => c !== undefined && state.notNullColumns.get(table.key)?.has(c));
+      },
       get timeZoneIsUtc() {
         return state.timeZoneIsUtc;
       },
@@ -172,7 +206,10 @@ export class Analyzer {
   analyze(stmt: Statement): StatementFacts {
     const state = this.state;
     this.handleTransactionStart(stmt);
-    const actions = classify(stmt, this.classifyContext).map((a) => this.resolve(a));
+    const actions = classify(stmt, this.classifyContext).flatMap((a) => [
+      this.resolve(a),
+      ...this.droppedForeignKeys(a),
+    ]);
     const tx = state.transaction;
     const locks: StatementLock[] = [];
     for (const a of actions) {
@@ -280,17 +317,44 @@ export class Analyzer {
     [this.state.sessionLockTimeout, this.state.sessionStatementTimeout] = this.sessionTimeoutsAtBegin;
   }
 
-  /** VALIDATE CONSTRAINT of a foreign key known from this migration locks the referenced table too. */
+  /**
+   * What this migration knows and the statement does not say: VALIDATE or DROP of a foreign key
+   * known from this migration locks the referenced table too; an index created in this migration
+   * names its table (DROP INDEX, REINDEX INDEX lock it).
+   */
   private resolve(a: Action): Action {
-    if (a.op !== 'validate-constraint' || !a.relations.table || !a.constraint) return a;
+    const index = a.relations.index;
+    const indexTable = index && !a.relations.table ? this.state.indexTables.get(index.key) : undefined;
+    if (indexTable) a = { ...a, relations: { ...a.relations, table: indexTable } };
+    const fkOp = FOREIGN_KEY_OPS[a.op];
+    if (!fkOp || !a.relations.table || !a.constraint) return a;
     const info = this.state.constraints.get(`${a.relations.table.key}|${a.constraint}`);
     if (info?.kind !== 'foreign-key') return a;
     return {
       ...a,
-      op: 'validate-foreign-key',
-      facts: operationFacts('validate-foreign-key', this.options.pgVersion),
+      op: fkOp,
+      facts: operationFacts(fkOp, this.options.pgVersion),
       relations: { ...a.relations, referenced: info.referenced },
     };
+  }
+
+  /** DROP TABLE drops the table's foreign keys, which locks the tables they reference. */
+  private droppedForeignKeys(a: Action): Action[] {
+    const table = a.relations.table;
+    if (a.op !== 'drop-table' || !table) return [];
+    return [...this.state.constraints.values()]
+      .filter(
+        (c) =>
+          c.table === table.key && c.kind === 'foreign-key' && c.referenced && c.referenced.key !== table.key,
+      )
+      .map((c) => ({
+        op: 'drop-foreign-key',
+        facts: operationFacts('drop-foreign-key', this.options.pgVersion),
+        node: a.node,
+        relations: { table, referenced: c.referenced },
+        location: a.location,
+        constraint: c.name,
+      }));
   }
 
   private applyDefinitions(facts: StatementFacts): void {
@@ -307,6 +371,10 @@ export class Analyzer {
         const table = relationRef(s.relation, state.defaultSchema);
         if (!table) break;
         markCreated(table);
+        const parent = s.partbound?.is_default
+          ? relationRef(as(s.inhRelations?.[0], 'RangeVar'), state.defaultSchema)
+          : undefined;
+        if (parent) state.defaultPartitions.set(parent.key, table);
         const cols = new Map<string, AnyNode>();
         for (const e of s.tableElts ?? []) {
           const col = as(e, 'ColumnDef');
@@ -331,7 +399,16 @@ export class Analyzer {
         const s = n.IndexStmt;
         if (s.idxname) {
           const schema = s.relation?.schemaname;
-          markCreated(relationRef({ schemaname: schema, relname: s.idxname }, state.defaultSchema));
+          const index = relationRef({ schemaname: schema, relname: s.idxname }, state.defaultSchema);
+          markCreated(index);
+          const table = relationRef(s.relation, state.defaultSchema);
+          if (index && table) {
+            state.indexTables.set(index.key, table);
+            state.indexColumns.set(
+              index.key,
+              (s.indexParams ?? []).map((p: AnyNode) => as(p, 'IndexElem')?.name as string | undefined),
+            );
+          }
         }
         break;
       }
@@ -348,7 +425,12 @@ export class Analyzer {
       }
       case 'DropStmt': {
         for (const a of facts.actions) {
-          const r = a.relations.table ?? a.relations.index;
+          const r =
+            a.op === 'drop-table'
+              ? a.relations.table
+              : a.op.startsWith('drop-index')
+                ? a.relations.index
+                : undefined;
           if (r) state.created.delete(r.key);
         }
         break;
@@ -383,6 +465,14 @@ export class Analyzer {
               for (const k of col.constraints ?? [])
                 this.recordConstraint(table, as(k, 'Constraint'), col.colname);
             }
+          } else if (cmd.subtype === 'AT_AttachPartition') {
+            const pc = as(cmd.def, 'PartitionCmd');
+            const partition = relationRef(pc?.name, state.defaultSchema);
+            if (pc?.bound?.is_default && partition) state.defaultPartitions.set(table.key, partition);
+          } else if (cmd.subtype === 'AT_SetNotNull') {
+            this.notNull(table, cmd.name, true);
+          } else if (cmd.subtype === 'AT_DropNotNull') {
+            this.notNull(table, cmd.name, false);
           } else if (cmd.subtype === 'AT_AlterColumnType') {
             const def = as(cmd.def, 'ColumnDef');
             state.columnTypes.get(table.key)?.set(cmd.name, def?.typeName);
@@ -401,8 +491,28 @@ export class Analyzer {
     }
   }
 
+  private notNull(table: RelationRef, column: string | undefined, yes: boolean): void {
+    if (!column) return;
+    const cols = this.state.notNullColumns.get(table.key) ?? new Set<string>();
+    this.state.notNullColumns.set(table.key, cols);
+    if (yes) cols.add(column);
+    else cols.delete(column);
+  }
+
   private recordConstraint(table: RelationRef, con: AnyNode, column: string | undefined): void {
     if (!con) return;
+    const keyed =
+      con.contype === 'CONSTR_PRIMARY' || (con.contype === 'CONSTR_NOTNULL' && !con.skip_validation);
+    if (keyed)
+      for (const c of column !== undefined ? [column] : names(con.keys)) this.notNull(table, c, true);
+    if (con.contype === 'CONSTR_CHECK') {
+      const cols = this.state.checkColumns.get(table.key) ?? new Set<string>();
+      this.state.checkColumns.set(table.key, cols);
+      walk(con.raw_expr, (kind, body) => {
+        if (kind === 'ColumnRef') cols.add(names(body.fields).at(-1) ?? '');
+        return true;
+      });
+    }
     const kinds: Record<string, ConstraintInfo['kind']> = {
       CONSTR_CHECK: 'check',
       CONSTR_FOREIGN: 'foreign-key',

@@ -61,6 +61,14 @@ export interface ClassifyContext {
   notNullProof(table: RelationRef, column: string): 'known' | 'maybe' | 'no';
   /** a domain created in this migration that carries CHECK constraints */
   domainHasCheck(name: string[]): boolean;
+  /** a CHECK constraint defined in this migration reads the column */
+  columnHasCheck(table: RelationRef, column: string): boolean;
+  /** the default partition of a partitioned table, when created or attached in this migration */
+  defaultPartition(parent: RelationRef): RelationRef | undefined;
+  /** an index on the column is known (`no`: the table and all its indexes were created in this migration) */
+  columnIndexed(table: RelationRef, column: string): 'yes' | 'no' | 'unknown';
+  /** every column of an index created in this migration is known NOT NULL */
+  indexColumnsNotNull(index: RelationRef): boolean;
   /** session TimeZone is UTC (for timestamp → timestamptz) */
   timeZoneIsUtc: boolean | undefined;
 }
@@ -69,8 +77,10 @@ const SERIAL_TYPES = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smal
 
 export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
   const out: Action[] = [];
-  const add = (op: OperationId, node: AnyNode, rest: Omit<Action, 'op' | 'facts' | 'node'>) =>
-    out.push({ op, facts: operationFacts(op, ctx.pgVersion), node, ...rest });
+  const add: Add = (op, node, rest, shape) => {
+    const facts = operationFacts(op, ctx.pgVersion);
+    out.push({ op, facts: shape ? { ...facts, ...shape } : facts, node, ...rest });
+  };
   const rel = (rv: AnyNode) => relationRef(rv, ctx.defaultSchema);
 
   const n = stmt.node as AnyNode;
@@ -86,7 +96,9 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
       }
       const table = rel(s.relation);
       if (!table) break;
-      for (const c of s.cmds ?? []) classifyAlterCmd(as(c, 'AlterTableCmd'), table, ctx, add);
+      const cmds: AnyNode[] = (s.cmds ?? []).map((c: AnyNode) => as(c, 'AlterTableCmd'));
+      const newColumnsUnchecked = newColumnForeignKeysUnchecked(cmds);
+      for (const cmd of cmds) classifyAlterCmd(cmd, table, ctx, add, newColumnsUnchecked);
       break;
     }
     case 'IndexStmt': {
@@ -113,6 +125,11 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
           });
         } else if (s.removeType === 'OBJECT_TABLE') {
           add('drop-table', n, { relations: { table: r }, detail: { ifNotExists: !!s.missing_ok } });
+        } else if (s.removeType === 'OBJECT_TRIGGER') {
+          // [schema.]table.trigger
+          const table = relationFromNames(list.slice(0, -1), ctx.defaultSchema);
+          if (table)
+            add('drop-trigger', n, { relations: { table }, detail: { ifNotExists: !!s.missing_ok } });
         }
       }
       break;
@@ -123,8 +140,10 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
       if (!table) break;
       if (s.partbound && s.inhRelations?.length) {
         const parent = rel(as(s.inhRelations[0], 'RangeVar'));
-        if (parent)
+        if (parent) {
           add('create-table-partition-of', n, { relations: { parent, table }, location: parent.location });
+          checkDefaultPartition(parent, s.partbound, n, ctx, add);
+        }
       } else add('create-table', n, { relations: { table }, location: table.location });
       for (const fk of tableForeignKeys(s.tableElts)) {
         const referenced = rel(fk.pktable);
@@ -176,7 +195,13 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
     case 'VacuumStmt': {
       const s = n.VacuumStmt;
       const full = booleanOption(s.options, 'full');
-      if (!s.is_vacuumcmd) break; // ANALYZE alone
+      if (!s.is_vacuumcmd) {
+        for (const vr of s.rels ?? []) {
+          const table = rel(as(vr, 'VacuumRelation')?.relation);
+          if (table) add('analyze', n, { relations: { table }, location: table.location });
+        }
+        break;
+      }
       for (const vr of s.rels ?? []) {
         const table = rel(as(vr, 'VacuumRelation')?.relation);
         if (table)
@@ -248,7 +273,26 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
   return out;
 }
 
-type Add = (op: OperationId, node: AnyNode, rest: Omit<Action, 'op' | 'facts' | 'node'>) => void;
+/** `shape`: what this statement's shape adds to the operation's facts (an index rebuilt, a CHECK re-verified) */
+type Add = (
+  op: OperationId,
+  node: AnyNode,
+  rest: Omit<Action, 'op' | 'facts' | 'node'>,
+  shape?: Partial<OperationFacts>,
+) => void;
+
+/** A new partition's bound is checked against the rows of the parent's default partition, when it has one. */
+function checkDefaultPartition(
+  parent: RelationRef,
+  bound: AnyNode,
+  node: AnyNode,
+  ctx: ClassifyContext,
+  add: Add,
+) {
+  const defaultPartition = ctx.defaultPartition(parent);
+  if (!defaultPartition || bound?.is_default) return;
+  add('check-default-partition', node, { relations: { parent, partition: defaultPartition } });
+}
 
 /** A boolean utility option (`(CONCURRENTLY)`, `(FULL false)`, `(FULL 0)`), read like Postgres' defGetBoolean. */
 function booleanOption(options: AnyNode[] | undefined, name: string): boolean {
@@ -261,13 +305,39 @@ function booleanOption(options: AnyNode[] | undefined, name: string): boolean {
   return !['false', 'off', 'f', 'no', 'n', '0'].includes(text);
 }
 
-function classifyAlterCmd(cmd: AnyNode, table: RelationRef, ctx: ClassifyContext, add: Add): void {
+/**
+ * Postgres does not check the existing rows for a foreign key declared on a column added in the same
+ * ALTER TABLE (they are all NULL), unless an added column has a DEFAULT or generation expression, or
+ * the statement also adds a FOREIGN KEY constraint of its own (parse_utilcmd.c, transformAlterTableStmt).
+ */
+function newColumnForeignKeysUnchecked(cmds: AnyNode[]): boolean {
+  return cmds.every((cmd) => {
+    if (cmd?.subtype === 'AT_AddConstraint') return as(cmd.def, 'Constraint')?.contype !== 'CONSTR_FOREIGN';
+    if (cmd?.subtype !== 'AT_AddColumn') return true;
+    const col = as(cmd.def, 'ColumnDef');
+    return !(
+      col?.raw_default ||
+      (col?.constraints ?? []).some((c: AnyNode) => {
+        const t = as(c, 'Constraint')?.contype;
+        return t === 'CONSTR_DEFAULT' || t === 'CONSTR_GENERATED';
+      })
+    );
+  });
+}
+
+function classifyAlterCmd(
+  cmd: AnyNode,
+  table: RelationRef,
+  ctx: ClassifyContext,
+  add: Add,
+  newColumnForeignKeysUnchecked = false,
+): void {
   if (!cmd) return;
   const rels = { table };
   switch (cmd.subtype) {
     case 'AT_AddColumn': {
       const col = as(cmd.def, 'ColumnDef');
-      if (col) classifyAddColumn(cmd, col, table, ctx, add);
+      if (col) classifyAddColumn(cmd, col, table, ctx, add, newColumnForeignKeysUnchecked);
       return;
     }
     case 'AT_ColumnDefault':
@@ -309,12 +379,20 @@ function classifyAlterCmd(cmd: AnyNode, table: RelationRef, ctx: ClassifyContext
           pgVersion: ctx.pgVersion,
           timeZoneIsUtc: ctx.timeZoneIsUtc,
         });
-      add(typeChange.rewrite === false ? 'alter-column-type-coercible' : 'alter-column-type', cmd, {
-        relations: rels,
-        column: cmd.name,
-        location: def?.location,
-        detail: { typeChange },
-      });
+      // without a rewrite, indexes whose operator class changes are rebuilt and CHECKs on the column re-verified
+      const shape =
+        typeChange.rewrite === false
+          ? {
+              indexBuild: typeChange.indexRebuild && ctx.columnIndexed(table, cmd.name) !== 'no',
+              scan: ctx.columnHasCheck(table, cmd.name),
+            }
+          : undefined;
+      add(
+        typeChange.rewrite === false ? 'alter-column-type-coercible' : 'alter-column-type',
+        cmd,
+        { relations: rels, column: cmd.name, location: def?.location, detail: { typeChange } },
+        shape,
+      );
       return;
     }
     case 'AT_AddConstraint': {
@@ -346,6 +424,7 @@ function classifyAlterCmd(cmd: AnyNode, table: RelationRef, ctx: ClassifyContext
         relations: { parent: table, partition },
         location: partition?.location,
       });
+      checkDefaultPartition(table, as(cmd.def, 'PartitionCmd')?.bound, cmd, ctx, add);
       return;
     }
     case 'AT_DetachPartition': {
@@ -376,6 +455,7 @@ function classifyAddColumn(
   table: RelationRef,
   ctx: ClassifyContext,
   add: Add,
+  foreignKeysUnchecked: boolean,
 ): void {
   const rels = { table };
   const column: string = col.colname;
@@ -410,9 +490,10 @@ function classifyAddColumn(
   const notNull = constraints.some((c) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY');
   if (notNull && !defaultCon && !generated && !identity && op !== 'add-column-serial') {
     detail = { ...detail, notNullWithoutDefault: true };
+    if (op === 'add-column') op = 'add-column-not-null';
   }
   add(op, cmd, { relations: rels, column, location, detail });
-  for (const con of constraints) classifyConstraint(con, table, column, ctx, add);
+  for (const con of constraints) classifyConstraint(con, table, column, ctx, add, foreignKeysUnchecked);
 }
 
 function classifyConstraint(
@@ -421,6 +502,7 @@ function classifyConstraint(
   column: string | undefined,
   ctx: ClassifyContext,
   add: Add,
+  foreignKeyUnchecked = false,
 ): void {
   const rels = { table };
   const notValid = !!con.skip_validation;
@@ -436,7 +518,12 @@ function classifyConstraint(
       return;
     case 'CONSTR_FOREIGN': {
       const referenced = relationRef(con.pktable, ctx.defaultSchema);
-      add(notValid ? 'add-foreign-key-not-valid' : 'add-foreign-key', con, {
+      const op = notValid
+        ? 'add-foreign-key-not-valid'
+        : foreignKeyUnchecked
+          ? 'add-foreign-key-new-column'
+          : 'add-foreign-key';
+      add(op, con, {
         ...base,
         relations: { table, referenced },
       });
@@ -445,9 +532,17 @@ function classifyConstraint(
     case 'CONSTR_UNIQUE':
       add(con.indexname ? 'add-unique-using-index' : 'add-unique', con, base);
       return;
-    case 'CONSTR_PRIMARY':
-      add(con.indexname ? 'add-primary-key-using-index' : 'add-primary-key', con, base);
+    case 'CONSTR_PRIMARY': {
+      if (!con.indexname) {
+        add('add-primary-key', con, base);
+        return;
+      }
+      // the scan that sets NOT NULL is skipped when every column already is
+      const index = relationRef({ schemaname: table.schema, relname: con.indexname }, ctx.defaultSchema);
+      const proven = index !== undefined && ctx.indexColumnsNotNull(index);
+      add('add-primary-key-using-index', con, base, proven ? { scan: false } : undefined);
       return;
+    }
     case 'CONSTR_EXCLUSION':
       add('add-exclusion', con, base);
       return;

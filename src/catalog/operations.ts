@@ -38,6 +38,13 @@ export interface OperationFacts {
   indexBuild: boolean;
   /** the relation that is rewritten, scanned or indexed, when not the `table` (ATTACH PARTITION scans the partition) */
   target?: RelationRole;
+  /**
+   * the target gets a new, empty file (TRUNCATE): its relfilenode changes in O(1), which is not a
+   * rewrite and does not make the lock last longer on a bigger table
+   */
+  newFile?: boolean;
+  /** another relation the plan may read in full while the lock is held (a foreign key check is a join) */
+  alsoReads?: RelationRole;
   /** Postgres refuses to run it inside a transaction block */
   noTransactionBlock: boolean;
   /** the operation does not exist on this version */
@@ -70,6 +77,12 @@ const onTable = (mode: LockMode): LockEffect[] => [{ on: 'table', mode }];
 const ENTRIES = {
   // ── columns ────────────────────────────────────────────────────────────────
   'add-column': { base: op('ADD COLUMN without a default', onTable(AE)) },
+  'add-column-not-null': {
+    base: op('ADD COLUMN … NOT NULL without a default', onTable(AE), {
+      scan: true,
+      note: 'Every existing row is checked for the NULL it would get: it fails unless the table is empty.',
+    }),
+  },
   'add-column-default': {
     base: op('ADD COLUMN with a non-volatile DEFAULT', onTable(AE), {
       note: 'Since PG 11 the default is stored in the catalog; existing rows are not touched.',
@@ -92,7 +105,10 @@ const ENTRIES = {
     base: op('ADD COLUMN … GENERATED ALWAYS AS (…) STORED', onTable(AE), { rewrite: true }),
   },
   'add-column-domain-check': {
-    base: op('ADD COLUMN of a domain type with CHECK constraints', onTable(AE), { scan: true }),
+    base: op('ADD COLUMN of a domain type with CHECK constraints', onTable(AE), {
+      rewrite: true,
+      note: 'The NULL of every existing row is checked against the domain by rewriting the table.',
+    }),
   },
   'drop-column': {
     base: op('DROP COLUMN', onTable(AE), { note: 'The column is only marked dropped; no rewrite.' }),
@@ -136,7 +152,7 @@ const ENTRIES = {
         { on: 'table', mode: SRE },
         { on: 'referenced', mode: SRE },
       ],
-      { scan: true },
+      { scan: true, alsoReads: 'referenced' },
     ),
   },
   'add-foreign-key-not-valid': {
@@ -144,6 +160,18 @@ const ENTRIES = {
       { on: 'table', mode: SRE },
       { on: 'referenced', mode: SRE },
     ]),
+  },
+  'add-foreign-key-new-column': {
+    base: op(
+      'ADD COLUMN … REFERENCES (no DEFAULT)',
+      [
+        { on: 'table', mode: SRE },
+        { on: 'referenced', mode: SRE },
+      ],
+      {
+        note: 'The new column is NULL in every row, so Postgres marks the foreign key valid without checking them.',
+      },
+    ),
   },
   'validate-constraint': {
     base: op('VALIDATE CONSTRAINT (CHECK)', onTable(SUE), { scan: true }),
@@ -155,7 +183,7 @@ const ENTRIES = {
         { on: 'table', mode: SUE },
         { on: 'referenced', mode: 'ROW SHARE' },
       ],
-      { scan: true },
+      { scan: true, alsoReads: 'referenced' },
     ),
   },
   'add-unique': { base: op('ADD CONSTRAINT … UNIQUE', onTable(AE), { indexBuild: true }) },
@@ -168,7 +196,8 @@ const ENTRIES = {
   'add-unique-using-index': { base: op('ADD CONSTRAINT … UNIQUE USING INDEX', onTable(AE)) },
   'add-primary-key-using-index': {
     base: op('ADD PRIMARY KEY USING INDEX', onTable(AE), {
-      note: 'Columns that are not already NOT NULL are scanned under the lock to set NOT NULL.',
+      scan: true,
+      note: 'Columns that are not already NOT NULL are scanned under the lock to set NOT NULL; brief when all are.',
     }),
   },
   'add-exclusion': { base: op('ADD CONSTRAINT … EXCLUDE', onTable(AE), { indexBuild: true }) },
@@ -245,9 +274,15 @@ const ENTRIES = {
   },
   'drop-table': { base: op('DROP TABLE', onTable(AE)) },
   'rename-table': { base: op('RENAME TABLE', onTable(AE)) },
-  truncate: { base: op('TRUNCATE', onTable(AE), { rewrite: true }) },
+  truncate: {
+    base: op('TRUNCATE', onTable(AE), {
+      newFile: true,
+      note: 'The table gets a new, empty file: quick however big it is, but the lock queues and blocks everything.',
+    }),
+  },
   'vacuum-full': { base: op('VACUUM FULL', onTable(AE), { rewrite: true, noTransactionBlock: true }) },
   vacuum: { base: op('VACUUM', onTable(SUE), { noTransactionBlock: true }) },
+  analyze: { base: op('ANALYZE', onTable(SUE), { note: 'Reads a sample of the rows, not all of them.' }) },
   cluster: { base: op('CLUSTER', onTable(AE), { rewrite: true }) },
   'set-tablespace': { base: op('SET TABLESPACE', onTable(AE), { rewrite: true }) },
   'set-logged': { base: op('SET LOGGED / UNLOGGED', onTable(AE), { rewrite: true }) },
@@ -276,18 +311,41 @@ const ENTRIES = {
       },
     ],
   },
+  'check-default-partition': {
+    base: op(
+      'rows of the default partition checked against a new partition’s bound',
+      [{ on: 'partition', mode: AE }],
+      {
+        scan: true,
+        target: 'partition',
+        note: 'A new partition’s rows must not be in the default partition: Postgres reads all of it under the lock.',
+      },
+    ),
+  },
   'detach-partition': {
     base: op('DETACH PARTITION', [
       { on: 'parent', mode: AE },
       { on: 'partition', mode: AE },
     ]),
+    versions: [
+      {
+        until: 13,
+        facts: {
+          locks: [
+            { on: 'parent', mode: AE },
+            { on: 'partition', mode: SUE },
+          ],
+        },
+      },
+    ],
   },
   'detach-partition-concurrently': {
     base: op(
       'DETACH PARTITION CONCURRENTLY',
       [
         { on: 'parent', mode: SUE },
-        { on: 'partition', mode: SUE },
+        // SUE in the first transaction; the second, after waiting for every user of the parent, takes AE
+        { on: 'partition', mode: AE },
       ],
       { noTransactionBlock: true },
     ),
@@ -302,8 +360,8 @@ const ENTRIES = {
   },
   'refresh-materialized-view-concurrently': {
     base: op('REFRESH MATERIALIZED VIEW CONCURRENTLY', onTable('EXCLUSIVE'), {
-      rewrite: true,
-      note: 'Needs a unique index on the view.',
+      scan: true,
+      note: 'Needs a unique index on the view. The new rows are diffed against the old ones and applied in place (no new file).',
     }),
   },
   'alter-table': { base: op('ALTER TABLE (other)', onTable(AE)) },

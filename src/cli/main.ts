@@ -6,11 +6,21 @@ import { ConfigError } from '../config/errors.js';
 import { parseInterval } from '../config/interval.js';
 import { RUNNER_NAMES, type RunnerName, SUPPORTED_PG_VERSIONS } from '../config/types.js';
 import type { FileResult } from '../diagnostics.js';
+import { explainFiles } from '../explain/explain.js';
+import {
+  createExplainReporter,
+  EXPLAIN_FORMATS,
+  type ExplainFormat,
+  isExplainFormat,
+} from '../explain/index.js';
 import { lintFiles } from '../lint/files.js';
 import { createReporter, isReportFormat, REPORT_FORMATS, type ReportFormat } from '../report/index.js';
 import { rulePage, rulesJson, rulesTable } from '../rules/docs.js';
 import { allRules } from '../rules/index.js';
 import { InputError } from '../sources/errors.js';
+import type { EngineSpec } from '../trace/engine.js';
+import { createTraceReporter, TRACE_FORMATS, type TraceFormat, TraceProgressBar } from '../trace/report.js';
+import { TraceEngineError, traceFiles } from '../trace/trace.js';
 
 const VERSION: string = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -65,12 +75,17 @@ export interface CliIo {
   isTTY: boolean;
   cwd: string;
   readStdin?: () => Promise<string | Uint8Array>;
+  /** stderr is a terminal: progress bars go there (default false) */
+  stderrIsTTY?: boolean;
+  /** environment variables (default process.env) */
+  env?: Record<string, string | undefined>;
 }
 
 const processIo = (): CliIo => ({
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
   isTTY: !!process.stdout.isTTY,
+  stderrIsTTY: !!process.stderr.isTTY,
   cwd: process.cwd(),
 });
 
@@ -116,6 +131,63 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     });
 
   program
+    .command('explain')
+    .description('per statement: the locks it takes, what they block, rewrites/scans, how long they are held')
+    .argument('<paths...>', 'files, directories, quoted globs, or - for stdin')
+    .option(
+      '--pg-version <major>',
+      `target Postgres version (${SUPPORTED_PG_VERSIONS.join(', ')})`,
+      pgVersionArg,
+    )
+    .addOption(new Option('--runner <name>', 'how migrations are executed').choices(RUNNER_NAMES))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(EXPLAIN_FORMATS))
+    .option('-c, --config <file>', 'use this config file instead of searching for one')
+    .option('--stdin-filename <name>', 'name to show for stdin (also used to find its config)')
+    .option('--no-color', 'no ANSI colours in pretty output')
+    .action(async (paths: string[], flags: ExplainFlags) => {
+      exitCode = await explainCommand(paths, flags, io);
+    });
+
+  program
+    .command('trace')
+    .description(
+      'run migrations in a real Postgres and check every lock, rewrite and scan against the catalog',
+    )
+    .argument('<paths...>', 'files, directories, quoted globs, or - for stdin')
+    .option(
+      '--pg <major>',
+      `a real Postgres of this major version from npm (${SUPPORTED_PG_VERSIONS.join(', ')})`,
+      pgVersionArg,
+    )
+    .option(
+      '--database-url [url]',
+      'trace on this database (default: $DATABASE_URL), inside a transaction that is rolled back',
+    )
+    .option(
+      '--allow-commit',
+      'with --database-url: commit, so statements that cannot run in a transaction are traced too (scratch databases only)',
+    )
+    .option('--schema <file>', 'SQL to load before the migrations (repeatable)', collect)
+    .option(
+      '--seed-rows <n>',
+      'add this many generated rows to every existing table a migration touches',
+      intArg,
+    )
+    .option(
+      '--apply-earlier',
+      'apply the migrations that precede each file in its directory first (default, except with --database-url)',
+    )
+    .option('--no-apply-earlier', 'do not apply them')
+    .addOption(new Option('--runner <name>', 'how migrations are executed').choices(RUNNER_NAMES))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(TRACE_FORMATS))
+    .option('-c, --config <file>', 'use this config file instead of searching for one')
+    .option('--stdin-filename <name>', 'name to show for stdin (also used to find its config)')
+    .option('--no-color', 'no ANSI colours in pretty output')
+    .action(async (paths: string[], flags: TraceFlags) => {
+      exitCode = await traceCommand(paths, flags, io);
+    });
+
+  program
     .command('rules')
     .description("list the rules, or print one rule's page")
     .argument('[id]', 'rule id')
@@ -145,13 +217,128 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       // --help and --version are not errors
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (e instanceof InputError || e instanceof ConfigError) {
+    if (e instanceof InputError || e instanceof ConfigError || e instanceof TraceEngineError) {
       io.stderr(`pgsafe: ${e.message}\n`);
       return EXIT.usage;
     }
     throw e;
   }
   return exitCode;
+}
+
+interface ExplainFlags {
+  pgVersion?: number;
+  runner?: RunnerName;
+  format?: string;
+  config?: string;
+  stdinFilename?: string;
+  color?: boolean;
+}
+
+async function explainCommand(paths: string[], flags: ExplainFlags, io: CliIo): Promise<number> {
+  const format: ExplainFormat = flags.format && isExplainFormat(flags.format) ? flags.format : 'pretty';
+  const reporter = createExplainReporter(
+    format,
+    { toolVersion: VERSION, color: useColor(flags, io) },
+    io.stdout,
+  );
+  let parseErrors = 0;
+  await explainFiles(paths, {
+    cwd: io.cwd,
+    readStdin: io.readStdin,
+    configPath: flags.config,
+    stdinFilename: flags.stdinFilename,
+    pgVersion: flags.pgVersion,
+    runner: flags.runner,
+    onFile: (file) => {
+      parseErrors += file.parseErrors;
+      reporter.file(file);
+    },
+  });
+  reporter.finish();
+  return parseErrors > 0 ? EXIT.problems : EXIT.ok;
+}
+
+interface TraceFlags {
+  pg?: number;
+  databaseUrl?: string | boolean;
+  allowCommit?: boolean;
+  schema?: string[];
+  seedRows?: number;
+  applyEarlier?: boolean;
+  runner?: RunnerName;
+  format?: string;
+  config?: string;
+  stdinFilename?: string;
+  color?: boolean;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+async function traceCommand(paths: string[], flags: TraceFlags, io: CliIo): Promise<number> {
+  const usage = (message: string) => {
+    io.stderr(`pgsafe trace: ${message}\n`);
+    return EXIT.usage;
+  };
+  let engine: EngineSpec = { kind: 'pglite' };
+  if (flags.databaseUrl !== undefined) {
+    const url =
+      typeof flags.databaseUrl === 'string' ? flags.databaseUrl : (io.env ?? process.env).DATABASE_URL;
+    if (!url) return usage('--database-url needs a URL, or DATABASE_URL set in the environment');
+    if (flags.pg !== undefined) return usage('--pg and --database-url cannot be combined');
+    engine = { kind: 'url', url, allowCommit: flags.allowCommit === true };
+  } else if (flags.allowCommit) {
+    return usage('--allow-commit applies to --database-url only');
+  } else if (flags.pg !== undefined) {
+    engine = { kind: 'postgres', major: flags.pg };
+  }
+  const format: TraceFormat = flags.format === 'json' ? 'json' : 'pretty';
+  const reporter = createTraceReporter(
+    format,
+    { toolVersion: VERSION, color: useColor(flags, io) },
+    io.stdout,
+  );
+  const progress = io.stderrIsTTY ? new TraceProgressBar() : undefined;
+  // the bar and the report share the terminal when both go there: clear the bar before writing
+  const write = (f: () => void) => {
+    progress?.clear(io.isTTY);
+    f();
+  };
+  let failed = false;
+  try {
+    await traceFiles(paths, {
+      cwd: io.cwd,
+      readStdin: io.readStdin,
+      configPath: flags.config,
+      stdinFilename: flags.stdinFilename,
+      runner: flags.runner,
+      engine,
+      schema: flags.schema,
+      seedRows: flags.seedRows,
+      applyEarlier: flags.applyEarlier,
+      // installing binaries takes a while the first time: say so; server logs only when debugging
+      onLog: (line) => {
+        if (/^installing /.test(line) || (io.env ?? process.env).PGSAFE_DEBUG)
+          write(() => io.stderr(`pgsafe: ${line}\n`));
+      },
+      onEngine: (e) => write(() => reporter.engine(e)),
+      onProgress: (p) => progress?.update(p),
+      onFile: (file) => {
+        if (file.statements.some((s) => s.status === 'error' || s.status === 'mismatch')) failed = true;
+        write(() => reporter.file(file));
+      },
+    });
+  } finally {
+    progress?.stop();
+  }
+  reporter.finish();
+  return failed ? EXIT.problems : EXIT.ok;
+}
+
+function useColor(flags: { color?: boolean }, io: CliIo): boolean {
+  return flags.color !== false && io.isTTY && !process.env.NO_COLOR;
 }
 
 async function lintCommand(paths: string[], flags: LintFlags, io: CliIo): Promise<number> {

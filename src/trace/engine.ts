@@ -14,6 +14,12 @@ export interface TraceEngine {
   readonly majorVersion: number;
   /** a second session can watch this one (pg_locks of a statement that cannot run in a transaction) */
   readonly canObserveConcurrently: boolean;
+  /**
+   * the user's database: nothing may be committed. The tracer wraps the whole migration in one
+   * transaction that it rolls back, and reports statements that cannot run in a transaction block as
+   * not traced. The engine refuses SQL that would commit or run outside a transaction block.
+   */
+  readonly rollbackOnly?: boolean;
   /** one statement (or a script of several, without results) in the tracing session */
   query(sql: string): Promise<Row[]>;
   exec(sql: string): Promise<void>;

@@ -56,11 +56,13 @@ const KINDS: Record<string, RelationKind> = {
 /** User relations: not in system schemas. */
 const USER_RELATIONS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
 
-const LOCKS_SQL = `SELECT n.nspname || '.' || c.relname AS relation, c.relkind AS kind, l.mode AS mode
-  FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
-  WHERE l.locktype = 'relation' AND l.granted AND l.pid = $PID AND ${USER_RELATIONS}`;
+/** a relation the statement dropped has no pg_class row any more: it is named from before the statement */
+const LOCKS_SQL = `SELECT l.relation::text AS oid, n.nspname || '.' || c.relname AS relation, c.relkind AS kind, l.mode AS mode
+  FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE l.locktype = 'relation' AND l.granted AND l.pid = $PID AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND (c.oid IS NULL OR ${USER_RELATIONS})`;
 
-const FILENODES_SQL = `SELECT c.oid::text AS oid, n.nspname || '.' || c.relname AS relation, c.relfilenode::text AS node
+const FILENODES_SQL = `SELECT c.oid::text AS oid, n.nspname || '.' || c.relname AS relation, c.relkind AS kind, c.relfilenode::text AS node
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'i', 'm', 'p', 'I', 't') AND ${USER_RELATIONS}`;
 
@@ -84,23 +86,38 @@ export class Observer {
 
   constructor(readonly engine: TraceEngine) {}
 
+  /** a transaction block opened with `transactionControl: 'begin'` is open (a failed statement ends it) */
+  get inTransaction(): boolean {
+    return this.inMigrationTransaction;
+  }
+
   private async myPid(): Promise<number> {
     this.pid ??= await this.engine.backendPid();
     return this.pid;
   }
 
-  async locksHeld(): Promise<ObservedLock[]> {
+  /**
+   * Relation locks this session holds. `namesBefore` (oid → name before the statement) names a
+   * relation the statement renamed or dropped as the statement's text does.
+   */
+  async locksHeld(namesBefore?: Map<string, { relation: string; kind?: string }>): Promise<ObservedLock[]> {
     const rows = await this.engine.query(LOCKS_SQL.replace('$PID', String(await this.myPid())));
     return rows.flatMap((r) => {
       const mode = MODE_BY_PG_NAME.get(String(r.mode));
-      return mode ? [{ relation: String(r.relation), kind: KINDS[String(r.kind)] ?? 'other', mode }] : [];
+      const before = namesBefore?.get(String(r.oid));
+      if (!mode || (!before && r.relation == null)) return [];
+      const relation = before?.relation ?? String(r.relation);
+      return [{ relation, kind: KINDS[String(r.kind ?? before?.kind)] ?? 'other', mode }];
     });
   }
 
-  private async filenodes(): Promise<Map<string, { relation: string; node: string }>> {
+  private async filenodes(): Promise<Map<string, { relation: string; kind: string; node: string }>> {
     const rows = await this.engine.query(FILENODES_SQL);
     return new Map(
-      rows.map((r: Row) => [String(r.oid), { relation: String(r.relation), node: String(r.node) }]),
+      rows.map((r: Row) => [
+        String(r.oid),
+        { relation: String(r.relation), kind: String(r.kind), node: String(r.node) },
+      ]),
     );
   }
 
@@ -145,7 +162,7 @@ export class Observer {
         }
         return { sql, ok: false, error, durationMs, rewritten: [], inTransaction: true };
       }
-      const held = await this.locksHeld();
+      const held = await this.locksHeld(nodesBefore);
       const locks = strongestPerRelation(held.filter((l) => !alreadyHeld(l, lockedBefore)));
       const rewritten = changedNodes(nodesBefore, await this.filenodes());
       const seqScans = grownScans(scansBefore, await this.scans());
@@ -213,9 +230,12 @@ function changedNodes(
   after: Map<string, { relation: string; node: string }>,
 ): string[] {
   const out: string[] = [];
+  const byName = new Map([...after.values()].map((a) => [a.relation, a]));
   for (const [oid, b] of before) {
     const a = after.get(oid);
     if (a && a.node !== b.node) out.push(a.relation);
+    // REINDEX CONCURRENTLY swaps in a new index under the old name
+    else if (!a && byName.get(b.relation) && byName.get(b.relation)!.node !== b.node) out.push(b.relation);
   }
   return out.sort();
 }

@@ -59,6 +59,7 @@ UPDATE recipes SET owner_id = … WHERE id IN (SELECT id FROM recipes WHERE owne
     {
       title: 'a stored generated column computes its value for every row',
       ok: 'ALTER TABLE foo ADD COLUMN bar numeric GENERATED ALWAYS AS (baz * 2) STORED NOT NULL;',
+      pg: { min: 12 },
     },
     {
       title: 'identity and serial columns fill themselves',

@@ -13,7 +13,7 @@ export default defineRule({
     'Adding a FOREIGN KEY checks every row while blocking writes to both tables; add it NOT VALID, then VALIDATE.',
   on: ['AlterTableStmt'],
   docs: {
-    problem: `\`ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY\` (and \`ADD COLUMN … REFERENCES\`) takes SHARE ROW EXCLUSIVE
+    problem: `\`ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY\` (and \`ADD COLUMN … DEFAULT … REFERENCES\`) takes SHARE ROW EXCLUSIVE
 on the referencing table **and** on the referenced one, then looks up every existing row of the referencing table
 in the referenced table before it lets go. Until then no INSERT, UPDATE or DELETE gets through on either table —
 and the referenced table is often the busiest one (\`users\`, \`accounts\`).`,
@@ -31,8 +31,9 @@ ALTER TABLE orders ADD CONSTRAINT orders_customer_id_fkey
 ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_id_fkey;
 \`\`\`
 
-For a new column, add the column first and the constraint separately as above: \`ADD COLUMN … REFERENCES\` cannot
-be written NOT VALID. A table created earlier in the same migration is empty and needs none of this.`,
+A new column without a DEFAULT is NULL in every row, so \`ADD COLUMN … REFERENCES\` checks nothing and its locks
+are brief. With a DEFAULT every row is checked, and it cannot be written NOT VALID: add the column first and the
+constraint separately as above. A table created earlier in the same migration is empty and needs none of this.`,
     tools: {
       prisma: `Prisma emits \`ADD CONSTRAINT … FOREIGN KEY … ON DELETE … ON UPDATE …\`: append \`NOT VALID\` in the generated
 \`migration.sql\` and put \`VALIDATE CONSTRAINT\` in the next migration (one file is one transaction).`,
@@ -64,8 +65,12 @@ constraint and a second migration for \`VALIDATE CONSTRAINT\`.`,
         'BEGIN;\nALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers NOT VALID;\nCOMMIT;',
     },
     {
-      title: 'a new column with REFERENCES cannot be NOT VALID: add the constraint separately',
-      bad: 'ALTER TABLE emails ADD COLUMN user_id bigint REFERENCES users (id);',
+      title: 'a new column with a DEFAULT and REFERENCES cannot be NOT VALID: add the constraint separately',
+      bad: 'ALTER TABLE emails ADD COLUMN user_id bigint DEFAULT 1 REFERENCES users (id);',
+    },
+    {
+      title: 'a new column without a DEFAULT is NULL everywhere: nothing to check',
+      ok: 'ALTER TABLE emails ADD COLUMN user_id bigint REFERENCES users (id);',
     },
     {
       title: 'NOT VALID, then VALIDATE in a separate transaction',

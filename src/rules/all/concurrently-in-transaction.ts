@@ -109,6 +109,7 @@ In a plain SQL script, end the transaction before the statement and open a new o
     {
       title: 'CONCURRENTLY false is a plain REINDEX',
       ok: 'BEGIN;\nREINDEX (CONCURRENTLY false) INDEX orders_customer_id_idx;\nCOMMIT;',
+      pg: { min: 14 },
     },
     { bad: "BEGIN;\nALTER TYPE mood ADD VALUE 'meh';\nCOMMIT;", pg: { max: 11 } },
     {

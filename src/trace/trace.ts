@@ -1,0 +1,733 @@
+/**
+ * `trace`: runs migrations in a real Postgres, statement by statement, with the transactions the
+ * runner and the file would open, and puts what Postgres did (locks, rewrites, scans) next to what
+ * the catalog claims, flagging every difference.
+ *
+ * Setup makes the touched tables exist first: the migration files that precede the traced one in
+ * its directory (in the runner's order), a schema file, and optionally generated rows.
+ */
+
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Analyzer, type StatementFacts } from '../analyze/analyze.js';
+import type { AnyNode } from '../analyze/ast.js';
+import { runnerModel } from '../analyze/runners.js';
+import { type LockMode, lockStrength } from '../catalog/locks.js';
+import { parseInterval } from '../config/interval.js';
+import type { RunnerName } from '../config/types.js';
+import { type MigrationInput, type MigrationInputOptions, resolveMigrations } from '../explain/inputs.js';
+import { loadParser, openSource, type Statement } from '../parse/parse.js';
+import {
+  compareCodePoints,
+  displayPath,
+  isDownFile,
+  type MigrationFile,
+  readMigrationFile,
+  resolveInputs,
+} from '../sources/index.js';
+import { type Claim, claimsFor, compare, type Mismatch } from './compare.js';
+import type { EngineSpec, TraceEngine } from './engine.js';
+import { startEngine } from './engines/index.js';
+import { type Observation, type ObservedLock, Observer } from './observe.js';
+import { mismatchText } from './report.js';
+import { ident, literal, seedTables } from './seed.js';
+
+export type TraceStatus = 'match' | 'mismatch' | 'error' | 'not-traced' | 'not-run';
+
+/** A claim the trace could not check, and why (not a mismatch). */
+export interface Unverified {
+  relation: string;
+  reason: string;
+}
+
+export interface TracedStatement {
+  /** 0-based ordinal among the file's statements, parse errors included */
+  index: number;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  start: number;
+  end: number;
+  sql: string;
+  /** parser node type; absent for parse errors */
+  kind?: string;
+  status: TraceStatus;
+  /** why it was not traced / not run */
+  reason?: string;
+  /** the error Postgres (or the parser) reported */
+  error?: string;
+  durationMs?: number;
+  /** it ran inside a transaction block (the file's, the runner's, or one opened just to watch it) */
+  inTransaction?: boolean;
+  /** what Postgres did; absent when it did not run */
+  observed?: {
+    /** absent when locks could not be observed (a statement that cannot run in a transaction block) */
+    locks?: ObservedLock[];
+    rewritten: string[];
+    seqScans?: string[];
+  };
+  /** relations the statement itself creates (their locks concern no other session) */
+  created: string[];
+  /** what the catalog claims, per relation */
+  claimed: Claim[];
+  mismatches: Mismatch[];
+  unverified: Unverified[];
+  notes: string[];
+}
+
+export interface TraceSetup {
+  /** earlier migration files applied first, as shown to users */
+  earlier: string[];
+  /** schema files loaded first */
+  schema: string[];
+  seeded: { table: string; rows: number }[];
+  /** statements of the setup that failed, tables that could not be seeded: the trace went on */
+  problems: string[];
+}
+
+export interface TracedFile {
+  path: string;
+  runner: RunnerName;
+  /** the engine's major version: the version the claims are made for */
+  pgVersion: number;
+  setup: TraceSetup;
+  statements: TracedStatement[];
+  notes: string[];
+}
+
+export interface TraceReport {
+  engine: { name: string; majorVersion: number };
+  files: TracedFile[];
+}
+
+export interface TraceProgress {
+  /** 0-based file number and total */
+  file: number;
+  files: number;
+  path: string;
+  /** statements done in this file, of its total */
+  statement: number;
+  statements: number;
+  phase: 'setup' | 'trace' | 'done';
+}
+
+export interface TraceOptions extends Omit<MigrationInputOptions, 'pgVersion'> {
+  /** the engine to start (default PGlite), or a running one (used as is and not closed) */
+  engine?: EngineSpec | TraceEngine;
+  /** SQL files (or directories of them) loaded before the migrations */
+  schema?: string[];
+  /** generated rows added to each existing table a migration touches */
+  seedRows?: number;
+  /**
+   * apply the migration files that precede each traced file in its directory (default: yes, except
+   * on a database URL, which is expected to be at the state before the migration already)
+   */
+  applyEarlier?: boolean;
+  /** the whole run happens in one transaction that is rolled back (always on a rollback-only engine) */
+  rollbackOnly?: boolean;
+  onFile?: (file: TracedFile) => void;
+  onProgress?: (progress: TraceProgress) => void;
+  /** engine progress (binaries being installed) and server log lines; never a password */
+  onLog?: (line: string) => void;
+  /** called once the engine is up, before any file is traced */
+  onEngine?: (engine: { name: string; majorVersion: number }) => void;
+}
+
+/** The engine could not be started or reached: a usage/environment problem (exit 2), not a finding. */
+export class TraceEngineError extends Error {
+  override readonly name = 'TraceEngineError';
+  readonly exitCode = 2;
+}
+
+/**
+ * Traces migration files: resolves them like lint, groups them by migration directory (each group
+ * gets a fresh engine, so unrelated histories do not collide), applies what comes before each file,
+ * and traces its statements.
+ */
+export async function traceFiles(args: readonly string[], options: TraceOptions = {}): Promise<TraceReport> {
+  const cwd = options.cwd ?? process.cwd();
+  const inputs = await resolveMigrations(args, { ...options, cwd });
+  const schema: MigrationFile[] = [];
+  if (options.schema?.length) {
+    for (const ref of await resolveInputs(options.schema, { cwd })) schema.push(await readMigrationFile(ref));
+  }
+  const groups = groupByHistory(inputs);
+  const total = inputs.length;
+  const report: TraceReport = { engine: { name: '', majorVersion: 0 }, files: [] };
+  const secrets = secretsOf(options.engine);
+  const given = isEngine(options.engine) ? options.engine : undefined;
+  const spec: EngineSpec = isEngine(options.engine)
+    ? { kind: 'pglite' }
+    : (options.engine ?? { kind: 'pglite' });
+  const onUrl = !given && spec.kind === 'url';
+  let done = 0;
+  for (const group of groups) {
+    let engine: TraceEngine;
+    try {
+      engine = given ?? (await startEngine(spec, { log: options.onLog }));
+    } catch (e) {
+      throw new TraceEngineError(
+        scrub(`cannot start the trace engine: ${(e as Error)?.message ?? e}`, secrets),
+      );
+    }
+    try {
+      if (!report.engine.name) {
+        report.engine = { name: scrub(engine.name, secrets), majorVersion: engine.majorVersion };
+        options.onEngine?.(report.engine);
+      }
+      const session = new TraceSession(engine, {
+        // the engine's word wins: a user's database refuses to commit whatever the caller asks
+        rollbackOnly: engine.rollbackOnly === true || options.rollbackOnly === true,
+        seedRows: options.seedRows ?? 0,
+        // a database is expected to be at the state before the migration already
+        applyEarlier: options.applyEarlier ?? !(onUrl || engine.rollbackOnly === true),
+        secrets,
+        cwd,
+      });
+      await session.open();
+      try {
+        const schemaProblems: string[] = [];
+        for (const s of schema) schemaProblems.push(...(await session.applySetup(s)));
+        for (const input of group) {
+          const file = await session.trace(input, (statement, statements, phase) =>
+            options.onProgress?.({
+              file: done,
+              files: total,
+              path: input.file.path,
+              statement,
+              statements,
+              phase,
+            }),
+          );
+          // the schema is loaded once per engine: shown with the first file traced on it
+          if (input === group[0]) {
+            file.setup.schema = schema.map((s) => s.path);
+            file.setup.problems.unshift(...schemaProblems);
+          }
+          done++;
+          report.files.push(file);
+          options.onFile?.(file);
+        }
+      } finally {
+        await session.close();
+      }
+    } finally {
+      if (!given) await engine.close().catch(() => {});
+    }
+  }
+  return report;
+}
+
+export interface TraceSqlOptions {
+  /** a running engine; not closed */
+  engine: TraceEngine;
+  runner?: RunnerName;
+  noTransaction?: boolean;
+  /** display path */
+  path?: string;
+  seedRows?: number;
+  rollbackOnly?: boolean;
+  timeouts?: { lockTimeout?: string; statementTimeout?: string };
+}
+
+/** Traces SQL text on a running engine, without earlier files (the library's simplest entry point). */
+export async function traceSql(sql: string, options: TraceSqlOptions): Promise<TracedFile> {
+  await loadParser();
+  const session = new TraceSession(options.engine, {
+    rollbackOnly: options.engine.rollbackOnly === true || options.rollbackOnly === true,
+    seedRows: options.seedRows ?? 0,
+    applyEarlier: false,
+    secrets: [],
+    cwd: process.cwd(),
+  });
+  await session.open();
+  try {
+    return await session.trace({
+      file: { path: options.path ?? '<input>', text: sql },
+      pgVersion: options.engine.majorVersion,
+      runner: options.runner ?? 'psql',
+      noTransaction: options.noTransaction ?? false,
+      timeouts: options.timeouts ?? {},
+    });
+  } finally {
+    await session.close();
+  }
+}
+
+function isEngine(e: EngineSpec | TraceEngine | undefined): e is TraceEngine {
+  return e !== undefined && 'query' in e;
+}
+
+interface SessionOptions {
+  rollbackOnly: boolean;
+  seedRows: number;
+  applyEarlier: boolean;
+  secrets: string[];
+  cwd: string;
+}
+
+const SETUP_PROBLEMS_PER_FILE = 20;
+
+/** One engine session: what has been applied and seeded, and the transaction the trace is in. */
+class TraceSession {
+  readonly observer: Observer;
+  private readonly applied = new Set<string>();
+  private readonly seeded = new Set<string>();
+  /** rollback-only: the one transaction was aborted by an error; nothing more can run */
+  private aborted: { path: string; line: number } | undefined;
+
+  constructor(
+    readonly engine: TraceEngine,
+    readonly options: SessionOptions,
+  ) {
+    this.observer = new Observer(engine);
+  }
+
+  private clean(s: string): string {
+    return scrub(s, this.options.secrets);
+  }
+
+  async open(): Promise<void> {
+    await loadParser();
+    if (this.options.rollbackOnly) {
+      const o = await this.observer.run('BEGIN', { transactionControl: 'begin' });
+      if (!o.ok) throw new TraceEngineError(this.clean(`cannot open the trace transaction: ${o.error}`));
+    }
+  }
+
+  async close(): Promise<void> {
+    // rollback-only: nothing the trace did may stay; otherwise the engine is thrown away anyway
+    if (this.options.rollbackOnly) await this.engine.exec('ROLLBACK').catch(() => {});
+  }
+
+  /** Runs a file's statements without observing them; returns what failed. */
+  async applySetup(file: MigrationFile): Promise<string[]> {
+    const problems: string[] = [];
+    let more = 0;
+    const source = openSource(file.text);
+    for (const item of source.items()) {
+      const line = source.position(item.start).line;
+      let error: string | undefined;
+      if (item.type === 'error') error = `cannot parse: ${item.message}`;
+      else if (item.kind === 'TransactionStmt')
+        continue; // every setup statement runs on its own
+      else error = await this.execQuietly(item.text);
+      if (error === undefined) continue;
+      if (problems.length < SETUP_PROBLEMS_PER_FILE)
+        problems.push(this.clean(`${file.path}:${line}: ${error}`));
+      else more++;
+    }
+    if (more > 0) problems.push(`${file.path}: ${more} more statements failed`);
+    if (file.absPath) this.applied.add(file.absPath);
+    return problems;
+  }
+
+  /** A setup statement: autocommit, or a savepoint inside the rollback-only transaction. */
+  private async execQuietly(sql: string): Promise<string | undefined> {
+    if (this.aborted) return 'not run: the trace transaction was aborted';
+    if (!this.observer.inTransaction) {
+      try {
+        await this.engine.exec(sql);
+        return undefined;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    }
+    await this.engine.exec('SAVEPOINT pgsafe_setup');
+    try {
+      await this.engine.exec(sql);
+      await this.engine.exec('RELEASE SAVEPOINT pgsafe_setup');
+      return undefined;
+    } catch (e) {
+      await this.engine.exec('ROLLBACK TO SAVEPOINT pgsafe_setup');
+      await this.engine.exec('RELEASE SAVEPOINT pgsafe_setup');
+      return (e as Error).message;
+    }
+  }
+
+  async trace(
+    input: MigrationInput,
+    progress: (statement: number, statements: number, phase: TraceProgress['phase']) => void = () => {},
+  ): Promise<TracedFile> {
+    const setup: TraceSetup = { earlier: [], schema: [], seeded: [], problems: [] };
+    const notes: string[] = [];
+    const source = openSource(input.file.text);
+    const count = source.statementCount;
+    progress(0, count, 'setup');
+    // after an error in a rollback-only trace its transaction is gone: anything run now would commit
+    const usable = !this.aborted;
+    if (usable && this.options.applyEarlier && input.file.absPath) {
+      for (const earlier of await earlierMigrations(input.file, this.options.cwd)) {
+        if (earlier.absPath && this.applied.has(earlier.absPath)) continue;
+        setup.earlier.push(earlier.path);
+        setup.problems.push(...(await this.applySetup(earlier)));
+      }
+      // the traced file starts from a fresh session's settings, as a migration tool's connection would
+      if (setup.earlier.length > 0) await this.execQuietly('RESET ALL');
+    }
+    if (input.file.absPath) this.applied.add(input.file.absPath);
+
+    const pgVersion = this.engine.majorVersion;
+    const analyzer = new Analyzer({
+      pgVersion,
+      runner: runnerModel(input.runner),
+      noTransaction: input.noTransaction,
+      statementCount: count,
+      lockTimeoutMs: ms(input.timeouts.lockTimeout),
+      statementTimeoutMs: ms(input.timeouts.statementTimeout),
+    });
+    // the claims do not depend on what Postgres does: analyse first, so the tables to seed are known
+    const planned = [...source.items()].map((item) => {
+      const none = { item, facts: undefined, created: new Set<string>() };
+      if (item.type === 'error')
+        return { ...none, problem: `pgsafe cannot parse this statement: ${item.message}` };
+      const before = new Set(analyzer.state.created.keys());
+      try {
+        const facts = analyzer.analyze(item);
+        analyzer.apply(facts);
+        const created = new Set([...analyzer.state.created.keys()].filter((k) => !before.has(k)));
+        return { item, facts, created, problem: undefined };
+      } catch (e) {
+        // a bug in the analyzer costs this statement's claims, not the trace
+        return { ...none, problem: `pgsafe failed to analyse this statement: ${(e as Error)?.message ?? e}` };
+      }
+    });
+    analyzer.finish();
+
+    if (usable && this.options.seedRows > 0) {
+      const touched = new Set<string>();
+      for (const p of planned) {
+        for (const l of p.facts?.locks ?? [])
+          if (!l.isNew && !this.seeded.has(l.relation.key)) touched.add(l.relation.key);
+      }
+      if (touched.size > 0) {
+        const outcome = await seedTables(this.engine, [...touched], this.options.seedRows, {
+          inTransaction: this.observer.inTransaction,
+        });
+        for (const t of [...touched, ...outcome.seeded.map((x) => x.table)]) this.seeded.add(t);
+        setup.seeded.push(...outcome.seeded);
+        for (const f of outcome.failed)
+          setup.problems.push(this.clean(`cannot seed ${f.table}: ${f.reason}`));
+      }
+    }
+
+    const statements: TracedStatement[] = [];
+    /** the strongest lock observed per relation in the engine's current transaction */
+    const held = new Map<string, { mode: LockMode; line: number }>();
+    let stopped: { line: number } | undefined;
+    let synthetic = false;
+    for (const { item, facts, created, problem } of planned) {
+      const line = source.position(item.start).line;
+      const base = {
+        index: item.index,
+        line,
+        column: source.position(item.start).column,
+        endLine: source.position(item.end).line,
+        endColumn: source.position(item.end).column,
+        start: item.start,
+        end: item.end,
+        sql: item.type === 'statement' ? item.text : source.sql.slice(item.start, item.end),
+        ...(item.type === 'statement' ? { kind: item.kind } : {}),
+        created: [] as string[],
+        claimed: [] as Claim[],
+        mismatches: [] as Mismatch[],
+        unverified: [] as Unverified[],
+        notes: [] as string[],
+      };
+      progress(statements.length, count, 'trace');
+      if (this.aborted) {
+        statements.push({
+          ...base,
+          status: 'not-run',
+          reason: `the trace transaction was aborted by the error at ${this.aborted.path}:${this.aborted.line}`,
+        });
+        continue;
+      }
+      if (stopped) {
+        statements.push({
+          ...base,
+          status: 'not-run',
+          reason: `an earlier statement failed (line ${stopped.line}); a migration tool stops there`,
+        });
+        continue;
+      }
+      if (item.type === 'error' || !facts) {
+        statements.push({ ...base, status: 'error', error: problem ?? 'not analysed' });
+        stopped = { line };
+        continue;
+      }
+      const traced = await this.traceStatement(item, facts, created, held, { base, synthetic });
+      synthetic = traced.synthetic;
+      statements.push(traced.statement);
+      if (traced.statement.status === 'error') {
+        if (this.options.rollbackOnly) this.aborted = { path: input.file.path, line };
+        else stopped = { line };
+      }
+    }
+    // the runner commits its transaction after the last statement
+    if (!this.options.rollbackOnly && this.observer.inTransaction) {
+      if (!synthetic) notes.push('The file ends inside the transaction it opened; pgsafe committed it.');
+      const o = await this.observer.run('COMMIT', { transactionControl: 'end' });
+      if (!o.ok) notes.push(this.clean(`COMMIT at the end of the file failed: ${o.error}`));
+    }
+    progress(count, count, 'done');
+    return { path: input.file.path, runner: input.runner, pgVersion, setup, statements, notes };
+  }
+
+  private async traceStatement(
+    stmt: Statement,
+    facts: StatementFacts,
+    created: ReadonlySet<string>,
+    held: Map<string, { mode: LockMode; line: number }>,
+    ctx: { base: Omit<TracedStatement, 'status'>; synthetic: boolean },
+  ): Promise<{ statement: TracedStatement; synthetic: boolean }> {
+    const base = { ...ctx.base, created: [...created].sort() };
+    let synthetic = ctx.synthetic;
+    const control = transactionControl(stmt);
+    const noTransactionBlock = facts.actions.some((a) => a.facts.noTransactionBlock);
+    const claimed = claimsFor(facts);
+    if (this.options.rollbackOnly && (control || noTransactionBlock)) {
+      const reason = control
+        ? 'transaction control: the trace runs in one transaction that is rolled back'
+        : 'it cannot run inside a transaction block, and this trace runs in one that is rolled back (--allow-commit traces it on a scratch database)';
+      return { statement: { ...base, claimed, status: 'not-traced', reason }, synthetic };
+    }
+    if (!this.options.rollbackOnly && !control && facts.transaction && !this.observer.inTransaction) {
+      // the runner's implicit transaction: opened here so locks accumulate as in production
+      const o = await this.observer.run('BEGIN', { transactionControl: 'begin' });
+      if (o.ok) {
+        synthetic = true;
+        held.clear();
+      }
+    }
+    if (control === 'begin') synthetic = false;
+    const wasInTransaction = this.observer.inTransaction;
+    let observation = await this.observer.run(stmt.text, {
+      transactionControl: control,
+      noTransactionBlock,
+    });
+    const notes: string[] = [];
+    if (
+      !observation.ok &&
+      !control &&
+      !noTransactionBlock &&
+      !wasInTransaction &&
+      /cannot (run|be executed) inside a transaction block/i.test(observation.error ?? '')
+    ) {
+      // wrapped in a transaction only to watch it: run it as autocommit would
+      observation = await this.observer.run(stmt.text, { noTransactionBlock: true });
+      notes.push('The catalog does not know that this statement cannot run inside a transaction block.');
+    }
+    if (!this.observer.inTransaction) held.clear();
+    if (!observation.ok) {
+      return {
+        statement: {
+          ...base,
+          claimed,
+          status: 'error',
+          error: this.clean(observation.error ?? 'failed'),
+          durationMs: observation.durationMs,
+          inTransaction: observation.inTransaction,
+          notes,
+        },
+        synthetic,
+      };
+    }
+    const conditional = facts.actions.some((a) => a.detail?.ifNotExists);
+    const { mismatches, unverified } = await this.judge(claimed, observation, created, held, conditional);
+    if (this.observer.inTransaction && observation.locks) {
+      for (const l of observation.locks) {
+        const h = held.get(l.relation);
+        if (!h || lockStrength(l.mode) > lockStrength(h.mode))
+          held.set(l.relation, { mode: l.mode, line: base.line });
+      }
+    }
+    if (observation.locks === undefined)
+      notes.push(
+        'Locks and scans cannot be observed for a statement that runs outside a transaction block here.',
+      );
+    return {
+      statement: {
+        ...base,
+        claimed,
+        status: mismatches.length > 0 ? 'mismatch' : 'match',
+        durationMs: observation.durationMs,
+        inTransaction: observation.inTransaction,
+        observed: {
+          ...(observation.locks ? { locks: observation.locks } : {}),
+          rewritten: observation.rewritten,
+          ...(observation.seqScans ? { seqScans: observation.seqScans } : {}),
+        },
+        mismatches,
+        unverified,
+        notes,
+      },
+      synthetic,
+    };
+  }
+
+  /**
+   * compare(), minus what a trace cannot see: a lock the transaction already holds in the same or a
+   * stronger mode is not acquired again (pg_locks shows nothing new), a relation that does not exist
+   * after the statement (`IF EXISTS` on a missing table) was never locked, `IF NOT EXISTS` on
+   * something that exists does nothing, and a relation the statement creates is locked by nobody else.
+   */
+  private async judge(
+    claimed: Claim[],
+    observed: Observation,
+    created: ReadonlySet<string>,
+    held: ReadonlyMap<string, { mode: LockMode; line: number }>,
+    conditional: boolean,
+  ): Promise<{ mismatches: Mismatch[]; unverified: Unverified[] }> {
+    const mismatches: Mismatch[] = [];
+    const unverified: Unverified[] = [];
+    const claimOf = new Map(claimed.map((c) => [c.relation, c]));
+    for (const m of compare(claimed, observed)) {
+      if (m.kind === 'unclaimed-lock' && created.has(m.relation)) continue;
+      if (m.kind === 'missing-lock' || m.kind === 'lock-mode') {
+        const claim = claimOf.get(m.relation);
+        const h = held.get(m.relation);
+        const weaker =
+          m.kind === 'missing-lock' ||
+          (claim !== undefined && lockStrength(m.observed as LockMode) < lockStrength(claim.mode));
+        if (claim && h && weaker && lockStrength(h.mode) >= lockStrength(claim.mode)) {
+          unverified.push({
+            relation: m.relation,
+            reason: `the transaction holds ${h.mode} on it since line ${h.line}, and a held mode is not taken again`,
+          });
+          continue;
+        }
+        if (m.kind === 'missing-lock' && !(await this.exists(m.relation))) {
+          unverified.push({ relation: m.relation, reason: 'it does not exist after the statement' });
+          continue;
+        }
+      }
+      // claimed work that did not happen, on a statement that skips itself when its object exists
+      const skipped =
+        m.kind === 'missing-lock' ||
+        (m.kind === 'scan' && m.observed === 'no scan') ||
+        (m.kind === 'rewrite' && m.observed === 'no rewrite');
+      if (conditional && skipped) {
+        unverified.push({
+          relation: m.relation,
+          reason: `IF [NOT] EXISTS: the statement may have had nothing to do (${mismatchText(m)})`,
+        });
+        continue;
+      }
+      mismatches.push(m);
+    }
+    return { mismatches, unverified };
+  }
+
+  private async exists(relation: string): Promise<boolean> {
+    const dot = relation.indexOf('.');
+    const name = `${ident(relation.slice(0, dot))}.${ident(relation.slice(dot + 1))}`;
+    try {
+      const rows = await this.engine.query(`SELECT to_regclass(${literal(name)}) IS NOT NULL AS x`);
+      return rows[0]?.x === true;
+    } catch {
+      return true;
+    }
+  }
+}
+
+/** BEGIN / START TRANSACTION open a block, COMMIT / ROLLBACK / PREPARE TRANSACTION end it; savepoints do neither. */
+function transactionControl(stmt: Statement): 'begin' | 'end' | undefined {
+  if (stmt.kind !== 'TransactionStmt') return undefined;
+  const kind = (stmt.node as AnyNode).TransactionStmt.kind;
+  if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START') return 'begin';
+  if (
+    kind === 'TRANS_STMT_COMMIT' ||
+    kind === 'TRANS_STMT_ROLLBACK' ||
+    kind === 'TRANS_STMT_PREPARE' ||
+    kind === 'TRANS_STMT_COMMIT_PREPARED' ||
+    kind === 'TRANS_STMT_ROLLBACK_PREPARED'
+  )
+    return 'end';
+  return undefined;
+}
+
+/** Groups inputs by the migration history they belong to, each sorted in the runner's order. */
+function groupByHistory(inputs: MigrationInput[]): MigrationInput[][] {
+  const groups = new Map<string, MigrationInput[]>();
+  for (const input of inputs) {
+    const key = historyOf(input.file)?.dir ?? `\0${input.file.path}`;
+    const g = groups.get(key) ?? [];
+    g.push(input);
+    groups.set(key, g);
+  }
+  return [...groups.values()].map((g) =>
+    g.sort((a, b) => compareCodePoints(historyOf(a.file)?.name ?? '', historyOf(b.file)?.name ?? '')),
+  );
+}
+
+/**
+ * The directory holding a migration history and the name that orders this file in it: the file
+ * name, or for Prisma (`migrations/<name>/migration.sql`) the migration's folder.
+ */
+function historyOf(file: MigrationFile): { dir: string; name: string; prisma: boolean } | undefined {
+  if (!file.absPath) return undefined;
+  const dir = path.dirname(file.absPath);
+  if (file.origin === 'prisma' && path.basename(file.absPath) === 'migration.sql') {
+    return { dir: path.dirname(dir), name: path.basename(dir), prisma: true };
+  }
+  return { dir, name: path.basename(file.absPath), prisma: false };
+}
+
+/** The migrations a runner applies before `file`, read the way lint reads them (Down sections blanked). */
+async function earlierMigrations(file: MigrationFile, cwd: string): Promise<MigrationFile[]> {
+  const history = historyOf(file);
+  if (!history) return [];
+  let names: string[];
+  try {
+    names = readdirSync(history.dir);
+  } catch {
+    return [];
+  }
+  const paths: string[] = [];
+  for (const name of names.sort(compareCodePoints)) {
+    if (compareCodePoints(name, history.name) >= 0) continue;
+    const abs = history.prisma ? path.join(history.dir, name, 'migration.sql') : path.join(history.dir, name);
+    if (!history.prisma && (!name.toLowerCase().endsWith('.sql') || isDownFile(name))) continue;
+    try {
+      if (!statSync(abs).isFile()) continue;
+    } catch {
+      continue;
+    }
+    paths.push(abs);
+  }
+  const out: MigrationFile[] = [];
+  for (const abs of paths) {
+    const read = await readMigrationFile({ kind: 'file', path: displayPath(abs, cwd), absPath: abs });
+    if (!read.down) out.push(read);
+  }
+  return out;
+}
+
+function ms(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : parseInterval(value);
+}
+
+/** The password of a database URL, in the forms it may appear in messages. */
+function secretsOf(spec: EngineSpec | TraceEngine | undefined): string[] {
+  if (!spec || isEngine(spec) || spec.kind !== 'url') return [];
+  try {
+    const url = new URL(spec.url);
+    if (!url.password) return [];
+    const raw = url.password;
+    const decoded = decodeURIComponent(raw);
+    return [...new Set([raw, decoded, encodeURIComponent(decoded)])].filter((s) => s.length > 0);
+  } catch {
+    // an unparsable URL: hide everything between `://` and `@`
+    const m = /:\/\/[^/@]*:([^/@]+)@/.exec(spec.url);
+    return m?.[1] ? [m[1]] : [];
+  }
+}
+
+/** Replaces every secret in `text` with `***`. */
+export function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) out = out.split(s).join('***');
+  return out;
+}
