@@ -192,6 +192,16 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
         if (table) add('truncate', n, { relations: { table }, location: table.location });
       }
       break;
+    case 'CommentStmt': {
+      // COMMENT ON TABLE t / COLUMN t.c locks the table; other objects' comments lock no table
+      const s = n.CommentStmt;
+      const list = names(as(s.object, 'List')?.items);
+      const tableNames =
+        s.objtype === 'OBJECT_TABLE' ? list : s.objtype === 'OBJECT_COLUMN' ? list.slice(0, -1) : [];
+      const table = relationFromNames(tableNames, ctx.defaultSchema);
+      if (table) add('comment', n, { relations: { table } });
+      break;
+    }
     case 'VacuumStmt': {
       const s = n.VacuumStmt;
       const full = booleanOption(s.options, 'full');

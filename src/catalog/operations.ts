@@ -283,6 +283,7 @@ const ENTRIES = {
   'vacuum-full': { base: op('VACUUM FULL', onTable(AE), { rewrite: true, noTransactionBlock: true }) },
   vacuum: { base: op('VACUUM', onTable(SUE), { noTransactionBlock: true }) },
   analyze: { base: op('ANALYZE', onTable(SUE), { note: 'Reads a sample of the rows, not all of them.' }) },
+  comment: { base: op('COMMENT ON a table or column', onTable(SUE)) },
   cluster: { base: op('CLUSTER', onTable(AE), { rewrite: true }) },
   'set-tablespace': { base: op('SET TABLESPACE', onTable(AE), { rewrite: true }) },
   'set-logged': { base: op('SET LOGGED / UNLOGGED', onTable(AE), { rewrite: true }) },

@@ -613,6 +613,8 @@ ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) REFEREN
     stall: 'LOCK TABLE t IN SHARE UPDATE EXCLUSIVE MODE',
   },
   { id: 'analyze', op: 'analyze', setup: T, sql: 'ANALYZE t' },
+  { id: 'comment/table', op: 'comment', setup: T, sql: "COMMENT ON TABLE t IS 'orders'" },
+  { id: 'comment/column', op: 'comment', setup: T, sql: "COMMENT ON COLUMN t.a IS 'amount'" },
   {
     id: 'cluster',
     op: 'cluster',

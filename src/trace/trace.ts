@@ -30,6 +30,7 @@ import type { EngineSpec, TraceEngine } from './engine.js';
 import { startEngine } from './engines/index.js';
 import { type Observation, type ObservedLock, Observer } from './observe.js';
 import { mismatchText } from './report.js';
+import { teachSchema } from './schema.js';
 import { ident, literal, seedTables } from './seed.js';
 
 export type TraceStatus = 'match' | 'mismatch' | 'error' | 'not-traced' | 'not-run';
@@ -377,6 +378,8 @@ class TraceSession {
       lockTimeoutMs: ms(input.timeouts.lockTimeout),
       statementTimeoutMs: ms(input.timeouts.statementTimeout),
     });
+    // what the database already knows (an index's table, foreign keys) sharpens the claims
+    if (usable) await teachSchema(this.engine, analyzer).catch(() => {});
     // the claims do not depend on what Postgres does: analyse first, so the tables to seed are known
     const planned = [...source.items()].map((item) => {
       const none = { item, facts: undefined, created: new Set<string>() };
