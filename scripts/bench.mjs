@@ -36,6 +36,8 @@ const SYNTH_DIR = '.bench/synthetic';
 const SYNTH_FILES = 2000;
 const SYNTH_SEED = 42;
 const SMALL = '.bench/small.sql';
+const TRACE_SQL = '.bench/trace/002_changes.sql';
+const TRACE_SCHEMA = '.bench/trace/schema.sql';
 const TIME_BIN = '/usr/bin/time';
 // Far below ARG_MAX; past it squawk gets a glob instead of the file list.
 const MAX_ARGV_BYTES = 100_000;
@@ -43,6 +45,7 @@ const MAX_ARGV_BYTES = 100_000;
 const TARGETS = {
   bigRatio: 1.0,
   smallMs: 120,
+  traceColdMs: 2000,
   regressPeakMb: 150,
   prettyMs: 10_000, // our reading of "10,000 findings on a 5 MB file print in seconds"
 };
@@ -100,7 +103,7 @@ function parseOptions() {
         'small-runs': { type: 'string', default: '15' },
         'slow-ms': { type: 'string', default: '30000' },
         'slow-runs': { type: 'string', default: '1' },
-        inputs: { type: 'string', default: 'regress,synthetic,small,machine' },
+        inputs: { type: 'string', default: 'regress,synthetic,small,trace,machine' },
         only: { type: 'string' },
         'pgsafe-cmd': { type: 'string' },
         'squawk-cmd': { type: 'string' },
@@ -127,7 +130,7 @@ function parseOptions() {
   }
   const inputs = v.inputs.split(',').map((s) => s.trim());
   for (const id of inputs) {
-    if (!['regress', 'synthetic', 'small', 'machine'].includes(id)) usage(`unknown input ${id}`);
+    if (!['regress', 'synthetic', 'small', 'trace', 'machine'].includes(id)) usage(`unknown input ${id}`);
   }
   return {
     runs: int('runs', 1),
@@ -206,6 +209,33 @@ function ensureSmall() {
   if (!existsSync(SMALL) || readFileSync(SMALL, 'utf8') !== SMALL_SQL) writeFileSync(SMALL, SMALL_SQL);
 }
 
+/** A 10-statement migration over a small schema: what `pgsafe trace` is timed on, cold. */
+function ensureTraceInput() {
+  mkdirSync(path.join(ROOT, '.bench/trace'), { recursive: true });
+  writeFileSync(
+    path.join(ROOT, TRACE_SCHEMA),
+    `CREATE TABLE customers (id bigint PRIMARY KEY, email text);
+CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, amount int, note varchar(20));
+INSERT INTO customers SELECT g, 'c' || g FROM generate_series(1, 1000) g;
+INSERT INTO orders SELECT g, g % 1000 + 1, g, 'n' FROM generate_series(1, 5000) g;
+`,
+  );
+  writeFileSync(
+    path.join(ROOT, TRACE_SQL),
+    `SET lock_timeout = '2s';
+ALTER TABLE orders ADD COLUMN status text;
+ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'new';
+ALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (amount > 0) NOT VALID;
+ALTER TABLE orders VALIDATE CONSTRAINT orders_amount_positive;
+ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;
+ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;
+CREATE INDEX orders_customer_id_idx ON orders (customer_id);
+ALTER TABLE orders ALTER COLUMN note TYPE varchar(40);
+ALTER TABLE customers ADD CONSTRAINT customers_email_key UNIQUE (email);
+`,
+  );
+}
+
 function synthArgsForSquawk() {
   // squawk takes files or glob patterns, not directories
   const files = readdirSync(SYNTH_DIR)
@@ -266,6 +296,16 @@ function buildInputs(opts) {
       squawk: ['squawk', SMALL],
       commands: { squawk: ['npx', '--no-install'] },
       note: 'squawk started as `npx squawk`',
+    });
+  }
+  if (want.has('trace')) {
+    ensureTraceInput();
+    inputs.push({
+      id: 'trace',
+      label: 'trace cold start (10 stmts)',
+      big: false,
+      pgsafe: ['trace', '--schema', TRACE_SCHEMA, TRACE_SQL],
+      note: 'pgsafe trace on the embedded engine (PGlite), a fresh process each run',
     });
   }
   if (want.has('machine')) {
@@ -408,9 +448,11 @@ const fmtMb = (mb) => (mb === null ? 'n/a' : `${mb.toFixed(0)} MB`);
 const log = (s) => process.stderr.write(`${s}\n`);
 
 async function benchInput(input, cmds, opts, tmp) {
+  // an input may exist for one tool only (squawk has no trace)
+  const tools = opts.tools.filter((t) => input[t]);
   const planned = input.big ? opts.runs : opts.smallRuns;
   const cells = {};
-  for (const tool of opts.tools) {
+  for (const tool of tools) {
     cells[tool] = {
       samples: [],
       rss: [],
@@ -451,7 +493,7 @@ async function benchInput(input, cmds, opts, tmp) {
   };
 
   // warm-ups, which also tell whether a tool is too slow on this input for the full run count
-  for (const tool of opts.tools) {
+  for (const tool of tools) {
     const run = await once(tool, false);
     if (cells[tool].error) continue;
     if (run.ms > opts.slowMs && cells[tool].runs > opts.slowRuns) {
@@ -463,13 +505,13 @@ async function benchInput(input, cmds, opts, tmp) {
   }
   // counted runs, alternating between the tools
   for (let i = 0; ; i++) {
-    const due = opts.tools.filter((t) => !cells[t].error && i < cells[t].runs);
+    const due = tools.filter((t) => !cells[t].error && i < cells[t].runs);
     if (due.length === 0) break;
     for (const tool of due) await once(tool, true);
   }
 
   const result = { id: input.id, label: input.label, note: input.note ?? null, tools: {} };
-  for (const tool of opts.tools) {
+  for (const tool of tools) {
     const c = cells[tool];
     result.tools[tool] = {
       args:
@@ -543,6 +585,13 @@ function targetsOf(results, ran) {
     npxRatio === null ? 'n/a' : npxRatio.toFixed(2),
     npxRatio === null ? null : npxRatio <= 1,
   );
+  const trace = pg('trace')?.medianMs ?? null;
+  add(
+    `trace cold start, 10 statements: pgsafe median ≤ ${TARGETS.traceColdMs} ms`,
+    trace,
+    fmtMs(trace),
+    trace === null ? null : trace <= TARGETS.traceColdMs,
+  );
   const mem = pg('regress')?.peakRssMb ?? null;
   add(
     `regress_clean.sql: pgsafe peak ≤ ${TARGETS.regressPeakMb} MB`,
@@ -598,6 +647,10 @@ function report(results, env, opts) {
   const load = `load average ${env.loadAtStart.toFixed(1)} at start, ${env.loadAtEnd.toFixed(1)} at end`;
   const busy = Math.max(env.loadAtStart, env.loadAtEnd) > env.cpus / 2;
   out.push(busy ? `${load}: the machine is busy, wall times are noisy (see medianCpuMs in --json)` : load);
+  if (process.env.NODE_EXTRA_CA_CERTS) {
+    // Node reads the extra certificates at every start, before any of pgsafe runs
+    out.push('NODE_EXTRA_CA_CERTS is set: every Node start (pgsafe, npx) pays for loading it (~40 ms here)');
+  }
   out.push('');
   out.push(table(rows));
   const notes = [];
