@@ -79,15 +79,39 @@ export interface CliIo {
   stderrIsTTY?: boolean;
   /** environment variables (default process.env) */
   env?: Record<string, string | undefined>;
+  /** writes out what `stdout` buffered; called when a command ends */
+  flush?: () => void;
 }
 
-const processIo = (): CliIo => ({
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-  isTTY: !!process.stdout.isTTY,
-  stderrIsTTY: !!process.stderr.isTTY,
-  cwd: process.cwd(),
-});
+/**
+ * Output to a pipe or file is gathered into 64 kB writes: one write per finding cost a third of
+ * the run time on large reports. A terminal gets every chunk at once.
+ */
+function processIo(): CliIo {
+  const tty = !!process.stdout.isTTY;
+  let pending: string[] = [];
+  let size = 0;
+  const flush = () => {
+    if (size === 0) return;
+    process.stdout.write(pending.join(''));
+    pending = [];
+    size = 0;
+  };
+  return {
+    stdout: tty
+      ? (s) => process.stdout.write(s)
+      : (s) => {
+          pending.push(s);
+          size += s.length;
+          if (size >= 65536) flush();
+        },
+    flush,
+    stderr: (s) => process.stderr.write(s),
+    isTTY: tty,
+    stderrIsTTY: !!process.stderr.isTTY,
+    cwd: process.cwd(),
+  };
+}
 
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -212,7 +236,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
 
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
+    io.flush?.();
   } catch (e) {
+    io.flush?.();
     if (e instanceof CommanderError) {
       // --help and --version are not errors
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
