@@ -1,0 +1,125 @@
+/**
+ * `npm run conformance -- [dir]`: lints squawk's rule test cases and reports where pgsafe agrees,
+ * through each rule's `equivalents.squawk`. Every disagreement must be explained below by a Postgres
+ * fact the version matrix traces; an unexplained one fails the run.
+ *
+ * manifest.tsv columns: file, expected_rule (`none`, `a,b` = all fire, `a|b` = one fires),
+ * rule_under_test, match, squawk_flags (`--pg-version=N`, `--assume-in-transaction`, `--include=…`).
+ */
+
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SUPPORTED_PG_VERSIONS } from '../src/config/types.js';
+import { lintSql } from '../src/lint/lint.js';
+import { allRules } from '../src/rules/index.js';
+
+/** Cases where squawk is wrong about Postgres, with the fact (see `npm run test:pg-matrix`). */
+const EXPLAINED: Record<string, string> = {
+  'adding_field_with_default__docs_example_error_on_pg_11.sql':
+    'a constant DEFAULT has not rewritten the table since PG 11 (probe add-column-default/constant: relfilenode unchanged on 11–18)',
+  'adding_field_with_default__default_random_with_args_err.sql':
+    'now(123) does not exist in Postgres; now() is stable and does not rewrite (probe add-column-default/now)',
+  'require_timeout_settings__err_comment_on_explains_lock_impact.sql':
+    'COMMENT ON takes SHARE UPDATE EXCLUSIVE, which blocks no application query (probes comment/table, comment/column)',
+  'adding_foreign_key_constraint__add_column_references_lock.sql':
+    'ADD COLUMN … REFERENCES without a DEFAULT validates nothing, the new column is NULL in every row (probe add-foreign-key-new-column); its brief SHARE ROW EXCLUSIVE on both tables is reported by lock-timeout-missing',
+  'require_timeout_settings__err_missing_statement_timeout.sql':
+    'ADD COLUMN without a default holds ACCESS EXCLUSIVE only briefly (probe add-column: no rewrite, no scan): lock_timeout bounds the wait, a statement_timeout adds nothing',
+  'require_timeout_settings__err_only_statement_timeout_rule_enabled.sql':
+    'same as above: a brief ACCESS EXCLUSIVE needs lock_timeout, not statement_timeout',
+  'require_timeout_settings__fix_add_statement_timeout_only.sql':
+    'same as above: statement_timeout is only asked for where the lock is held for a time that grows with the table',
+};
+
+/** squawk rules whose scope differs from pgsafe's by design, with the fact behind the difference. */
+const POLICY: Record<string, string> = {
+  'require-statement-timeout':
+    'pgsafe asks for statement_timeout only where the lock is held for a time that grows with the table (rewrite, scan, index build); brief ACCESS EXCLUSIVE (ADD/DROP COLUMN, probes add-column, drop-column) is bounded by lock_timeout',
+  'unused-ignore':
+    'an ignore naming rules that exist in no linter is reported as unknown-rule (pgsafe) rather than unused-ignore (squawk)',
+};
+
+interface Case {
+  file: string;
+  expected: string;
+  ruleUnderTest: string;
+  flags: string;
+}
+
+const dir = resolve(process.argv[2] ?? join(import.meta.dirname, '../../shared/conformance/squawk'));
+const cases: Case[] = readFileSync(join(dir, 'manifest.tsv'), 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((line) => {
+    const [file = '', expected = '', ruleUnderTest = '', , flags = ''] = line.split('\t');
+    return { file, expected, ruleUnderTest, flags };
+  });
+
+const bySquawk = new Map<string, string[]>();
+for (const r of allRules)
+  for (const s of r.equivalents?.squawk ?? []) bySquawk.set(s, [...(bySquawk.get(s) ?? []), r.id]);
+
+function pgVersionOf(flags: string): number | undefined {
+  const v = /--pg-version=(\d+)/.exec(flags)?.[1];
+  if (!v) return undefined;
+  const n = Number(v);
+  // squawk knows versions pgsafe does not model yet: the newest we have is the closest
+  return Math.min(
+    Math.max(n, SUPPORTED_PG_VERSIONS[0]),
+    SUPPORTED_PG_VERSIONS[SUPPORTED_PG_VERSIONS.length - 1]!,
+  );
+}
+
+type Verdict = 'agree' | 'disagree' | 'explained' | 'unmapped';
+const results: { c: Case; verdict: Verdict; detail: string }[] = [];
+for (const c of cases) {
+  const squawkIds = c.ruleUnderTest === '*' ? c.expected.split(/[,|]/) : [c.ruleUnderTest];
+  if (squawkIds.every((s) => !bySquawk.has(s))) {
+    results.push({ c, verdict: 'unmapped', detail: `no pgsafe rule for ${squawkIds.join(', ')}` });
+    continue;
+  }
+  const sql = readFileSync(join(dir, 'cases', c.file), 'utf8');
+  const lint = await lintSql(sql, {
+    pgVersion: pgVersionOf(c.flags),
+    runner: c.flags.includes('--assume-in-transaction') ? 'transaction-per-file' : undefined,
+    presets: ['all'],
+  });
+  const fired = new Set(lint.diagnostics.map((d) => d.rule));
+  const fires = (squawkId: string) => (bySquawk.get(squawkId) ?? []).some((id) => fired.has(id));
+  let missing: string[] = [];
+  let ok: boolean;
+  if (c.expected === 'none') ok = !squawkIds.some(fires);
+  else if (c.expected.includes('|')) ok = c.expected.split('|').some(fires);
+  else {
+    missing = c.expected.split(',').filter((s) => bySquawk.has(s) && !fires(s));
+    ok = missing.length === 0;
+  }
+  const byPolicy = missing.length > 0 && missing.every((s) => POLICY[s]);
+  const detail = `expected ${c.expected}; pgsafe reported ${[...fired].join(', ') || 'nothing'}`;
+  const verdict: Verdict = ok ? 'agree' : EXPLAINED[c.file] || byPolicy ? 'explained' : 'disagree';
+  results.push({ c, verdict, detail: byPolicy ? missing.map((m) => POLICY[m]).join('; ') : detail });
+}
+
+const count = (v: Verdict) => results.filter((r) => r.verdict === v).length;
+const perRule = new Map<string, Record<Verdict, number>>();
+for (const r of results) {
+  const row = perRule.get(r.c.ruleUnderTest) ?? { agree: 0, disagree: 0, explained: 0, unmapped: 0 };
+  row[r.verdict]++;
+  perRule.set(r.c.ruleUnderTest, row);
+}
+console.log('squawk rule                                   agree  explained  disagree  unmapped');
+for (const [rule, row] of [...perRule].sort()) {
+  console.log(
+    `${rule.padEnd(44)}  ${String(row.agree).padStart(5)}  ${String(row.explained).padStart(9)}  ${String(row.disagree).padStart(8)}  ${String(row.unmapped).padStart(8)}`,
+  );
+}
+console.log(
+  `\n${cases.length} cases: ${count('agree')} agree, ${count('explained')} differ where squawk is wrong about Postgres, ${count('disagree')} unexplained, ${count('unmapped')} for squawk rules pgsafe does not map yet`,
+);
+for (const r of results.filter((x) => x.verdict === 'explained')) {
+  console.log(`  explained  ${r.c.file}: ${EXPLAINED[r.c.file] ?? r.detail}`);
+}
+for (const r of results.filter((x) => x.verdict === 'disagree'))
+  console.log(`  DISAGREE   ${r.c.file}: ${r.detail}`);
+process.exitCode = count('disagree') > 0 ? 1 : 0;
