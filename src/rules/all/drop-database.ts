@@ -1,0 +1,41 @@
+import type { AnyNode } from '../../analyze/ast.js';
+import { defineRule } from '../define.js';
+import { quoteIdent } from '../sql.js';
+
+export default defineRule({
+  id: 'drop-database',
+  equivalents: {
+    squawk: ['ban-drop-database'],
+  },
+  verdict: 'unsafe',
+  summary: 'DROP DATABASE deletes a whole database; it does not belong in a migration.',
+  on: ['DropdbStmt'],
+  docs: {
+    problem: `\`DROP DATABASE\` removes the database and every table in it, irrecoverably, and cannot run in a transaction
+block. It fails while anyone is connected — or, with \`WITH (FORCE)\` (PG 13+), terminates their sessions. A
+migration runs against the production database as well as development ones: a statement that empties a
+database there is never what a schema change means.`,
+    solution: `Keep database creation and removal out of migrations. Drop a database by hand or from provisioning tooling,
+after a backup, once nothing connects to it:
+
+\`\`\`sql
+-- run manually, not from a migration
+DROP DATABASE old_reports;
+\`\`\``,
+  },
+  examples: [
+    { bad: 'DROP DATABASE "table_name";' },
+    { bad: 'DROP DATABASE IF EXISTS "table_name";' },
+    { bad: 'DROP DATABASE old_reports WITH (FORCE);', pg: { min: 13 } },
+    { ok: 'DROP TABLE IF EXISTS old_reports;' },
+  ],
+  check(facts, ctx) {
+    const stmt = (facts.statement.node as AnyNode).DropdbStmt;
+    if (!stmt) return;
+    ctx.report({
+      statement: facts,
+      message: `DROP DATABASE ${quoteIdent(String(stmt.dbname ?? ''))} deletes the whole database and all its data; a migration would do the same in production.`,
+      help: 'Remove this statement from the migration; drop databases manually, after a backup.',
+    });
+  },
+});

@@ -1,0 +1,133 @@
+import type { StatementFacts } from '../../analyze/analyze.js';
+import { type AnyNode, names, walk } from '../../analyze/ast.js';
+import { defineRule } from '../define.js';
+import { transactionOrigin } from './concurrently-in-transaction.js';
+
+interface Added {
+  transaction: number;
+  type: string;
+  value: string;
+}
+
+/** the type's name without its schema: enough to match CREATE TYPE and ALTER TYPE of one migration */
+const typeKey = (list: unknown) => names(list).at(-1) ?? '';
+
+export default defineRule({
+  id: 'enum-add-value-in-transaction',
+  verdict: 'alternative',
+  summary:
+    'A value added with ALTER TYPE … ADD VALUE cannot be used before its transaction commits: the migration fails with "unsafe use of new value".',
+  docs: {
+    problem: `Since PostgreSQL 12, \`ALTER TYPE … ADD VALUE\` may run inside a transaction block (before 12 it may not at all — see
+\`concurrently-in-transaction\`), but the new value cannot be used until that transaction commits. A later statement
+of the same transaction that stores or compares the value — an \`UPDATE … SET status = 'archived'\`, a \`DEFAULT\`, a
+CHECK or an index predicate — fails with *unsafe use of new value "archived" of enum type …*, and the whole
+migration rolls back.
+
+The transaction is not always visible in the file: most migration tools wrap each migration in one.`,
+    solution: `Commit the new value before using it: put the \`ADD VALUE\` in a migration of its own (or end the transaction after
+it), and the statements that use the value in the next one.
+
+\`\`\`sql
+-- migration 1
+ALTER TYPE order_status ADD VALUE 'archived';
+-- migration 2
+UPDATE orders SET status = 'archived' WHERE closed_at < now() - interval '1 year';
+\`\`\`
+
+An enum type created in the same transaction is exempt: its new values can be used at once.`,
+    tools: {
+      rails:
+        'Put `add_enum_value` (or the `execute`) in one migration and the code using the value in the next.',
+      django: 'Split the `RunSQL("ALTER TYPE … ADD VALUE …")` and the data migration into two migrations.',
+      alembic:
+        'Run the ADD VALUE inside `with op.get_context().autocommit_block():`, or split the migration.',
+    },
+  },
+  examples: [
+    {
+      pg: { min: 12 },
+      bad: "BEGIN;\nALTER TYPE order_status ADD VALUE 'archived';\nUPDATE orders SET status = 'archived' WHERE closed_at < '2020-01-01';\nCOMMIT;",
+    },
+    {
+      title: 'inside the runner’s transaction',
+      pg: { min: 12 },
+      runner: 'rails',
+      bad: "ALTER TYPE order_status ADD VALUE 'archived';\nALTER TABLE orders ALTER COLUMN status SET DEFAULT 'archived';",
+    },
+    {
+      title: 'committed before use',
+      ok: "ALTER TYPE order_status ADD VALUE 'archived';\nUPDATE orders SET status = 'archived' WHERE closed_at < '2020-01-01';",
+    },
+    {
+      title: 'a later transaction',
+      pg: { min: 12 },
+      ok: "BEGIN;\nALTER TYPE order_status ADD VALUE 'archived';\nCOMMIT;\nBEGIN;\nUPDATE orders SET status = 'archived';\nCOMMIT;",
+    },
+    {
+      title: 'an enum created in the same transaction may use its new values at once',
+      pg: { min: 12 },
+      ok: "BEGIN;\nCREATE TYPE order_status AS ENUM ('open');\nALTER TYPE order_status ADD VALUE 'archived';\nCREATE TABLE orders (status order_status DEFAULT 'archived');\nCOMMIT;",
+    },
+  ],
+  create(ctx) {
+    const added: Added[] = [];
+    /** enum types created in each transaction */
+    const created = new Map<number, Set<string>>();
+    return {
+      statement(facts: StatementFacts) {
+        const tx = facts.transaction;
+        const node = facts.statement.node as AnyNode;
+        if (!tx) return;
+        if (facts.statement.kind === 'CreateEnumStmt') {
+          const set = created.get(tx.id) ?? new Set<string>();
+          set.add(typeKey(node.CreateEnumStmt.typeName));
+          created.set(tx.id, set);
+          return;
+        }
+        const addValue = facts.actions.find((a) => a.op === 'alter-type-add-value');
+        if (addValue) {
+          // before PG 12 the ADD VALUE itself fails in a transaction block: concurrently-in-transaction reports it
+          if (addValue.facts.noTransactionBlock) return;
+          const s = node.AlterEnumStmt;
+          const type = typeKey(s.typeName);
+          if (!created.get(tx.id)?.has(type)) added.push({ transaction: tx.id, type, value: s.newVal });
+          return;
+        }
+        const pending = added.filter((a) => a.transaction === tx.id);
+        if (pending.length === 0) return;
+        let hit: { value: Added; location?: number } | undefined;
+        walk(node, (kind, body) => {
+          if (hit) return false;
+          if (kind === 'A_Const' && typeof body?.sval?.sval === 'string') {
+            const value = pending.find((p) => p.value === body.sval.sval);
+            if (value)
+              hit = { value, location: typeof body.location === 'number' ? body.location : undefined };
+          }
+          return true;
+        });
+        if (!hit) return;
+        ctx.report({
+          statement: facts,
+          location: hit.location,
+          message: `'${hit.value.value}' was added to enum ${hit.value.type} earlier in this transaction: using it before the transaction commits fails with "unsafe use of new value".`,
+          help: commitHint(facts),
+        });
+      },
+    };
+  },
+});
+
+/** How to get the ADD VALUE committed before the statement that uses the value. */
+function commitHint(facts: StatementFacts): string {
+  const origin = transactionOrigin(facts);
+  const steps: string[] = [];
+  if (origin.explicit)
+    steps.push('end the transaction between the ADD VALUE and this statement (COMMIT; BEGIN;)');
+  if (origin.runner)
+    steps.push(
+      'move the ADD VALUE to a migration of its own that runs before this one: the runner commits each migration',
+    );
+  const text = `Commit the new value before using it: ${steps.join('; and ')}.`;
+  return text;
+}

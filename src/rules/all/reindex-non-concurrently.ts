@@ -1,0 +1,158 @@
+import type { StatementFacts } from '../../analyze/analyze.js';
+import type { AnyNode } from '../../analyze/ast.js';
+import { as } from '../../analyze/ast.js';
+import type { Action } from '../../analyze/classify.js';
+import { operationFacts } from '../../catalog/operations.js';
+import type { Fix } from '../../diagnostics.js';
+import { defineRule } from '../define.js';
+import { lockClause } from '../sql.js';
+import { leaveTransactionHint } from './concurrently-in-transaction.js';
+
+const BEFORE_12_HELP =
+  'REINDEX CONCURRENTLY only exists since PostgreSQL 12. On this version build a replacement with CREATE INDEX CONCURRENTLY (same definition, new name), then DROP INDEX CONCURRENTLY the old one and rename the new one; or run the REINDEX in a maintenance window.';
+
+export default defineRule({
+  id: 'reindex-non-concurrently',
+  equivalents: {
+    squawk: ['require-concurrent-reindex'],
+  },
+  verdict: 'alternative',
+  summary: 'REINDEX without CONCURRENTLY blocks writes to the table while every index is rebuilt.',
+  on: ['ReindexStmt'],
+  docs: {
+    problem: `\`REINDEX\` rebuilds the index from scratch while it holds SHARE on the table — inserts, updates and deletes
+wait for the whole build — and ACCESS EXCLUSIVE on the index itself, so queries whose plan would use the index
+wait too (in practice, most reads of the table). \`REINDEX TABLE\`, \`SCHEMA\` and \`DATABASE\` do this for every index
+they cover, one after the other.`,
+    solution: `Since PostgreSQL 12, rebuild it with \`REINDEX … CONCURRENTLY\`: a new index is built next to the old one under
+SHARE UPDATE EXCLUSIVE — reads and writes continue — and swapped in. It cannot run inside a transaction block, and
+an interrupted run can leave an INVALID \`…_ccnew\` index behind, to drop with \`DROP INDEX CONCURRENTLY\`.
+
+\`\`\`sql
+REINDEX INDEX CONCURRENTLY orders_customer_id_idx;
+\`\`\`
+
+Before PostgreSQL 12 there is no CONCURRENTLY: build a replacement online and swap it in.
+
+\`\`\`sql
+CREATE INDEX CONCURRENTLY orders_customer_id_idx_new ON orders (customer_id);
+DROP INDEX CONCURRENTLY orders_customer_id_idx;
+ALTER INDEX orders_customer_id_idx_new RENAME TO orders_customer_id_idx;
+\`\`\`
+
+An index that backs a constraint cannot be swapped this way; on those versions, REINDEX it in a quiet period.`,
+    tools: {
+      rails: '`execute "REINDEX INDEX CONCURRENTLY …"` in a migration with `disable_ddl_transaction!`.',
+      django: '`RunSQL("REINDEX INDEX CONCURRENTLY …")` in a migration with `atomic = False`.',
+      alembic:
+        '`op.execute("REINDEX INDEX CONCURRENTLY …")` inside `with op.get_context().autocommit_block():`.',
+      knex: '`knex.raw("REINDEX INDEX CONCURRENTLY …")` in a migration exporting `config = { transaction: false }`.',
+      'node-pg-migrate': '`pgm.sql("REINDEX INDEX CONCURRENTLY …")` with `pgm.noTransaction()`.',
+    },
+  },
+  examples: [
+    {
+      pg: { min: 12 },
+      bad: 'REINDEX INDEX orders_customer_id_idx;',
+      fixed: 'REINDEX INDEX CONCURRENTLY orders_customer_id_idx;',
+    },
+    {
+      pg: { min: 12 },
+      bad: 'REINDEX TABLE orders;',
+      fixed: 'REINDEX TABLE CONCURRENTLY orders;',
+    },
+    {
+      title: 'a whole schema or database too',
+      pg: { min: 12 },
+      bad: 'REINDEX SCHEMA app;',
+      fixed: 'REINDEX SCHEMA CONCURRENTLY app;',
+    },
+    {
+      title:
+        'before PostgreSQL 12 there is no CONCURRENTLY: reported, with the CREATE/DROP INDEX CONCURRENTLY recipe',
+      pg: { max: 11 },
+      bad: 'REINDEX INDEX orders_customer_id_idx;',
+    },
+    {
+      title: 'inside a transaction the fix would fail, so none is offered',
+      pg: { min: 12 },
+      bad: 'BEGIN;\nREINDEX INDEX orders_customer_id_idx;\nCOMMIT;',
+    },
+    {
+      title: 'CONCURRENTLY switched off in the option list',
+      pg: { min: 12 },
+      bad: 'REINDEX (CONCURRENTLY false) TABLE orders;',
+    },
+    { pg: { min: 12 }, ok: 'REINDEX TABLE CONCURRENTLY orders;' },
+    { pg: { min: 14 }, ok: 'REINDEX (VERBOSE) INDEX CONCURRENTLY orders_customer_id_idx;' },
+    { ok: 'CREATE TABLE orders (id bigint PRIMARY KEY);\nREINDEX TABLE orders;' },
+  ],
+  check(facts, ctx) {
+    const action = facts.actions.find((a) => a.op === 'reindex');
+    const stmt = (facts.statement.node as AnyNode).ReindexStmt;
+    const kind: string = stmt?.kind ?? '';
+    let subject: string;
+    let lock: { mode: ReturnType<typeof lockOf>; relation: string } | undefined;
+    if (action) {
+      const rel = action.relations.index ?? action.relations.table;
+      if (facts.isNew(rel) || facts.isNew(action.relations.table)) return;
+      const index = action.relations.index;
+      if (index) {
+        subject = `REINDEX INDEX ${index.display} takes ${lockOf(action, 'index')} on the index — queries that would use it wait — and ${lockClause(lockOf(action, 'table'), 'its table')}, while it rebuilds`;
+        lock = { mode: lockOf(action, 'index'), relation: index.display };
+      } else {
+        const table = action.relations.table!;
+        subject = `REINDEX TABLE ${table.display} ${lockClause(lockOf(action, 'table'), table.display)} while it rebuilds every index, each of which is locked ACCESS EXCLUSIVE`;
+        lock = { mode: lockOf(action, 'table'), relation: table.display };
+      }
+    } else if (kind === 'REINDEX_OBJECT_SCHEMA' || kind === 'REINDEX_OBJECT_DATABASE') {
+      if (isConcurrent(stmt)) return;
+      // no single relation: the catalog's REINDEX locks apply to every table of the schema/database in turn
+      const what = kind === 'REINDEX_OBJECT_SCHEMA' ? 'SCHEMA' : 'DATABASE';
+      const tableMode = lockOf({ facts: operationFacts('reindex', facts.pgVersion) }, 'table');
+      subject = `REINDEX ${what} rebuilds every index it covers, one table after another; each table ${lockClause(tableMode, 'it')} while its indexes are rebuilt`;
+    } else return;
+
+    const supported = !operationFacts('reindex-concurrently', facts.pgVersion).unsupported;
+    const help = !supported
+      ? BEFORE_12_HELP
+      : facts.transaction
+        ? `Use REINDEX … CONCURRENTLY, outside a transaction block. ${leaveTransactionHint(facts)}`
+        : 'Use REINDEX … CONCURRENTLY: the new index is built next to the old one while reads and writes continue.';
+    ctx.report({
+      statement: facts,
+      location: action?.location,
+      message: `${subject}.`,
+      help,
+      lock,
+      fix: supported && !facts.transaction ? concurrentFix(facts) : undefined,
+    });
+  },
+});
+
+function lockOf(action: Pick<Action, 'facts'>, role: 'table' | 'index') {
+  const lock = action.facts.locks.find((l) => l.on === role);
+  if (!lock) throw new Error(`catalog: REINDEX takes no lock on its ${role}`);
+  return lock.mode;
+}
+
+/** `(CONCURRENTLY)` in the option list, or the CONCURRENTLY keyword (which the parser turns into that option). */
+function isConcurrent(stmt: AnyNode): boolean {
+  const def = (stmt?.params ?? [])
+    .map((p: AnyNode) => as(p, 'DefElem'))
+    .find((d: AnyNode) => d?.defname === 'concurrently');
+  if (!def) return false;
+  if (def.arg === undefined) return true;
+  const int = as(def.arg, 'Integer');
+  if (int) return (int.ival ?? 0) !== 0;
+  const v = String(as(def.arg, 'String')?.sval ?? as(def.arg, 'Boolean')?.boolval ?? 'true').toLowerCase();
+  return !['false', 'off', 'f', 'no', 'n', '0'].includes(v);
+}
+
+/** Insert CONCURRENTLY after INDEX/TABLE/SCHEMA/DATABASE; not when an option list mentions it. */
+function concurrentFix(facts: StatementFacts): Fix | undefined {
+  const at = /^\s*reindex\s*(\(([^)]*)\)\s*)?(index|table|schema|database)\b/i.exec(facts.statement.text);
+  if (!at || /concurrently/i.test(at[2] ?? '')) return undefined;
+  const pos = facts.statement.start + at[0].length;
+  return { title: 'Reindex concurrently', edits: [{ start: pos, end: pos, text: ' CONCURRENTLY' }] };
+}

@@ -1,0 +1,163 @@
+import type { StatementFacts } from '../../analyze/analyze.js';
+import { type AnyNode, relationRef } from '../../analyze/ast.js';
+import type { Action } from '../../analyze/classify.js';
+import { lockDuration } from '../../catalog/operations.js';
+import { defineRule, lockOn } from '../define.js';
+
+const DML = new Set(['update', 'delete', 'insert']);
+
+/** What makes a later statement keep the held ACCESS EXCLUSIVE longer: slow work, or a lock to wait for. */
+function extension(
+  facts: StatementFacts,
+  held: string,
+  action: Action,
+  renamed: Set<string>,
+): string | undefined {
+  const role = action.facts.target ?? 'table';
+  const target = action.relations[role];
+  const tx = facts.transaction!;
+  // VALIDATE of a constraint added NOT VALID in this transaction is validate-in-same-transaction's finding
+  if (action.constraint && target && tx.notValidAdded.has(`${target.key}|${action.constraint}`))
+    return undefined;
+  if (lockDuration(action.facts) === 'table-size' && target && !facts.isNew(target)) {
+    const what = action.facts.rewrite
+      ? 'rewrites'
+      : action.facts.indexBuild
+        ? 'builds an index on'
+        : 'reads all of';
+    // on the locked table itself a slow operation that takes ACCESS EXCLUSIVE anyway is its own rule's finding;
+    // one that takes a weaker lock (CREATE INDEX: SHARE) now also blocks reads
+    if (target.key !== held) return `${action.facts.title} ${what} ${target.display}`;
+    if (action.facts.locks.some((l) => l.on === role) && lockOn(action, role) !== 'ACCESS EXCLUSIVE')
+      return `${action.facts.title} ${what} ${target.display}, which would otherwise only take ${lockOn(action, role)}`;
+  }
+  const other = facts.locks.find(
+    (l) => l.relation.key !== held && !l.isNew && !l.alreadyHeld && !renamed.has(l.relation.key),
+  );
+  if (other)
+    return `${action.facts.title} has to lock ${other.relation.display} (${other.mode}) first and waits for every transaction using it`;
+  return undefined;
+}
+
+export default defineRule({
+  id: 'statements-after-access-exclusive',
+  equivalents: {
+    eugene: ['E4'],
+  },
+  verdict: 'alternative',
+  summary:
+    'Slow work, or locking another table, after a statement took ACCESS EXCLUSIVE in the same transaction keeps every query of the locked table waiting.',
+  docs: {
+    problem: `A lock is held until the transaction ends, not until the statement that took it ends. Once an
+\`ALTER TABLE\` (or \`DROP INDEX\`, \`LOCK TABLE\`, …) has taken ACCESS EXCLUSIVE on a table, no query can read or
+write that table until COMMIT, so everything the transaction does afterwards is part of the outage:
+
+- building an index, validating a constraint or rewriting a table — the table itself (a \`CREATE INDEX\` that alone
+  would only block writes now blocks reads too) or any other table;
+- touching another existing table: the statement first waits for its lock, behind every long query or
+  idle-in-transaction session using that table, while the first table stays locked.
+
+(Data changes after such a lock — a backfill in the same transaction — are reported by \`unbatched-data-migration\`.)`,
+    solution: `Keep the transaction that takes ACCESS EXCLUSIVE short: commit right after the brief statements that need
+it, and do the slow work and the other tables in their own transactions (separate migrations when the tool wraps each
+one in a transaction).
+
+\`\`\`sql
+SET lock_timeout = '2s';
+BEGIN;
+ALTER TABLE orders ADD COLUMN note text;
+COMMIT;
+CREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);
+BEGIN;
+ALTER TABLE customers ADD COLUMN vip boolean;
+COMMIT;
+\`\`\``,
+  },
+  examples: [
+    {
+      title: 'the index build blocks reads as well, under the ALTER’s lock',
+      bad: 'BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCREATE INDEX orders_status_idx ON orders (status);\nCOMMIT;',
+    },
+    {
+      title: 'the second table is locked while orders stays locked',
+      bad: 'BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nALTER TABLE customers ADD COLUMN vip boolean;\nCOMMIT;',
+    },
+    {
+      title: 'the runner’s transaction holds the lock too',
+      bad: 'ALTER TABLE orders DROP COLUMN legacy;\nALTER TABLE line_items ADD CONSTRAINT qty_positive CHECK (qty > 0);',
+      runner: 'transaction-per-file',
+    },
+    {
+      title: 'each statement commits on its own',
+      ok: 'ALTER TABLE orders ADD COLUMN note text;\nALTER TABLE customers ADD COLUMN vip boolean;',
+    },
+    {
+      title: 'more brief changes to the same table',
+      ok: "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nALTER TABLE orders ALTER COLUMN note SET DEFAULT '';\nCOMMIT;",
+    },
+    {
+      title: 'tables created in this migration are nobody else’s yet',
+      ok: 'BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCREATE TABLE notes (id bigint);\nCREATE INDEX notes_id_idx ON notes (id);\nCOMMIT;',
+    },
+    {
+      title: 'a backfill is unbatched-data-migration’s finding',
+      ok: "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nUPDATE orders SET note = '' WHERE id < 1000;\nCOMMIT;",
+    },
+    {
+      title: 'the renamed table is the one already locked',
+      ok: 'BEGIN;\nALTER TABLE orders RENAME TO purchases;\nALTER TABLE purchases ADD COLUMN note text;\nCOMMIT;',
+    },
+    {
+      title: 'a dropped table’s readers fail after COMMIT anyway',
+      ok: 'BEGIN;\nDROP TABLE old_orders;\nALTER TABLE orders ADD COLUMN note text;\nCOMMIT;',
+    },
+    {
+      title: 'a weaker lock first',
+      ok: 'BEGIN;\nCREATE INDEX orders_status_idx ON orders (status);\nALTER TABLE customers ADD COLUMN vip boolean;\nCOMMIT;',
+    },
+  ],
+  create(ctx) {
+    const starts = new Map<number, number>();
+    /** tables dropped (their readers fail after COMMIT anyway) and new names of renamed tables (locked already) */
+    const dropped = new Set<string>();
+    const renamed = new Set<string>();
+    return {
+      statement(facts) {
+        const tx = facts.transaction;
+        if (tx) {
+          const held = [...tx.heldLocks.values()].find(
+            (h) => h.mode === 'ACCESS EXCLUSIVE' && !facts.isNew(h.relation) && !dropped.has(h.relation.key),
+          );
+          if (held) {
+            for (const action of facts.actions) {
+              if (DML.has(action.op)) continue;
+              const why = extension(facts, held.relation.key, action, renamed);
+              if (!why) continue;
+              const at = starts.get(held.statement);
+              const line = at === undefined ? '' : ` since line ${ctx.file.position(at).line}`;
+              ctx.report({
+                statement: facts,
+                location: action.location,
+                message: `This transaction holds ACCESS EXCLUSIVE on ${held.relation.display}${line}, so no query can read or write it until COMMIT; here ${why}, and ${held.relation.display} stays blocked all that time.`,
+                help: `Commit right after the statements that need the lock on ${held.relation.display}, and run this one in its own transaction (a separate migration if the tool wraps each in a transaction).`,
+                lock: { mode: 'ACCESS EXCLUSIVE', relation: held.relation.display },
+              });
+              break;
+            }
+          }
+        }
+        if (tx && facts.locks.length > 0) starts.set(facts.statement.index, facts.statement.start);
+        for (const a of facts.actions)
+          if (a.op === 'drop-table' && a.relations.table) dropped.add(a.relations.table.key);
+        const rename = (facts.statement.node as AnyNode).RenameStmt;
+        if (rename?.renameType === 'OBJECT_TABLE') {
+          const to = relationRef(
+            { schemaname: rename.relation?.schemaname, relname: rename.newname },
+            facts.state.defaultSchema,
+          );
+          if (to) renamed.add(to.key);
+        }
+      },
+    };
+  },
+});

@@ -1,0 +1,63 @@
+import type { AnyNode } from '../../analyze/ast.js';
+import { defineRule, lockOn } from '../define.js';
+import { lockClause } from '../sql.js';
+
+export default defineRule({
+  id: 'truncate-table',
+  verdict: 'alternative',
+  severity: 'warning',
+  summary:
+    'TRUNCATE empties a live table under ACCESS EXCLUSIVE; make sure the data may go, or delete it in batches.',
+  on: ['TruncateStmt'],
+  docs: {
+    problem: `\`TRUNCATE\` takes ACCESS EXCLUSIVE on every table it names, which blocks all reads and writes. The truncation
+itself is instant (each table gets a new, empty file), but the lock must first wait for every transaction using
+the table, and every query arriving meanwhile queues behind it. And the rows are gone for good: a migration runs
+in production too, where a table that is disposable in development may not be.
+
+With \`CASCADE\`, tables that are not named are emptied as well — see \`truncate-cascade\`.`,
+    solution: `Check that the data really is disposable in every environment. To empty a live table without the lock, delete
+its rows in batches (row locks only; reads and writes carry on):
+
+\`\`\`sql
+-- repeat until it deletes nothing, one short transaction each:
+DELETE FROM sessions WHERE id IN (SELECT id FROM sessions LIMIT 10000);
+\`\`\`
+
+If a TRUNCATE is right, run it with a \`lock_timeout\`, so that it gives up instead of stalling the table:
+
+\`\`\`sql
+SET lock_timeout = '2s';
+TRUNCATE sessions;
+\`\`\``,
+  },
+  examples: [
+    { bad: 'TRUNCATE sessions;' },
+    { bad: 'TRUNCATE TABLE sessions, audit_log RESTART IDENTITY;' },
+    {
+      title: 'a table created in the same migration holds nothing anyone uses yet',
+      ok: 'CREATE TABLE staging (id int);\nTRUNCATE staging;',
+    },
+    {
+      title: 'CASCADE is reported by truncate-cascade',
+      ok: 'TRUNCATE sessions CASCADE;',
+    },
+    { ok: 'DELETE FROM sessions WHERE id IN (SELECT id FROM sessions LIMIT 10000);' },
+  ],
+  check(facts, ctx) {
+    if ((facts.statement.node as AnyNode).TruncateStmt?.behavior === 'DROP_CASCADE') return;
+    for (const action of facts.actions) {
+      if (action.op !== 'truncate') continue;
+      const table = action.relations.table!;
+      if (facts.isNew(table)) continue;
+      const mode = lockOn(action);
+      ctx.report({
+        statement: facts,
+        location: action.location,
+        message: `TRUNCATE deletes every row of ${table.display} and ${lockClause(mode, table.display)}, queueing every later query behind it while it waits.`,
+        help: 'Make sure the data is disposable in production too; to empty a live table without the lock, DELETE in batches. Otherwise set a lock_timeout first.',
+        lock: { mode, relation: table.display },
+      });
+    }
+  },
+});
