@@ -136,12 +136,12 @@ for (const [rule, row] of [...perRule].sort()) {
     `${rule.padEnd(44)}  ${String(row.agree).padStart(5)}  ${String(row.explained).padStart(9)}  ${String(row.disagree).padStart(8)}  ${String(row.unmapped).padStart(8)}`,
   );
 }
-console.log(
-  `\n${cases.length} cases: ${count('agree')} agree, ${count('explained')} differ, each explained by a traced Postgres fact or a deliberate difference in scope, ${count('disagree')} unexplained, ${count('unmapped')} for squawk rules pgsafe does not map yet`,
-);
 for (const r of results.filter((x) => x.verdict === 'explained')) {
   console.log(`  explained  ${r.c.file}: ${EXPLAINED[r.c.file] ?? r.detail}`);
 }
 for (const r of results.filter((x) => x.verdict === 'disagree'))
   console.log(`  DISAGREE   ${r.c.file}: ${r.detail}`);
+console.log(
+  `\n${cases.length} cases: ${count('agree')} agree, ${count('explained')} differ, each explained by a traced Postgres fact or a deliberate difference in scope, ${count('disagree')} unexplained, ${count('unmapped')} for squawk rules pgsafe does not map yet`,
+);
 process.exitCode = count('disagree') > 0 ? 1 : 0;
