@@ -1,4 +1,4 @@
-import type { StatementFacts } from '../../analyze/analyze.js';
+import type { StatementFacts, Transaction } from '../../analyze/analyze.js';
 import { type AnyNode, relationRef } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
 import { lockDuration } from '../../catalog/operations.js';
@@ -38,6 +38,9 @@ function extension(
     return `${action.facts.title} has to lock ${other.relation.display} (${other.mode}) first and waits for every transaction using it`;
   return undefined;
 }
+
+/** what a transaction holds on one relation */
+type HeldLock = Transaction['heldLocks'] extends Map<string, infer H> ? H : never;
 
 export default defineRule({
   id: 'statements-after-access-exclusive',
@@ -121,9 +124,33 @@ COMMIT;
     /** tables dropped (their readers fail after COMMIT anyway) and new names of renamed tables (locked already) */
     const dropped = new Set<string>();
     const renamed = new Set<string>();
+    // one finding per transaction, at its first such statement, counting the others: in a tool that
+    // wraps every file in a transaction, one report per statement would bury the point
+    let pending:
+      | { tx: number; facts: StatementFacts; location?: number; why: string; held: HeldLock; later: number }
+      | undefined;
+    const flush = () => {
+      if (!pending) return;
+      const { facts, location, why, held, later } = pending;
+      const at = starts.get(held.statement);
+      const line = at === undefined ? '' : ` since line ${ctx.file.position(at).line}`;
+      const more =
+        later === 0
+          ? ''
+          : ` ${later} later statement${later === 1 ? '' : 's'} of this transaction extend${later === 1 ? 's' : ''} it too.`;
+      ctx.report({
+        statement: facts,
+        location,
+        message: `This transaction holds ACCESS EXCLUSIVE on ${held.relation.display}${line}, so no query can read or write it until COMMIT; here ${why}, and ${held.relation.display} stays blocked all that time.${more}`,
+        help: `Commit right after the statements that need the lock on ${held.relation.display}, and run the rest in their own transactions (separate migrations if the tool wraps each in a transaction).`,
+        lock: { mode: 'ACCESS EXCLUSIVE', relation: held.relation.display },
+      });
+      pending = undefined;
+    };
     return {
       statement(facts) {
         const tx = facts.transaction;
+        if (pending && pending.tx !== tx?.id) flush();
         if (tx) {
           const held = [...tx.heldLocks.values()].find(
             (h) => h.mode === 'ACCESS EXCLUSIVE' && !facts.isNew(h.relation) && !dropped.has(h.relation.key),
@@ -133,15 +160,8 @@ COMMIT;
               if (DML.has(action.op)) continue;
               const why = extension(facts, held.relation.key, action, renamed);
               if (!why) continue;
-              const at = starts.get(held.statement);
-              const line = at === undefined ? '' : ` since line ${ctx.file.position(at).line}`;
-              ctx.report({
-                statement: facts,
-                location: action.location,
-                message: `This transaction holds ACCESS EXCLUSIVE on ${held.relation.display}${line}, so no query can read or write it until COMMIT; here ${why}, and ${held.relation.display} stays blocked all that time.`,
-                help: `Commit right after the statements that need the lock on ${held.relation.display}, and run this one in its own transaction (a separate migration if the tool wraps each in a transaction).`,
-                lock: { mode: 'ACCESS EXCLUSIVE', relation: held.relation.display },
-              });
+              if (pending) pending.later++;
+              else pending = { tx: tx.id, facts, location: action.location, why, held, later: 0 };
               break;
             }
           }
@@ -158,6 +178,7 @@ COMMIT;
           if (to) renamed.add(to.key);
         }
       },
+      end: flush,
     };
   },
 });
