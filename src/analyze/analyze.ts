@@ -261,6 +261,20 @@ export class Analyzer {
     this.handleTransactionEnd(facts.statement);
   }
 
+  /**
+   * A DO block (or a function call) runs its statements in one transaction: the surrounding one,
+   * or its own when it autocommits. Returns whether a transaction was opened, for `endBlock`.
+   */
+  beginBlock(index: number): boolean {
+    if (this.state.transaction) return false;
+    this.begin(false, index);
+    return true;
+  }
+
+  endBlock(opened: boolean): void {
+    if (opened) this.state.transaction = undefined;
+  }
+
   /** Call after the last statement. */
   finish(): void {
     this.state.transaction = undefined;

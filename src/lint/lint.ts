@@ -8,7 +8,14 @@ import { runnerModel } from '../analyze/runners.js';
 import { parseInterval } from '../config/interval.js';
 import { DEFAULT_PG_VERSION, type Preset, type RuleSetting, type RunnerName } from '../config/types.js';
 import type { Diagnostic, FileResult, Severity } from '../diagnostics.js';
-import { loadParser, openSource, type SourceFile } from '../parse/parse.js';
+import { loadParser, openSource, type SourceFile, type Statement } from '../parse/parse.js';
+import {
+  calledFunctions,
+  type EmbeddedIn,
+  embeddedStatements,
+  type FunctionBody,
+  functionDefinition,
+} from '../parse/plpgsql.js';
 import {
   defaultSeverity,
   lockInfo,
@@ -152,13 +159,18 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
     if (!d.at && d.location !== undefined && d.location >= 0) {
       start = Math.max(stmt.start, Math.min(stmt.end, file.offsetOf(stmt, d.location)));
     }
+    // a fix written for a top-level statement is rarely right inside a DO block or function body
+    // (CONCURRENTLY cannot run there, for one): embedded findings offer none
+    const inside = stmt.embeddedIn;
     diagnostics.push(
       toDiagnostic(rule.id, severity, start, end, stmt.index, {
         verdict: rule.verdict,
-        message: d.message,
-        ...(d.help ? { help: d.help } : {}),
+        message: inside ? `${d.message} ${whereEmbedded(file, inside)}` : d.message,
+        ...(d.help
+          ? { help: inside && NEEDS_OWN_STATEMENT.test(d.help) ? `${d.help} ${EMBEDDED_HELP}` : d.help }
+          : {}),
         ...(d.lock ? { lock: lockInfo(d.lock.mode, d.lock.relation) } : {}),
-        ...(d.fix ? { fix: d.fix } : {}),
+        ...(d.fix && !inside ? { fix: d.fix } : {}),
       }),
     );
   }
@@ -180,6 +192,61 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
         }),
       );
       return undefined;
+    }
+  }
+
+  /** functions defined in the file whose bodies can be linted, by name; and those already linted at a call */
+  const functions = new Map<string, FunctionBody>();
+  const lintedFunctions = new Set<string>();
+
+  function lintStatement(stmt: Statement, depth: number): void {
+    const facts = guarded('the analyzer', stmt, () => analyzer.analyze(stmt));
+    if (!facts) return;
+    for (const { rule, visitor } of visitors) {
+      if (!visitor.statement) continue;
+      if (rule.on && !rule.on.includes(stmt.kind)) continue;
+      guarded(`rule ${rule.id}`, stmt, () => visitor.statement!(facts));
+    }
+    guarded('the analyzer', stmt, () => analyzer.apply(facts));
+    if (depth < MAX_EMBEDDING) lintEmbedded(stmt, depth);
+  }
+
+  /**
+   * DO blocks run their statements right away; a function's statements run where it is called
+   * (`SELECT f()`, `CALL p()`, `PERFORM f()`), so its body is linted at its first call in the file,
+   * in the caller's state. Either way they share one transaction: the current one or their own.
+   */
+  function lintEmbedded(stmt: Statement, depth: number): void {
+    const bodies: Statement[][] = [];
+    if (stmt.kind === 'DoStmt') {
+      bodies.push(embeddedStatements(file, stmt, stmt.index));
+    } else if (stmt.kind === 'CreateFunctionStmt') {
+      const def = functionDefinition(stmt);
+      if (def) {
+        functions.set(def.name, def);
+        lintedFunctions.delete(def.name);
+      }
+    } else if (functions.size > 0) {
+      for (const name of calledFunctions(stmt)) {
+        const def = functions.get(name);
+        if (!def || lintedFunctions.has(name)) continue;
+        lintedFunctions.add(name);
+        bodies.push(
+          embeddedStatements(file, def.definition, stmt.index).map((s) => ({
+            ...s,
+            embeddedIn: { ...s.embeddedIn!, calledAt: stmt.start },
+          })),
+        );
+      }
+    }
+    for (const body of bodies) {
+      if (body.length === 0) continue;
+      const opened = analyzer.beginBlock(stmt.index);
+      try {
+        for (const s of body) lintStatement(s, depth + 1);
+      } finally {
+        analyzer.endBlock(opened);
+      }
     }
   }
 
@@ -210,14 +277,7 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
       here.push(d);
     }
     if (here.length > 0) directivesByStatement.set(item.index, here);
-    const facts = guarded('the analyzer', item, () => analyzer.analyze(item));
-    if (!facts) continue;
-    for (const { rule, visitor } of visitors) {
-      if (!visitor.statement) continue;
-      if (rule.on && !rule.on.includes(item.kind)) continue;
-      guarded(`rule ${rule.id}`, item, () => visitor.statement!(facts));
-    }
-    guarded('the analyzer', item, () => analyzer.apply(facts));
+    lintStatement(item, 0);
   }
   for (const { rule, visitor } of visitors) guarded(`rule ${rule.id}`, undefined, () => visitor.end?.());
   analyzer.finish();
@@ -237,6 +297,22 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
     pgVersion,
     runner: runner.name,
   };
+}
+
+/** Nesting of DO blocks and function calls followed (a function calling itself stops here). */
+const MAX_EMBEDDING = 4;
+
+const EMBEDDED_HELP =
+  'The statements of a DO block or function run in one transaction, and CONCURRENTLY cannot run there: move the safe sequence out of the block, as top-level statements.';
+/** help whose safe sequence cannot run inside a DO block or function */
+const NEEDS_OWN_STATEMENT =
+  /CONCURRENTLY|later transaction|separate transaction|outside a transaction|own transaction/i;
+
+/** "(inside the DO block on line 3)", "(in function f, called on line 9)" */
+function whereEmbedded(file: SourceFile, e: EmbeddedIn): string {
+  const line = (at: number) => file.position(at).line;
+  if (e.kind === 'do') return `(inside the DO block on line ${line(e.start)})`;
+  return `(in function ${e.name}${e.calledAt !== undefined ? `, called on line ${line(e.calledAt)}` : ''})`;
 }
 
 function timeoutMs(value: string | undefined): number | undefined {

@@ -1,6 +1,7 @@
 import type { Node } from '@pgsql/types';
 import { loadModule, parseSync } from 'libpg-query';
 import { type Comment, lex, type Piece } from './lexer.js';
+import type { EmbeddedIn } from './plpgsql.js';
 import { ByteMap, LineIndex, type Position } from './positions.js';
 
 /** One parsed SQL statement, with its place in the file. */
@@ -17,6 +18,8 @@ export interface Statement {
   text: string;
   /** file byte offset that the AST's `location` fields are relative to */
   byteBase: number;
+  /** a statement of a DO block or function body (see plpgsql.ts); `index` is then the statement that runs it */
+  embeddedIn?: EmbeddedIn;
 }
 
 /** A statement the Postgres parser rejected; the rest of the file is still parsed. */

@@ -3,12 +3,14 @@ import addCheckConstraint from './all/add-check-constraint.js';
 import addColumnRequired from './all/add-column-required.js';
 import addColumnRewritesTable from './all/add-column-rewrites-table.js';
 import addColumnVolatileDefault from './all/add-column-volatile-default.js';
+import addExclusionConstraint from './all/add-exclusion-constraint.js';
 import addForeignKey from './all/add-foreign-key.js';
 import addPrimaryKey from './all/add-primary-key.js';
 import addUniqueConstraint from './all/add-unique-constraint.js';
 import attachPartition from './all/attach-partition.js';
 import changeColumnType from './all/change-column-type.js';
 import concurrentlyInTransaction from './all/concurrently-in-transaction.js';
+import createEnumType from './all/create-enum-type.js';
 import createIndexNonConcurrently from './all/create-index-non-concurrently.js';
 import createTableWithForeignKey from './all/create-table-with-foreign-key.js';
 import detachPartitionNonConcurrently from './all/detach-partition-non-concurrently.js';
@@ -20,7 +22,11 @@ import dropTable from './all/drop-table.js';
 import duplicateColumnAssignment from './all/duplicate-column-assignment.js';
 import enumAddValueInTransaction from './all/enum-add-value-in-transaction.js';
 import enumValueOrdering from './all/enum-value-ordering.js';
+import foreignKeyWithoutIndex from './all/foreign-key-without-index.js';
 import identifierTooLong from './all/identifier-too-long.js';
+import indexBuildPg14Corruption from './all/index-build-pg14-corruption.js';
+import indexTooManyColumns from './all/index-too-many-columns.js';
+import lockOrderDeadlock from './all/lock-order-deadlock.js';
 import lockTimeoutMissing from './all/lock-timeout-missing.js';
 import multipleAlterTable from './all/multiple-alter-table.js';
 import preferBigint from './all/prefer-bigint.js';
@@ -37,6 +43,7 @@ import renameColumn from './all/rename-column.js';
 import renameEnumValue from './all/rename-enum-value.js';
 import renameSchema from './all/rename-schema.js';
 import renameTable from './all/rename-table.js';
+import requireSchemaQualified from './all/require-schema-qualified.js';
 import setNotNull from './all/set-not-null.js';
 import statementTimeoutMissing from './all/statement-timeout-missing.js';
 import statementsAfterAccessExclusive from './all/statements-after-access-exclusive.js';
@@ -55,12 +62,14 @@ export const allRules: readonly Rule[] = [
   addColumnRequired,
   addColumnRewritesTable,
   addColumnVolatileDefault,
+  addExclusionConstraint,
   addForeignKey,
   addPrimaryKey,
   addUniqueConstraint,
   attachPartition,
   changeColumnType,
   concurrentlyInTransaction,
+  createEnumType,
   createIndexNonConcurrently,
   createTableWithForeignKey,
   detachPartitionNonConcurrently,
@@ -72,7 +81,11 @@ export const allRules: readonly Rule[] = [
   duplicateColumnAssignment,
   enumAddValueInTransaction,
   enumValueOrdering,
+  foreignKeyWithoutIndex,
   identifierTooLong,
+  indexBuildPg14Corruption,
+  indexTooManyColumns,
+  lockOrderDeadlock,
   lockTimeoutMissing,
   multipleAlterTable,
   preferBigint,
@@ -89,6 +102,7 @@ export const allRules: readonly Rule[] = [
   renameEnumValue,
   renameSchema,
   renameTable,
+  requireSchemaQualified,
   setNotNull,
   statementTimeoutMissing,
   statementsAfterAccessExclusive,

@@ -1,0 +1,268 @@
+/**
+ * SQL embedded in the migration: the statements of `DO $$ … $$` blocks and of PL/pgSQL or SQL
+ * function bodies, as Statements whose offsets point where their text sits in the file, so that
+ * they are analyzed and linted like top-level statements.
+ *
+ * Recovered: plain SQL statements of a PL/pgSQL body (at any nesting: IF, loops, exception
+ * blocks), `PERFORM …`, `CALL …`, and `EXECUTE` of one constant string literal; every statement
+ * of a `LANGUAGE sql` body. Not recovered: dynamic SQL built at run time (`EXECUTE format(…)`,
+ * concatenation), bodies the PL/pgSQL parser rejects (e.g. an undeclared `INTO` target), bodies
+ * written as an escaped single-quoted string, and `BEGIN ATOMIC` SQL bodies.
+ */
+
+import type { Node } from '@pgsql/types';
+import { parsePlPgSQLSync, parseSync } from 'libpg-query';
+import type { SourceFile, Statement } from './parse.js';
+
+export interface EmbeddedIn {
+  kind: 'do' | 'function';
+  /** the char range of the DO statement or CREATE FUNCTION statement */
+  start: number;
+  end: number;
+  /** the function's name, for `function` */
+  name?: string;
+  /** for `function`: char offset of the statement that calls it (where its body is linted) */
+  calledAt?: number;
+}
+
+/** What a function definition keeps for linting its body where it is called. */
+export interface FunctionBody {
+  name: string;
+  definition: Statement;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: libpg-query JSON is loosely typed; every read is guarded
+type AnyNode = any;
+
+function option(list: unknown, name: string): AnyNode | undefined {
+  if (!Array.isArray(list)) return undefined;
+  for (const o of list) {
+    const d = (o as AnyNode)?.DefElem;
+    if (d?.defname === name) return d;
+  }
+  return undefined;
+}
+
+/** The language and body text of a DO or CREATE FUNCTION statement. */
+function bodyOf(stmt: Statement): { language: string; body: string } | undefined {
+  const n = stmt.node as AnyNode;
+  if (n.DoStmt) {
+    const args = n.DoStmt.args;
+    const body = option(args, 'as')?.arg?.String?.sval;
+    const language = String(option(args, 'language')?.arg?.String?.sval ?? 'plpgsql').toLowerCase();
+    return typeof body === 'string' ? { language, body } : undefined;
+  }
+  if (n.CreateFunctionStmt) {
+    const opts = n.CreateFunctionStmt.options;
+    const items = option(opts, 'as')?.arg?.List?.items;
+    const body = items?.length === 1 ? items[0]?.String?.sval : undefined;
+    const language = String(option(opts, 'language')?.arg?.String?.sval ?? '').toLowerCase();
+    return typeof body === 'string' ? { language, body } : undefined;
+  }
+  return undefined;
+}
+
+/** The function a CREATE FUNCTION/PROCEDURE defines, if its body can be linted. */
+export function functionDefinition(stmt: Statement): FunctionBody | undefined {
+  const n = (stmt.node as AnyNode).CreateFunctionStmt;
+  if (!n) return undefined;
+  const b = bodyOf(stmt);
+  if (!b || (b.language !== 'plpgsql' && b.language !== 'sql')) return undefined;
+  const parts = (n.funcname ?? []).map((p: AnyNode) => p?.String?.sval).filter(Boolean);
+  const name = parts.at(-1);
+  return name ? { name: String(name), definition: stmt } : undefined;
+}
+
+/** Names of the functions a statement calls (`SELECT f()`, `CALL p()`, `… FROM f()`). */
+export function calledFunctions(stmt: Statement): string[] {
+  const out: string[] = [];
+  const stack: unknown[] = [stmt.node];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]);
+    } else if (v && typeof v === 'object') {
+      // CallStmt holds its FuncCall unwrapped, as `funccall`
+      const call = (v as AnyNode).FuncCall ?? (v as AnyNode).CallStmt?.funccall;
+      if (call) {
+        const name = (call.funcname ?? []).map((p: AnyNode) => p?.String?.sval).at(-1);
+        if (name) out.push(name);
+      }
+      for (const k in v as AnyNode) stack.push((v as AnyNode)[k]);
+    }
+  }
+  return out;
+}
+
+/**
+ * The statements embedded in a DO block or function definition, in order. `index` is the host's:
+ * findings in them belong to the statement that runs them. Never throws.
+ */
+export function embeddedStatements(file: SourceFile, host: Statement, index: number): Statement[] {
+  try {
+    const b = bodyOf(host);
+    if (!b) return [];
+    // the body's text in the file: verbatim in a dollar-quoted (or escape-free quoted) string
+    const bodyStart = file.sql.indexOf(b.body, host.start);
+    if (bodyStart < 0 || bodyStart + b.body.length > host.end + 1) return [];
+    const n = host.node as AnyNode;
+    const embeddedIn: EmbeddedIn = n.DoStmt
+      ? { kind: 'do', start: host.start, end: host.end }
+      : {
+          kind: 'function',
+          start: host.start,
+          end: host.end,
+          name: (n.CreateFunctionStmt.funcname ?? []).map((p: AnyNode) => p?.String?.sval).join('.'),
+        };
+    const pieces =
+      b.language === 'plpgsql' ? plpgsqlPieces(b.body) : b.language === 'sql' ? sqlPieces(b.body) : [];
+    const out: Statement[] = [];
+    for (const p of pieces) {
+      for (const s of parsePiece(file, p, bodyStart)) out.push({ ...s, index, embeddedIn });
+    }
+    return out;
+  } catch {
+    return [];
+  }
+}
+
+/** One SQL text found in a body: `text` is what to parse; `at` its offset in the body; `shift` body chars to skip before location 0. */
+interface Piece {
+  text: string;
+  /** body char offset of the statement's first char */
+  at: number;
+  /** body char offset that AST location 0 corresponds to */
+  base: number;
+  /** the text is verbatim in the body (false: an unescaped string literal, offsets approximate) */
+  exact: boolean;
+}
+
+function sqlPieces(body: string): Piece[] {
+  return [{ text: body, at: 0, base: 0, exact: true }];
+}
+
+function plpgsqlPieces(body: string): Piece[] {
+  let tag = '$pgsafe$';
+  for (let i = 0; body.includes(tag); i++) tag = `$pgsafe${i}$`;
+  const tree = parsePlPgSQLSync(
+    `CREATE FUNCTION pg_temp.pgsafe_body() RETURNS void LANGUAGE plpgsql AS ${tag}${body}${tag}`,
+  ) as AnyNode;
+  const lineStarts = [0];
+  for (let i = body.indexOf('\n'); i >= 0; i = body.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  const out: Piece[] = [];
+  let cursor = 0;
+  const find = (text: string, lineno: number | undefined): number => {
+    const from = Math.max(cursor, lineStarts[(lineno ?? 1) - 1] ?? 0);
+    let i = body.indexOf(text, from);
+    if (i < 0) i = body.indexOf(text, cursor);
+    return i;
+  };
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x);
+      return;
+    }
+    if (!v || typeof v !== 'object') return;
+    const o = v as AnyNode;
+    const exec = o.PLpgSQL_stmt_execsql ?? o.PLpgSQL_stmt_call;
+    if (exec) {
+      const q: string | undefined = (exec.sqlstmt ?? exec.expr)?.PLpgSQL_expr?.query;
+      if (q) {
+        const i = find(q, exec.lineno);
+        if (i >= 0) {
+          out.push({ text: q, at: i, base: i, exact: true });
+          cursor = i + q.length;
+        }
+      }
+      return;
+    }
+    const perform = o.PLpgSQL_stmt_perform;
+    if (perform) {
+      // PERFORM x is kept as `SELECT x`: "SELECT" is one char shorter than "PERFORM"
+      const q: string | undefined = perform.expr?.PLpgSQL_expr?.query;
+      if (q?.startsWith('SELECT')) {
+        const rest = q.slice(6);
+        const i = find(rest, perform.lineno);
+        if (i >= 7 && /^perform$/i.test(body.slice(i - 7, i))) {
+          out.push({ text: q, at: i - 7, base: i - 6, exact: true });
+          cursor = i + rest.length;
+        }
+      }
+      return;
+    }
+    const dyn = o.PLpgSQL_stmt_dynexecute;
+    if (dyn) {
+      const q: string | undefined = dyn.query?.PLpgSQL_expr?.query;
+      const lit = q ? constantString(q) : undefined;
+      if (q && lit) {
+        const i = find(q, dyn.lineno);
+        if (i >= 0) {
+          const at = i + lit.offset;
+          out.push({ text: lit.value, at, base: at, exact: lit.exact });
+          cursor = i + q.length;
+        }
+      }
+      return;
+    }
+    for (const k in o) visit(o[k]);
+  };
+  visit(tree.plpgsql_funcs);
+  return out;
+}
+
+/** `'…'`, `E'…'` (no escapes) or `$tag$…$tag$`: its value and where the value starts in `expr`. */
+function constantString(expr: string): { value: string; offset: number; exact: boolean } | undefined {
+  let value: unknown;
+  try {
+    const tree = parseSync(`SELECT ${expr}`) as AnyNode;
+    const stmts = tree.stmts ?? [];
+    const sel = stmts.length === 1 ? stmts[0].stmt?.SelectStmt : undefined;
+    const targets = sel?.targetList ?? [];
+    if (targets.length !== 1 || sel.fromClause) return undefined;
+    value = targets[0]?.ResTarget?.val?.A_Const?.sval?.sval;
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'string') return undefined;
+  const lead = expr.length - expr.trimStart().length;
+  const t = expr.trim();
+  const dollar = /^\$[A-Za-z_]*\$/.exec(t);
+  if (dollar) return { value, offset: lead + dollar[0].length, exact: true };
+  if (t.startsWith("'")) {
+    return { value, offset: lead + 1, exact: t.slice(1, -1) === value };
+  }
+  return undefined;
+}
+
+function parsePiece(file: SourceFile, p: Piece, bodyStart: number): Omit<Statement, 'index'>[] {
+  let tree: AnyNode;
+  try {
+    tree = parseSync(p.text) as AnyNode;
+  } catch {
+    return [];
+  }
+  const out: Omit<Statement, 'index'>[] = [];
+  const fileAt = bodyStart + p.at;
+  const byteBase = file.bytes.charToByte(bodyStart + p.base);
+  const exact = p.exact && p.at === p.base;
+  for (const raw of tree.stmts ?? []) {
+    if (!raw.stmt) continue;
+    const node = raw.stmt as Node;
+    const kind = Object.keys(node)[0] ?? 'Unknown';
+    let start = fileAt;
+    let end = fileAt + p.text.length;
+    if (exact) {
+      // several statements in one text (a SQL function body): each its own range
+      const loc = raw.stmt_location ?? 0;
+      start = file.bytes.byteToChar(byteBase + loc);
+      end = raw.stmt_len ? file.bytes.byteToChar(byteBase + loc + raw.stmt_len) : fileAt + p.text.length;
+      while (start < end && /\s/.test(file.sql[start]!)) start++;
+      while (end > start && /[\s;]/.test(file.sql[end - 1]!)) end--;
+    } else if (!p.exact) {
+      // a string literal whose escapes shift offsets: underline the literal
+      end = Math.min(file.sql.length, fileAt + p.text.length);
+    }
+    out.push({ node, kind, start, end, text: file.sql.slice(start, end), byteBase });
+  }
+  return out;
+}

@@ -1,0 +1,66 @@
+import { defineRule } from '../define.js';
+
+const OPS = new Set(['create-index-concurrently', 'reindex-concurrently']);
+
+export default defineRule({
+  id: 'index-build-pg14-corruption',
+  equivalents: { strongMigrations: ['add_index_corruption'] },
+  verdict: 'safe',
+  summary:
+    'On PostgreSQL 14.0–14.3, CREATE INDEX CONCURRENTLY and REINDEX CONCURRENTLY can silently corrupt the index; run 14.4 or later.',
+  on: ['IndexStmt', 'ReindexStmt'],
+  docs: {
+    problem: `A bug in PostgreSQL 14.0 to 14.3 can make \`CREATE INDEX CONCURRENTLY\` and \`REINDEX CONCURRENTLY\` miss rows
+that are updated while the index is being built (an optimization added in 14.0 went wrong). The build succeeds and the
+index is marked valid, but queries using it silently return wrong results, and a unique index may let duplicates in.
+14.4 fixed the bug; indexes built concurrently on an earlier 14.x release stay corrupt until rebuilt.
+
+pgsafe only knows the target's major version, so it reports every concurrent index build when the target is 14.`,
+    solution: `Make sure the server runs 14.4 or later (\`SELECT version();\`) before building indexes concurrently:
+minor releases are drop-in upgrades. If indexes were built or rebuilt concurrently on 14.0–14.3, check them with
+\`amcheck\` and rebuild the damaged ones once the server is upgraded:
+
+\`\`\`sql
+CREATE EXTENSION IF NOT EXISTS amcheck;
+SELECT bt_index_check('orders_customer_id_idx', heapallindexed => true);
+-- on 14.4+:
+REINDEX INDEX CONCURRENTLY orders_customer_id_idx;
+\`\`\`
+
+Once the servers are upgraded, disable this rule (or set \`pgVersion\` accordingly).`,
+  },
+  examples: [
+    {
+      bad: 'CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);',
+      pg: { min: 14, max: 14 },
+    },
+    { bad: 'REINDEX INDEX CONCURRENTLY orders_customer_id_idx;', pg: { min: 14, max: 14 } },
+    {
+      title: 'other major versions are not affected',
+      ok: 'CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);',
+      pg: { max: 13 },
+    },
+    {
+      title: 'other major versions are not affected',
+      ok: 'CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);\nREINDEX INDEX CONCURRENTLY orders_customer_id_idx;',
+      pg: { min: 15 },
+    },
+    {
+      title: 'a plain CREATE INDEX is not affected',
+      ok: 'CREATE INDEX orders_customer_id_idx ON orders (customer_id);',
+      pg: { min: 14, max: 14 },
+    },
+  ],
+  check(facts, ctx) {
+    if (facts.pgVersion !== 14) return;
+    for (const action of facts.actions) {
+      if (!OPS.has(action.op)) continue;
+      ctx.report({
+        statement: facts,
+        location: action.location,
+        message: `${action.facts.title} can silently corrupt the index on PostgreSQL 14.0–14.3: make sure the server runs 14.4 or later.`,
+        help: 'Check with SELECT version(); upgrade to the latest 14.x minor release before building indexes concurrently, and rebuild indexes built concurrently on 14.0–14.3.',
+      });
+    }
+  },
+});

@@ -1,0 +1,48 @@
+import type { AnyNode } from '../../analyze/ast.js';
+import { defineRule } from '../define.js';
+
+/** More key columns than this is flagged (strong_migrations' limit). */
+const MAX_COLUMNS = 3;
+
+export default defineRule({
+  id: 'index-too-many-columns',
+  equivalents: { strongMigrations: ['add_index_columns'] },
+  verdict: 'safe',
+  recommended: false,
+  summary: `An index with more than ${MAX_COLUMNS} key columns is large and rarely used past its first columns.`,
+  on: ['IndexStmt'],
+  docs: {
+    problem: `A B-tree index is only used efficiently from its leading columns: a query that does not filter on
+the first columns cannot use the later ones to narrow the scan. An index with many key columns is larger, slower to
+build (under the build's lock) and to update on every write, and often serves fewer queries than it seems to.`,
+    solution: `Keep the key to the columns queries filter and sort on (most selective first), and carry extra
+columns for index-only scans with \`INCLUDE\`, which does not count towards the key:
+
+\`\`\`sql
+CREATE INDEX CONCURRENTLY orders_customer_created_idx
+  ON orders (customer_id, created_at) INCLUDE (status, total);
+\`\`\`
+
+If a wide key really is what the queries need, keep it and disable this rule for the statement.`,
+  },
+  examples: [
+    { bad: 'CREATE INDEX CONCURRENTLY orders_wide_idx ON orders (customer_id, status, created_at, total);' },
+    {
+      ok: 'CREATE INDEX CONCURRENTLY orders_customer_created_idx ON orders (customer_id, created_at, status);',
+    },
+    {
+      title: 'INCLUDE columns are not key columns',
+      ok: 'CREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id, created_at) INCLUDE (status, total);',
+    },
+  ],
+  check(facts, ctx) {
+    const stmt = (facts.statement.node as AnyNode).IndexStmt;
+    const count = stmt?.indexParams?.length ?? 0;
+    if (count <= MAX_COLUMNS) return;
+    ctx.report({
+      statement: facts,
+      message: `The index has ${count} key columns; an index is mostly used through its first columns, so the rest add size and write cost.`,
+      help: `Keep at most ${MAX_COLUMNS} key columns and move columns only needed for index-only scans to INCLUDE (…).`,
+    });
+  },
+});

@@ -1,0 +1,182 @@
+import type { StatementFacts } from '../../analyze/analyze.js';
+import { type AnyNode, type RelationRef, relationRef } from '../../analyze/ast.js';
+import { blocksApplication, type LockMode, strongerLock } from '../../catalog/locks.js';
+import { defineRule } from '../define.js';
+
+/** A lock that blocks application queries, taken on an existing table in this transaction. */
+interface StrongLock {
+  relation: RelationRef;
+  mode: LockMode;
+}
+
+/**
+ * The application-blocking locks `facts` takes on existing tables, by relation key. Not counted: tables
+ * created in this migration (or by this statement), and the referenced table of a foreign key whose own
+ * table is new — that statement locks both at once and the new table has no traffic to deadlock with.
+ */
+function strongLocks(facts: StatementFacts): Map<string, StrongLock> {
+  const out = new Map<string, StrongLock>();
+  const exempt = new Set<string>();
+  for (const a of facts.actions) {
+    const table = a.relations.table;
+    const tableIsNew = a.op.startsWith('create-table') || facts.isNew(table);
+    if (tableIsNew && a.relations.referenced) exempt.add(a.relations.referenced.key);
+    if (tableIsNew && table) exempt.add(table.key);
+  }
+  for (const l of facts.locks) {
+    if (l.isNew || l.alreadyHeld || exempt.has(l.relation.key) || !blocksApplication(l.mode)) continue;
+    out.set(l.relation.key, { relation: l.relation, mode: l.mode });
+  }
+  return out;
+}
+
+export default defineRule({
+  id: 'lock-order-deadlock',
+  verdict: 'safe',
+  summary:
+    'Locking several existing tables one after another in one transaction can deadlock with application transactions that touch them in the other order.',
+  docs: {
+    problem: `Every lock a transaction takes is held until COMMIT. When a migration takes a lock that blocks application
+queries (an \`ALTER TABLE\`'s ACCESS EXCLUSIVE, the SHARE ROW EXCLUSIVE of a foreign key or trigger, a \`CREATE INDEX\`'s
+SHARE, …) on one existing table and later, in the same transaction, on another, it locks them in its own order.
+Application transactions touch the same tables in whatever order the code does — update \`customers\`, then insert
+into \`orders\` — and hold their row locks until they commit. When the orders cross, the migration waits for the
+application while the application waits for the migration: Postgres detects the deadlock after \`deadlock_timeout\`
+and aborts one of them (possibly a user's request, possibly the migration halfway through). Without a deadlock, the
+migration still holds the first table blocked while it queues for the second.`,
+    solution: `Take every lock the transaction needs up front, in one statement and a consistent order, with a short
+\`lock_timeout\` so that a busy table makes the migration fail fast (and retry) instead of stalling traffic:
+
+\`\`\`sql
+BEGIN;
+SET LOCAL lock_timeout = '2s';
+LOCK TABLE customers, orders IN ACCESS EXCLUSIVE MODE;
+ALTER TABLE orders ADD COLUMN note text;
+ALTER TABLE customers ADD COLUMN vip boolean;
+COMMIT;
+\`\`\`
+
+Or split the migration so that each transaction locks one table:
+
+\`\`\`sql
+ALTER TABLE orders ADD COLUMN note text;
+ALTER TABLE customers ADD COLUMN vip boolean;
+\`\`\``,
+    tools: {
+      rails:
+        'Each migration runs in one transaction: put the changes to each table in its own migration, or start the migration with `execute "LOCK TABLE customers, orders IN ACCESS EXCLUSIVE MODE"`.',
+      django:
+        'Each migration is atomic: split the operations on each table into their own migration, or begin with `migrations.RunSQL("LOCK TABLE customers, orders IN ACCESS EXCLUSIVE MODE")`.',
+    },
+  },
+  examples: [
+    {
+      title: 'orders is locked, then customers',
+      bad: 'BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nALTER TABLE customers ADD COLUMN vip boolean;\nCOMMIT;',
+    },
+    {
+      title: 'the runner’s transaction holds the locks too',
+      bad: 'ALTER TABLE orders ADD COLUMN note text;\nCREATE INDEX customers_email_idx ON customers (email);',
+      runner: 'transaction-per-file',
+    },
+    {
+      title: 'a foreign key locks the referenced table after the first table is held',
+      bad: 'BEGIN;\nALTER TABLE orders ADD COLUMN customer_id bigint;\nALTER TABLE line_items ADD CONSTRAINT line_items_order_fk FOREIGN KEY (order_id) REFERENCES orders (id) NOT VALID;\nCOMMIT;',
+    },
+    {
+      title: 'two LOCK TABLE statements still lock one table after the other',
+      bad: 'BEGIN;\nLOCK TABLE orders IN ACCESS EXCLUSIVE MODE;\nLOCK TABLE customers IN ACCESS EXCLUSIVE MODE;\nCOMMIT;',
+    },
+    {
+      title: 'each statement commits on its own',
+      ok: 'ALTER TABLE orders ADD COLUMN note text;\nALTER TABLE customers ADD COLUMN vip boolean;',
+    },
+    {
+      title: 'all locks taken up front in one LOCK TABLE',
+      ok: "BEGIN;\nSET LOCAL lock_timeout = '2s';\nLOCK TABLE customers, orders IN ACCESS EXCLUSIVE MODE;\nALTER TABLE orders ADD COLUMN note text;\nALTER TABLE customers ADD COLUMN vip boolean;\nCOMMIT;",
+    },
+    {
+      title: 'the second table is new in this migration',
+      ok: 'BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCREATE TABLE notes (id bigint);\nALTER TABLE notes ADD COLUMN body text;\nCOMMIT;',
+    },
+    {
+      title: 'a new table’s foreign key locks both tables in one statement',
+      ok: 'BEGIN;\nCREATE TABLE comments (id bigint, post_id bigint REFERENCES posts (id));\nCREATE INDEX comments_post_id_idx ON comments (post_id);\nCOMMIT;',
+    },
+    {
+      title: 'one statement locking two tables is not an ordering problem',
+      ok: 'BEGIN;\nALTER TABLE line_items ADD CONSTRAINT line_items_order_fk FOREIGN KEY (order_id) REFERENCES orders (id) NOT VALID;\nCOMMIT;',
+    },
+    {
+      title: 'more changes to the same table',
+      ok: 'BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nALTER TABLE orders ADD COLUMN memo text;\nCOMMIT;',
+    },
+    {
+      title: 'the renamed table is the one already locked',
+      ok: 'BEGIN;\nALTER TABLE orders RENAME TO purchases;\nALTER TABLE purchases ADD COLUMN note text;\nCOMMIT;',
+    },
+    {
+      title: 'writes take ROW EXCLUSIVE, which does not block the application',
+      ok: "BEGIN;\nUPDATE orders SET note = '' WHERE id = 1;\nALTER TABLE customers ADD COLUMN vip boolean;\nCOMMIT;",
+    },
+  ],
+  create(ctx) {
+    /** strong locks taken so far, in order, by transaction id */
+    const taken = new Map<number, StrongLock[]>();
+    /** the tables each LOCK TABLE statement listed together, by transaction id */
+    const lockGroups = new Map<number, Set<string>[]>();
+    /** new name → old name of tables renamed in this migration */
+    const renamedFrom = new Map<string, string>();
+    const canonical = (key: string): string => {
+      let k = key;
+      for (let i = 0; i < 10 && renamedFrom.has(k); i++) k = renamedFrom.get(k)!;
+      return k;
+    };
+    return {
+      statement(facts) {
+        const tx = facts.transaction;
+        const rename = (facts.statement.node as AnyNode).RenameStmt;
+        if (rename?.renameType === 'OBJECT_TABLE') {
+          const from = relationRef(rename.relation, facts.state.defaultSchema);
+          const to = relationRef(
+            { schemaname: rename.relation?.schemaname, relname: rename.newname },
+            facts.state.defaultSchema,
+          );
+          if (from && to) renamedFrom.set(to.key, from.key);
+        }
+        if (!tx) return;
+        const earlier = taken.get(tx.id) ?? [];
+        taken.set(tx.id, earlier);
+        const groups = lockGroups.get(tx.id) ?? [];
+        lockGroups.set(tx.id, groups);
+        const now = [...strongLocks(facts).values()].filter(
+          (l) => !earlier.some((e) => canonical(e.relation.key) === canonical(l.relation.key)),
+        );
+        const together = (a: string, b: string) =>
+          groups.some((g) => g.has(canonical(a)) && g.has(canonical(b)));
+        const crossing = now.filter((l) => earlier.some((e) => !together(e.relation.key, l.relation.key)));
+        if (crossing.length > 0) {
+          const first = earlier.filter((e) =>
+            crossing.some((l) => !together(e.relation.key, l.relation.key)),
+          );
+          const firstNames = first.map((e) => `${e.relation.display} (${e.mode})`).join(', ');
+          const nowNames = crossing.map((l) => `${l.relation.display} (${l.mode})`).join(', ');
+          const order = [...first, ...crossing].map((l) => l.relation.display);
+          const mode = [...first, ...crossing].reduce<LockMode | undefined>(
+            (m, l) => strongerLock(m, l.mode),
+            undefined,
+          );
+          ctx.report({
+            statement: facts,
+            message: `This transaction already holds ${firstNames} and now locks ${nowNames}: it locks ${order.join(' → ')} in that order, and application transactions that touch these tables in another order can deadlock with it — meanwhile ${first[0]!.relation.display} stays blocked while this statement waits.`,
+            help: `Lock every table up front in one statement and a consistent order, with a short lock_timeout (SET LOCAL lock_timeout = '2s'; LOCK TABLE ${order.join(', ')} IN ${mode} MODE;), or split the migration so that each transaction locks one table.`,
+            lock: { mode: crossing[0]!.mode, relation: crossing[0]!.relation.display },
+          });
+        }
+        earlier.push(...now);
+        if (facts.statement.kind === 'LockStmt')
+          groups.push(new Set(facts.locks.map((l) => canonical(l.relation.key))));
+      },
+    };
+  },
+});

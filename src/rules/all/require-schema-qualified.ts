@@ -1,0 +1,79 @@
+import type { AnyNode } from '../../analyze/ast.js';
+import { as, names, quoteIdent } from '../../analyze/ast.js';
+import { defineRule } from '../define.js';
+
+export default defineRule({
+  id: 'require-schema-qualified',
+  equivalents: { squawk: ['require-table-schema'] },
+  verdict: 'safe',
+  recommended: false,
+  summary:
+    'Name tables with their schema (app.orders, not orders), so a migration does not depend on the search_path it runs with.',
+  on: ['CreateStmt', 'CreateTableAsStmt', 'AlterTableStmt', 'IndexStmt', 'DropStmt'],
+  docs: {
+    problem: `An unqualified table name is resolved through \`search_path\`, which depends on the role, the database,
+the connection pool and the migration tool. The same migration can then create a table in another schema than
+intended, or alter or drop a same-named table in the first schema on the path — in a multi-schema database that is
+a different table than the one the author had in mind.`,
+    solution: `Write the schema in every CREATE TABLE, CREATE TABLE AS, ALTER TABLE, CREATE INDEX … ON and DROP TABLE:
+
+\`\`\`sql
+CREATE TABLE app.orders (id bigint PRIMARY KEY);
+ALTER TABLE app.orders ADD COLUMN note text;
+CREATE INDEX CONCURRENTLY orders_note_idx ON app.orders (note);
+\`\`\`
+
+Temporary tables live in the session's own schema and are not reported.`,
+  },
+  examples: [
+    { bad: 'CREATE TABLE my_table (id int);' },
+    { bad: 'CREATE TABLE my_table AS SELECT 1;' },
+    { bad: 'ALTER TABLE my_table ADD COLUMN name text;' },
+    { bad: 'DROP TABLE my_table;' },
+    { bad: 'CREATE INDEX CONCURRENTLY my_table_name_idx ON my_table (name);' },
+    {
+      ok: 'CREATE TABLE app.my_table (id int);\nALTER TABLE app.my_table ADD COLUMN name text;\nCREATE INDEX CONCURRENTLY my_table_name_idx ON app.my_table (name);\nDROP TABLE app.my_table;',
+    },
+    {
+      title: 'temporary tables are not schema-qualified',
+      ok: 'CREATE TEMP TABLE temp_mapping_table AS SELECT 1;',
+    },
+  ],
+  check(facts, ctx) {
+    const n = facts.statement.node as AnyNode;
+    const found: { name: string; location?: number }[] = [];
+    const rangeVar = (rv: AnyNode) => {
+      if (!rv?.relname || rv.schemaname || rv.relpersistence === 't') return;
+      found.push({ name: rv.relname, location: typeof rv.location === 'number' ? rv.location : undefined });
+    };
+    switch (facts.statement.kind) {
+      case 'CreateStmt':
+        rangeVar(n.CreateStmt.relation);
+        break;
+      case 'CreateTableAsStmt':
+        if (n.CreateTableAsStmt.objtype === 'OBJECT_TABLE') rangeVar(n.CreateTableAsStmt.into?.rel);
+        break;
+      case 'AlterTableStmt':
+        if (n.AlterTableStmt.objtype === 'OBJECT_TABLE') rangeVar(n.AlterTableStmt.relation);
+        break;
+      case 'IndexStmt':
+        rangeVar(n.IndexStmt.relation);
+        break;
+      case 'DropStmt':
+        if (n.DropStmt.removeType !== 'OBJECT_TABLE') break;
+        for (const obj of n.DropStmt.objects ?? []) {
+          const list = names(as(obj, 'List')?.items);
+          if (list.length === 1) found.push({ name: list[0]! });
+        }
+        break;
+    }
+    for (const f of found) {
+      ctx.report({
+        statement: facts,
+        location: f.location,
+        message: `Table ${quoteIdent(f.name)} is not schema-qualified: which table this is depends on the search_path the migration runs with.`,
+        help: `Write the schema: schema.${quoteIdent(f.name)}.`,
+      });
+    }
+  },
+});
