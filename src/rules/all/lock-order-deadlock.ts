@@ -132,9 +132,40 @@ ALTER TABLE customers ADD COLUMN vip boolean;
       for (let i = 0; i < 10 && renamedFrom.has(k); i++) k = renamedFrom.get(k)!;
       return k;
     };
+    let pending:
+      | {
+          tx: number;
+          facts: StatementFacts;
+          first: StrongLock[];
+          crossing: StrongLock[];
+          order: StrongLock[];
+          later: number;
+        }
+      | undefined;
+    const flush = () => {
+      if (!pending) return;
+      const { facts, first, crossing, order, later } = pending;
+      const firstNames = first.map((e) => `${e.relation.display} (${e.mode})`).join(', ');
+      const nowNames = crossing.map((l) => `${l.relation.display} (${l.mode})`).join(', ');
+      const names = order.map((l) => l.relation.display);
+      const mode = order.reduce<LockMode | undefined>((m, l) => strongerLock(m, l.mode), undefined);
+      const more =
+        later === 0
+          ? ''
+          : ` ${later} later statement${later === 1 ? '' : 's'} of this transaction lock more tables.`;
+      ctx.report({
+        statement: facts,
+        message: `This transaction already holds ${firstNames} and now locks ${nowNames}: it locks ${names.join(' → ')} in that order, and application transactions that touch these tables in another order can deadlock with it — meanwhile ${first[0]!.relation.display} stays blocked while this statement waits.${more}`,
+        help: `Lock every table up front in one statement and a consistent order, with a short lock_timeout (SET LOCAL lock_timeout = '2s'; LOCK TABLE ${names.join(', ')} IN ${mode} MODE;), or split the migration so that each transaction locks one table.`,
+        lock: { mode: crossing[0]!.mode, relation: crossing[0]!.relation.display },
+      });
+      pending = undefined;
+    };
     return {
+      end: flush,
       statement(facts) {
         const tx = facts.transaction;
+        if (pending && pending.tx !== tx?.id) flush();
         const rename = (facts.statement.node as AnyNode).RenameStmt;
         if (rename?.renameType === 'OBJECT_TABLE') {
           const from = relationRef(rename.relation, facts.state.defaultSchema);
@@ -159,19 +190,14 @@ ALTER TABLE customers ADD COLUMN vip boolean;
           const first = earlier.filter((e) =>
             crossing.some((l) => !together(e.relation.key, l.relation.key)),
           );
-          const firstNames = first.map((e) => `${e.relation.display} (${e.mode})`).join(', ');
-          const nowNames = crossing.map((l) => `${l.relation.display} (${l.mode})`).join(', ');
-          const order = [...first, ...crossing].map((l) => l.relation.display);
-          const mode = [...first, ...crossing].reduce<LockMode | undefined>(
-            (m, l) => strongerLock(m, l.mode),
-            undefined,
-          );
-          ctx.report({
-            statement: facts,
-            message: `This transaction already holds ${firstNames} and now locks ${nowNames}: it locks ${order.join(' → ')} in that order, and application transactions that touch these tables in another order can deadlock with it — meanwhile ${first[0]!.relation.display} stays blocked while this statement waits.`,
-            help: `Lock every table up front in one statement and a consistent order, with a short lock_timeout (SET LOCAL lock_timeout = '2s'; LOCK TABLE ${order.join(', ')} IN ${mode} MODE;), or split the migration so that each transaction locks one table.`,
-            lock: { mode: crossing[0]!.mode, relation: crossing[0]!.relation.display },
-          });
+          if (pending?.tx === tx.id) {
+            // one finding per transaction: later crossings extend the order it reports
+            for (const l of crossing) if (!pending.order.includes(l)) pending.order.push(l);
+            pending.later++;
+          } else {
+            flush();
+            pending = { tx: tx.id, facts, first, crossing, order: [...first, ...crossing], later: 0 };
+          }
         }
         earlier.push(...now);
         if (facts.statement.kind === 'LockStmt')
