@@ -565,10 +565,11 @@ export class Analyzer {
       const s = (stmt.node as AnyNode).VariableSetStmt;
       const name = String(s.name ?? '').toLowerCase();
       const local = !!s.is_local;
-      let ms: number | undefined;
-      if (s.kind === 'VAR_SET_VALUE') ms = intervalArg(s.args);
-      else if (s.kind === 'VAR_SET_DEFAULT' || s.kind === 'VAR_RESET') ms = 0;
       if (name === 'lock_timeout' || name === 'statement_timeout') {
+        // parsed only for the timeouts: other settings' values are not intervals, and failing to parse costs
+        let ms: number | undefined;
+        if (s.kind === 'VAR_SET_VALUE') ms = intervalArg(s.args);
+        else if (s.kind === 'VAR_SET_DEFAULT' || s.kind === 'VAR_RESET') ms = 0;
         if (ms === undefined) return;
         this.setTimeout(name, ms, local, s.kind === 'VAR_RESET' || s.kind === 'VAR_SET_DEFAULT');
       } else if (name === 'search_path' && s.kind === 'VAR_SET_VALUE') {
