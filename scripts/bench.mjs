@@ -166,7 +166,8 @@ function resolvePgsafe(opts) {
     );
     process.exit(2);
   }
-  return [process.execPath, 'bin/pgsafe.js'];
+  // run as users run it (`npx pgsafe`, `pgsafe`): through the shebang, which sets V8 start-up flags
+  return [path.join(ROOT, 'bin/pgsafe.js')];
 }
 
 /** squawk's npm package is a Node wrapper around a native binary: time the binary itself. */
