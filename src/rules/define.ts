@@ -4,10 +4,11 @@
  */
 
 import type { StatementFacts } from '../analyze/analyze.js';
+import type { RelationRef } from '../analyze/ast.js';
 import type { Action } from '../analyze/classify.js';
 import type { RunnerModel } from '../analyze/runners.js';
 import { blockedWorkloads, type LockMode } from '../catalog/locks.js';
-import type { RelationRole } from '../catalog/operations.js';
+import type { OperationId, RelationRole } from '../catalog/operations.js';
 import type { RunnerName } from '../config/types.js';
 import type { Fix, LockInfo, Severity, Verdict } from '../diagnostics.js';
 import type { SourceFile } from '../parse/parse.js';
@@ -113,6 +114,22 @@ export function defineRule(def: RuleDefinition): Rule {
 
 export function defaultSeverity(rule: RuleMeta): Severity {
   return rule.severity ?? (rule.verdict === 'safe' ? 'warning' : 'error');
+}
+
+/**
+ * The actions of the given operations on tables that existed before this migration, with the lock
+ * the catalog says each takes on its table: the loop most rules start with.
+ */
+export function* onExistingTables(
+  facts: StatementFacts,
+  ...ops: OperationId[]
+): Generator<{ action: Action; table: RelationRef; mode: LockMode }> {
+  for (const action of facts.actions) {
+    if (!ops.includes(action.op)) continue;
+    const table = action.relations.table;
+    if (!table || facts.isNew(table)) continue;
+    yield { action, table, mode: lockOn(action) };
+  }
 }
 
 /** The lock the catalog says `action` takes on its relation in `role` (the table, by default). */

@@ -1,4 +1,4 @@
-import { appendNotValid, defineRule, lockOn } from '../define.js';
+import { appendNotValid, defineRule, onExistingTables } from '../define.js';
 import { lockClause } from '../sql.js';
 
 export default defineRule({
@@ -48,12 +48,8 @@ second migration with \`RunSQL("ALTER TABLE … VALIDATE CONSTRAINT …")\`.`,
     { ok: 'CREATE TABLE orders (amount int);\nALTER TABLE orders ADD CONSTRAINT c CHECK (amount > 0);' },
   ],
   check(facts, ctx) {
-    for (const action of facts.actions) {
-      if (action.op !== 'add-check') continue;
-      const table = action.relations.table!;
-      if (facts.isNew(table)) continue;
+    for (const { action, table, mode } of onExistingTables(facts, 'add-check')) {
       const name = action.constraint ? `"${action.constraint}" ` : '';
-      const mode = lockOn(action);
       ctx.report({
         statement: facts,
         location: action.location,

@@ -1,4 +1,4 @@
-import { defineRule, lockOn } from '../define.js';
+import { defineRule, onExistingTables } from '../define.js';
 import { lockClause } from '../sql.js';
 
 export default defineRule({
@@ -63,12 +63,8 @@ ALTER TABLE room_bookings ADD CONSTRAINT room_bookings_no_overlap
     },
   ],
   check(facts, ctx) {
-    for (const action of facts.actions) {
-      if (action.op !== 'add-exclusion') continue;
-      const table = action.relations.table!;
-      if (facts.isNew(table)) continue;
+    for (const { action, table, mode } of onExistingTables(facts, 'add-exclusion')) {
       const name = action.constraint ? `"${action.constraint}" ` : '';
-      const mode = lockOn(action);
       ctx.report({
         statement: facts,
         location: action.location,

@@ -1,7 +1,7 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
 import { type AnyNode, as, names } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
-import { defineRule, lockOn } from '../define.js';
+import { defineRule, onExistingTables } from '../define.js';
 import { lockClause } from '../sql.js';
 import { uniqueFix } from './add-unique-constraint.js';
 
@@ -92,12 +92,8 @@ postgresql_concurrently=True)\`; then \`op.execute("ALTER TABLE … ADD CONSTRAI
     },
   ],
   check(facts, ctx) {
-    for (const action of facts.actions) {
-      if (action.op !== 'add-primary-key') continue;
-      const table = action.relations.table!;
-      if (facts.isNew(table)) continue;
+    for (const { action, table, mode } of onExistingTables(facts, 'add-primary-key')) {
       const name = action.constraint ? `"${action.constraint}" ` : '';
-      const mode = lockOn(action);
       ctx.report({
         statement: facts,
         location: action.location,

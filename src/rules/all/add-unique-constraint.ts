@@ -1,7 +1,7 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
 import { names } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
-import { defineRule, lockOn, replaceStatement } from '../define.js';
+import { defineRule, onExistingTables, replaceStatement } from '../define.js';
 import { columnList, defaultConstraintName, deparse, lockClause, quoteIdent } from '../sql.js';
 
 export default defineRule({
@@ -71,12 +71,8 @@ migration with \`atomic = False\`, then \`RunSQL\` for \`ADD CONSTRAINT … UNIQ
     },
   ],
   check(facts, ctx) {
-    for (const action of facts.actions) {
-      if (action.op !== 'add-unique') continue;
-      const table = action.relations.table!;
-      if (facts.isNew(table)) continue;
+    for (const { action, table, mode } of onExistingTables(facts, 'add-unique')) {
       const name = action.constraint ? `"${action.constraint}" ` : '';
-      const mode = lockOn(action);
       ctx.report({
         statement: facts,
         location: action.location,
