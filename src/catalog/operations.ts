@@ -51,6 +51,8 @@ export interface OperationFacts {
   unsupported?: boolean;
   /** a version-specific remark worth showing */
   note?: string;
+  /** a known Postgres bug in some minor releases of this major that corrupts the result */
+  corruptingBug?: string;
 }
 
 /** How long the strongest lock is held, derived from the facts. */
@@ -222,7 +224,10 @@ const ENTRIES = {
       {
         from: 14,
         until: 14,
-        facts: { note: 'PG 14.0–14.3 can silently corrupt indexes built CONCURRENTLY; upgrade to 14.4+.' },
+        facts: {
+          note: 'PG 14.0–14.3 can silently corrupt indexes built CONCURRENTLY; upgrade to 14.4+.',
+          corruptingBug: 'PostgreSQL 14.0–14.3 (fixed in 14.4)',
+        },
       },
     ],
   },
@@ -261,7 +266,17 @@ const ENTRIES = {
       ],
       { indexBuild: true, noTransactionBlock: true },
     ),
-    versions: [{ until: 11, facts: { unsupported: true, note: 'REINDEX CONCURRENTLY exists since PG 12.' } }],
+    versions: [
+      { until: 11, facts: { unsupported: true, note: 'REINDEX CONCURRENTLY exists since PG 12.' } },
+      {
+        from: 14,
+        until: 14,
+        facts: {
+          note: 'PG 14.0–14.3 can silently corrupt indexes rebuilt CONCURRENTLY; upgrade to 14.4+.',
+          corruptingBug: 'PostgreSQL 14.0–14.3 (fixed in 14.4)',
+        },
+      },
+    ],
   },
 
   // ── tables ─────────────────────────────────────────────────────────────────

@@ -1,7 +1,5 @@
 import { defineRule } from '../define.js';
 
-const OPS = new Set(['create-index-concurrently', 'reindex-concurrently']);
-
 export default defineRule({
   id: 'index-build-pg14-corruption',
   equivalents: { strongMigrations: ['add_index_corruption'] },
@@ -52,13 +50,14 @@ Once the servers are upgraded, disable this rule (or set \`pgVersion\` according
     },
   ],
   check(facts, ctx) {
-    if (facts.pgVersion !== 14) return;
     for (const action of facts.actions) {
-      if (!OPS.has(action.op)) continue;
+      // which operations and versions are affected is a catalog fact
+      const bug = action.facts.corruptingBug;
+      if (!bug) continue;
       ctx.report({
         statement: facts,
         location: action.location,
-        message: `${action.facts.title} can silently corrupt the index on PostgreSQL 14.0–14.3: make sure the server runs 14.4 or later.`,
+        message: `${action.facts.title} can silently corrupt the index on ${bug}: make sure the server runs a fixed release.`,
         help: 'Check with SELECT version(); upgrade to the latest 14.x minor release before building indexes concurrently, and rebuild indexes built concurrently on 14.0–14.3.',
       });
     }
