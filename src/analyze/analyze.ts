@@ -71,6 +71,8 @@ export interface StatementFacts {
   isNew(rel: RelationRef | undefined): boolean;
   /** created earlier in the current transaction */
   isNewInTransaction(rel: RelationRef | undefined): boolean;
+  /** the column was defined earlier in this migration (CREATE TABLE or ADD COLUMN): no client uses it yet */
+  isNewColumn(table: RelationRef, column: string): boolean;
   /** the state before this statement, for rules that need more */
   state: MigrationState;
 }
@@ -236,6 +238,7 @@ export class Analyzer {
       statementTimeout: state.statementTimeout(),
       isNew: (r) => state.isNew(r),
       isNewInTransaction: (r) => state.isNewInTransaction(r),
+      isNewColumn: (t, c) => state.columnTypes.get(t.key)?.has(c) ?? false,
       state,
     };
     return facts;

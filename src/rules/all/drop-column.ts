@@ -65,7 +65,7 @@ regenerated client first; generate and apply the \`DROP COLUMN\` migration in th
       const table = action.relations.table!;
       if (facts.isNew(table)) continue;
       // a column this migration added has no readers yet
-      if (facts.state.columnTypes.get(table.key)?.has(action.column)) continue;
+      if (facts.isNewColumn(table, action.column)) continue;
       const column = `${table.display}.${quoteIdent(action.column)}`;
       ctx.report({
         statement: facts,

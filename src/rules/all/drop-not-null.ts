@@ -56,7 +56,7 @@ column NOT NULL.`,
       if (action.op !== 'drop-not-null' || !action.column) continue;
       const table = action.relations.table!;
       if (facts.isNew(table)) continue;
-      if (facts.state.columnTypes.get(table.key)?.has(action.column)) continue;
+      if (facts.isNewColumn(table, action.column)) continue;
       const column = `${table.display}.${quoteIdent(action.column)}`;
       ctx.report({
         statement: facts,

@@ -86,7 +86,7 @@ If only the name in the code should change, rename the field in the ORM and keep
       const table = action.relations.table!;
       if (facts.isNew(table) || !action.column) continue;
       // a column this migration added has no readers yet
-      if (facts.state.columnTypes.get(table.key)?.has(action.column)) continue;
+      if (facts.isNewColumn(table, action.column)) continue;
       const from = quoteIdent(action.column);
       const to = quoteIdent((facts.statement.node as AnyNode).RenameStmt.newname);
       ctx.report({
