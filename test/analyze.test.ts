@@ -186,3 +186,126 @@ describe('LOCK TABLE', () => {
     expect(f.map((x) => x.locks[0]!.mode)).toEqual(['SHARE', 'ACCESS EXCLUSIVE', 'ROW EXCLUSIVE']);
   });
 });
+
+describe('ALTER TABLE subcommands below ACCESS EXCLUSIVE', () => {
+  const ops = (sql: string) => analyze(sql)[0]!.actions.map((a) => [a.op, a.facts.locks[0]?.mode]);
+
+  it('tells trigger, storage-parameter and statistics changes from the rest', () => {
+    expect(ops('ALTER TABLE t DISABLE TRIGGER x, ENABLE REPLICA TRIGGER y, ENABLE TRIGGER ALL;')).toEqual([
+      ['enable-disable-trigger', 'SHARE ROW EXCLUSIVE'],
+      ['enable-disable-trigger', 'SHARE ROW EXCLUSIVE'],
+      ['enable-disable-trigger', 'SHARE ROW EXCLUSIVE'],
+    ]);
+    expect(ops('ALTER TABLE t SET (fillfactor = 70, toast.autovacuum_enabled = off);')).toEqual([
+      ['set-storage-parameters', 'SHARE UPDATE EXCLUSIVE'],
+    ]);
+    expect(ops('ALTER TABLE t RESET (autovacuum_vacuum_scale_factor);')).toEqual([
+      ['set-storage-parameters', 'SHARE UPDATE EXCLUSIVE'],
+    ]);
+    expect(ops('ALTER TABLE t SET (fillfactor = 70, user_catalog_table = true);')).toEqual([
+      ['set-storage-parameters-exclusive', 'ACCESS EXCLUSIVE'],
+    ]);
+    expect(ops('ALTER TABLE t ALTER COLUMN a SET (n_distinct = 5), CLUSTER ON i;')).toEqual([
+      ['alter-table-set-statistics', 'SHARE UPDATE EXCLUSIVE'],
+      ['alter-table-set-statistics', 'SHARE UPDATE EXCLUSIVE'],
+    ]);
+  });
+
+  it('keeps rules, constraints, views’ options and unknown parameters at ACCESS EXCLUSIVE', () => {
+    expect(
+      ops('ALTER TABLE t DISABLE RULE r, ALTER CONSTRAINT c DEFERRABLE, SET (no_such_option = 1);'),
+    ).toEqual([
+      ['alter-table', 'ACCESS EXCLUSIVE'],
+      ['alter-table', 'ACCESS EXCLUSIVE'],
+      ['alter-table', 'ACCESS EXCLUSIVE'],
+    ]);
+    expect(ops('ALTER VIEW v SET (security_barrier = true);')).toEqual([['alter-table', 'ACCESS EXCLUSIVE']]);
+  });
+});
+
+describe('NOT NULL constraints (PG 18)', () => {
+  const dropOps = (sql: string, pgVersion: number) =>
+    analyze(sql, { pgVersion })
+      .at(-1)!
+      .actions.map((a) => [a.op, a.column]);
+
+  it('reads DROP CONSTRAINT <table>_<column>_not_null as DROP NOT NULL on PG 18 only', () => {
+    expect(dropOps('ALTER TABLE users DROP CONSTRAINT users_phone_not_null;', 18)).toEqual([
+      ['drop-not-null', 'phone'],
+    ]);
+    expect(dropOps('ALTER TABLE users DROP CONSTRAINT users_phone_not_null;', 17)).toEqual([
+      ['drop-constraint', undefined],
+    ]);
+    expect(dropOps('ALTER TABLE users DROP CONSTRAINT phone_not_null;', 18)).toEqual([
+      ['drop-constraint', undefined],
+    ]);
+    // Postgres numbers a generated name that is taken
+    expect(dropOps('ALTER TABLE users DROP CONSTRAINT users_phone_not_null1;', 18)).toEqual([
+      ['drop-not-null', 'phone'],
+    ]);
+  });
+
+  it('knows named NOT NULL constraints and CHECKs that only look like one', () => {
+    expect(
+      dropOps('ALTER TABLE users ADD CONSTRAINT p NOT NULL phone; ALTER TABLE users DROP CONSTRAINT p;', 18),
+    ).toEqual([['drop-not-null', 'phone']]);
+    expect(
+      dropOps(
+        'ALTER TABLE users ADD CONSTRAINT users_phone_not_null CHECK (phone IS NOT NULL); ALTER TABLE users DROP CONSTRAINT users_phone_not_null;',
+        18,
+      ),
+    ).toEqual([['drop-constraint', undefined]]);
+    // a table created here has no column "x_y"
+    expect(
+      dropOps(
+        'CREATE TABLE users (phone text NOT NULL); ALTER TABLE users DROP CONSTRAINT users_x_y_not_null;',
+        18,
+      ),
+    ).toEqual([['drop-constraint', undefined]]);
+  });
+});
+
+describe('domains', () => {
+  const domainActions = (sql: string, pgVersion = 16) =>
+    analyze(sql, { pgVersion })
+      .at(-1)!
+      .actions.map((a) => [a.op, a.relations.table?.key, a.detail?.domainUsersUnknown]);
+
+  it('locks the tables with a column of the domain, or of a domain derived from it', () => {
+    expect(
+      domainActions(`CREATE DOMAIN pos AS int; CREATE DOMAIN pos2 AS pos;
+        CREATE TABLE a (x pos); CREATE TABLE b (y pos2); CREATE TABLE c (z int);
+        ALTER DOMAIN pos ADD CONSTRAINT pos_positive CHECK (VALUE > 0);`),
+    ).toEqual([
+      ['alter-domain-add-check', 'public.a', false],
+      ['alter-domain-add-check', 'public.b', false],
+    ]);
+  });
+
+  it('says when tables using an existing domain are unknown', () => {
+    expect(domainActions('ALTER DOMAIN pos ADD CONSTRAINT pos_positive CHECK (VALUE > 0);')).toEqual([
+      ['alter-domain-add-check', undefined, true],
+    ]);
+    expect(
+      domainActions('ALTER TABLE t ADD COLUMN p pos; ALTER DOMAIN pos VALIDATE CONSTRAINT pos_positive;'),
+    ).toEqual([['alter-domain-validate-constraint', 'public.t', true]]);
+  });
+
+  it('classifies NOT VALID, SET NOT NULL and ADD … NOT NULL', () => {
+    expect(domainActions('ALTER DOMAIN pos ADD CONSTRAINT c CHECK (VALUE > 0) NOT VALID;')).toEqual([
+      ['alter-domain-add-check-not-valid', undefined, undefined],
+    ]);
+    expect(domainActions('ALTER DOMAIN pos SET NOT NULL;')).toEqual([
+      ['alter-domain-set-not-null', undefined, true],
+    ]);
+    const add = analyze('ALTER DOMAIN pos ADD CONSTRAINT n NOT NULL;', { pgVersion: 16 })[0]!.actions[0]!;
+    expect([add.op, add.facts.unsupported]).toEqual(['alter-domain-add-not-null', true]);
+  });
+
+  it('counts a derived domain’s inherited CHECK when a column of it is added', () => {
+    const f = analyze(
+      'CREATE DOMAIN pos AS int CHECK (VALUE > 0); CREATE DOMAIN pos2 AS pos; ALTER TABLE t ADD COLUMN p pos2;',
+    );
+    expect(f[2]!.actions[0]!.op).toBe('add-column-domain-check');
+  });
+});

@@ -9,6 +9,12 @@ import {
   worstVolatility,
 } from '../src/catalog/functions.js';
 import { BINARY_COERCIBLE_CASTS, GENERATED_FROM, TYPE_ALIASES } from '../src/catalog/generated/casts.js';
+import { PG_LOCKS_NAME } from '../src/catalog/locks.js';
+import {
+  generatedNotNullColumn,
+  operationFacts,
+  storageParametersOperation,
+} from '../src/catalog/operations.js';
 import {
   canonicalTypeName,
   formatTypeRef,
@@ -513,6 +519,77 @@ describe('against a real Postgres (PGlite)', () => {
       expect(v, expr).toBe(actual);
     }
     expect(new Set(seen.map((s) => s.split(' / ')[1]))).toEqual(new Set(['immutable', 'stable', 'volatile']));
+  });
+
+  it('knows the lock of every table storage parameter, as this Postgres takes it', async () => {
+    // every heap / TOAST reloption of PG 18 (reloptions.c), with a value it accepts
+    const parameters: Record<string, string> = {
+      fillfactor: '70',
+      toast_tuple_target: '256',
+      parallel_workers: '2',
+      autovacuum_enabled: 'false',
+      autovacuum_vacuum_threshold: '10',
+      autovacuum_vacuum_max_threshold: '100',
+      autovacuum_vacuum_insert_threshold: '10',
+      autovacuum_analyze_threshold: '10',
+      autovacuum_vacuum_cost_delay: '1',
+      autovacuum_vacuum_cost_limit: '10',
+      autovacuum_freeze_min_age: '1000',
+      autovacuum_freeze_max_age: '200000000',
+      autovacuum_freeze_table_age: '1000',
+      autovacuum_multixact_freeze_min_age: '1000',
+      autovacuum_multixact_freeze_max_age: '200000000',
+      autovacuum_multixact_freeze_table_age: '1000',
+      log_autovacuum_min_duration: '10',
+      autovacuum_vacuum_scale_factor: '0.1',
+      autovacuum_vacuum_insert_scale_factor: '0.1',
+      autovacuum_analyze_scale_factor: '0.1',
+      vacuum_index_cleanup: 'off',
+      vacuum_truncate: 'false',
+      vacuum_max_eager_freeze_failure_rate: '0.1',
+      user_catalog_table: 'true',
+      'toast.autovacuum_enabled': 'false',
+      'toast.vacuum_truncate': 'false',
+    };
+    await db.exec('CREATE TABLE reloptions_t (id int, b text)');
+    const seen: string[] = [];
+    for (const [name, value] of Object.entries(parameters)) {
+      const op = storageParametersOperation([name.replace(/^toast\./, '')]);
+      expect(op, name).toBeDefined();
+      await db.exec('BEGIN');
+      await db.exec(`ALTER TABLE reloptions_t SET (${name} = ${value})`);
+      const modes = (
+        await db.query<{ mode: string }>(
+          `SELECT mode FROM pg_locks WHERE relation = 'reloptions_t'::regclass AND pid = pg_backend_pid() AND granted`,
+        )
+      ).rows.map((r) => r.mode);
+      await db.exec('ROLLBACK');
+      const claimed = operationFacts(op!, pgMajor).locks[0]!.mode;
+      expect(modes, name).toContain(PG_LOCKS_NAME[claimed]);
+      seen.push(claimed);
+    }
+    expect(new Set(seen)).toEqual(new Set(['SHARE UPDATE EXCLUSIVE', 'ACCESS EXCLUSIVE']));
+    expect(storageParametersOperation(['no_such_parameter'])).toBeUndefined();
+    expect(storageParametersOperation(['fillfactor', 'user_catalog_table'])).toBe(
+      'set-storage-parameters-exclusive',
+    );
+  });
+
+  it('names NOT NULL constraints as generatedNotNullColumn expects', async () => {
+    await db.exec(`CREATE TABLE nn_t (id int, phone text NOT NULL, "Mixed Case" int NOT NULL)`);
+    await db.exec(`ALTER TABLE nn_t ADD CONSTRAINT nn_t_id_not_null CHECK (id IS NOT NULL)`);
+    await db.exec(`ALTER TABLE nn_t ALTER COLUMN id SET NOT NULL`);
+    const rows = (
+      await db.query<{ conname: string; attname: string }>(
+        `SELECT c.conname, a.attname FROM pg_constraint c
+           JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+          WHERE c.conrelid = 'nn_t'::regclass AND c.contype = 'n'`,
+      )
+    ).rows;
+    expect(rows.length).toBe(pgMajor >= 18 ? 3 : 0);
+    for (const r of rows)
+      expect(generatedNotNullColumn('nn_t', r.conname, pgMajor), r.conname).toBe(r.attname);
+    expect(generatedNotNullColumn('nn_t', 'nn_t_id_not_null', 17)).toBeUndefined();
   });
 
   it('has the binary-coercible casts and type spellings of this Postgres', async () => {

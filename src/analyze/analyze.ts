@@ -5,7 +5,7 @@
  */
 
 import { covers, type LockMode, strongerLock } from '../catalog/locks.js';
-import { type OperationId, operationFacts } from '../catalog/operations.js';
+import { generatedNotNullColumn, type OperationId, operationFacts } from '../catalog/operations.js';
 import { parseInterval } from '../config/interval.js';
 import type { Statement } from '../parse/parse.js';
 import { type AnyNode, as, constValue, names, type RelationRef, relationRef, walk } from './ast.js';
@@ -93,7 +93,20 @@ export class MigrationState {
   /** VALIDATE CONSTRAINT of constraints defined in earlier migrations, by table key */
   readonly validatedUnknown = new Set<string>();
   readonly columnTypes = new Map<string, Map<string, AnyNode>>();
-  readonly domainsWithCheck = new Set<string>();
+  /** domains with CHECK or NOT NULL constraints (created in this migration or read from the live schema), by `schema.name` */
+  readonly domainsWithConstraints = new Set<string>();
+  /** domains created in this migration, by `schema.name` */
+  readonly createdDomains = new Set<string>();
+  /** the domain a domain is derived from (`CREATE DOMAIN b AS a`), by `schema.name`; any base type otherwise */
+  readonly domainBases = new Map<string, string>();
+  /** columns of each domain in tables of the live schema (see trace/schema.ts), by domain `schema.name` */
+  readonly domainColumns = new Map<string, { table: RelationRef; column: string }[]>();
+  /** the live schema was read: domainColumns lists every table using a domain */
+  schemaLearned = false;
+  /** tables whose columns this migration declared, by key (for columnTypes) */
+  readonly tableRefs = new Map<string, RelationRef>();
+  /** partitioned tables created in this migration: they store no rows themselves */
+  readonly partitioned = new Set<string>();
   /** columns read by CHECK constraints defined in this migration, by table key */
   readonly checkColumns = new Map<string, Set<string>>();
   /** the default partition of each partitioned table, by parent key */
@@ -122,6 +135,25 @@ export class MigrationState {
     // Postgres opens an implicit transaction block only for a query of two or more statements
     const lone = runner.multiStatement && statementCount !== undefined && statementCount < 2;
     return runner.transaction === 'file' && !noTransaction && !lone;
+  }
+
+  /** `schema.name` of a type or domain as written (unqualified names are in the default schema) */
+  typeKey(typeNames: string[]): string {
+    return typeNames.length === 1 ? `${this.defaultSchema}.${typeNames[0]}` : typeNames.join('.');
+  }
+
+  /** The domain and every domain derived from it, by `schema.name`. */
+  domainFamily(key: string): Set<string> {
+    const keys = new Set([key]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [d, base] of this.domainBases)
+        if (keys.has(base) && !keys.has(d)) {
+          keys.add(d);
+          grew = true;
+        }
+    }
+    return keys;
   }
 
   isNew(rel: RelationRef | undefined): boolean {
@@ -179,7 +211,45 @@ export class Analyzer {
         }
         return state.validatedUnknown.has(table.key) ? 'maybe' : 'no';
       },
-      domainHasCheck: (n) => state.domainsWithCheck.has(n.join('.')),
+      domainHasConstraints: (n) => {
+        // a derived domain inherits its base domain's constraints
+        const seen = new Set<string>();
+        for (let k: string | undefined = state.typeKey(n); k && !seen.has(k); k = state.domainBases.get(k)) {
+          if (state.domainsWithConstraints.has(k)) return true;
+          seen.add(k);
+        }
+        return false;
+      },
+      domainUsers: (n) => {
+        const key = state.typeKey(n);
+        const family = state.domainFamily(key);
+        const tables = new Map<string, RelationRef>();
+        for (const k of family)
+          for (const u of state.domainColumns.get(k) ?? []) tables.set(u.table.key, u.table);
+        for (const [tableKey, cols] of state.columnTypes) {
+          const table = state.tableRefs.get(tableKey);
+          if (!table || state.partitioned.has(tableKey)) continue;
+          for (const typeName of cols.values()) {
+            const tn = names(typeName?.names);
+            if (tn.length > 0 && family.has(state.typeKey(tn))) tables.set(tableKey, table);
+          }
+        }
+        return {
+          tables: [...tables.values()],
+          complete: state.schemaLearned || state.createdDomains.has(key),
+        };
+      },
+      notNullConstraintColumn: (table, name) => {
+        if (options.pgVersion < 18 || !name) return undefined;
+        const info = state.constraints.get(`${table.key}|${name}`);
+        if (info) return info.kind === 'not-null' ? info.notNullColumn : undefined;
+        const column = generatedNotNullColumn(table.name, name, options.pgVersion);
+        if (column === undefined) return undefined;
+        // the columns of a table created in this migration are all known
+        const cols = state.columnTypes.get(table.key);
+        if (state.created.has(table.key) && cols && !cols.has(column)) return undefined;
+        return column;
+      },
       columnHasCheck: (table, column) => state.checkColumns.get(table.key)?.has(column) ?? false,
       defaultPartition: (parent) => state.defaultPartitions.get(parent.key),
       columnIndexed: (table, column) => {
@@ -402,6 +472,8 @@ export class Analyzer {
           } else this.recordConstraint(table, as(e, 'Constraint'), undefined);
         }
         state.columnTypes.set(table.key, cols);
+        state.tableRefs.set(table.key, table);
+        if (s.partspec) state.partitioned.add(table.key);
         break;
       }
       case 'CreateTableAsStmt': {
@@ -434,10 +506,22 @@ export class Analyzer {
         break;
       case 'CreateDomainStmt': {
         const s = n.CreateDomainStmt;
-        const hasCheck = (s.constraints ?? []).some(
-          (c: AnyNode) => as(c, 'Constraint')?.contype === 'CONSTR_CHECK',
-        );
-        if (hasCheck) state.domainsWithCheck.add(names(s.domainname).join('.'));
+        const key = state.typeKey(names(s.domainname));
+        const constrained = (s.constraints ?? []).some((c: AnyNode) => {
+          const t = as(c, 'Constraint')?.contype;
+          return t === 'CONSTR_CHECK' || t === 'CONSTR_NOTNULL';
+        });
+        if (constrained) state.domainsWithConstraints.add(key);
+        state.createdDomains.add(key);
+        const base = names(s.typeName?.names);
+        if (base.length > 0) state.domainBases.set(key, state.typeKey(base));
+        break;
+      }
+      case 'AlterDomainStmt': {
+        const s = n.AlterDomainStmt;
+        const con = s.subtype === 'C' ? as(s.def, 'Constraint') : undefined;
+        if (s.subtype === 'O' || con?.contype === 'CONSTR_CHECK' || con?.contype === 'CONSTR_NOTNULL')
+          state.domainsWithConstraints.add(state.typeKey(names(s.typeName)));
         break;
       }
       case 'DropStmt': {
@@ -449,6 +533,7 @@ export class Analyzer {
                 ? a.relations.index
                 : undefined;
           if (r) state.created.delete(r.key);
+          if (r && a.op === 'drop-table') state.tableRefs.delete(r.key);
         }
         break;
       }
@@ -478,6 +563,7 @@ export class Analyzer {
             if (col?.colname) {
               const cols = state.columnTypes.get(table.key) ?? new Map<string, AnyNode>();
               state.columnTypes.set(table.key, cols);
+              if (!state.tableRefs.has(table.key)) state.tableRefs.set(table.key, table);
               cols.set(col.colname, col.typeName);
               for (const k of col.constraints ?? [])
                 this.recordConstraint(table, as(k, 'Constraint'), col.colname);
@@ -501,6 +587,8 @@ export class Analyzer {
             else state.validatedUnknown.add(table.key);
           } else if (cmd.subtype === 'AT_DropConstraint') {
             state.constraints.delete(`${table.key}|${cmd.name}`);
+            const dropped = facts.actions.find((a) => a.op === 'drop-not-null' && a.constraint === cmd.name);
+            if (dropped) this.notNull(table, dropped.column, false);
           }
         }
         break;

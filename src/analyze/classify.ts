@@ -10,6 +10,7 @@ import {
   type OperationId,
   operationFacts,
   type RelationRole,
+  storageParametersOperation,
 } from '../catalog/operations.js';
 import { type TypeChange, typeChangeRewrites, typeRefFromAst } from '../catalog/types.js';
 import type { Statement } from '../parse/parse.js';
@@ -49,6 +50,13 @@ export interface ActionDetail {
   unique?: boolean;
   /** SET NOT NULL is proven by a CHECK only known by name (defined in an earlier migration) */
   provenByUnknownCheck?: boolean;
+  /** ALTER DOMAIN: the domain, as written */
+  domain?: string;
+  /**
+   * ALTER DOMAIN: tables with a column of the domain may exist beyond those in `relations` (the domain
+   * was not created in this migration and the live schema was not read)
+   */
+  domainUsersUnknown?: boolean;
 }
 
 /** What the classifier needs to know about the migration so far. */
@@ -59,8 +67,15 @@ export interface ClassifyContext {
   columnType(table: RelationRef, column: string): AnyNode | undefined;
   /** whether a validated CHECK (column IS NOT NULL) is known on the table: `known`, `maybe` (unknown definition) or `no` */
   notNullProof(table: RelationRef, column: string): 'known' | 'maybe' | 'no';
-  /** a domain created in this migration that carries CHECK constraints */
-  domainHasCheck(name: string[]): boolean;
+  /** a domain (created in this migration, or read from the live schema) that carries CHECK or NOT NULL constraints */
+  domainHasConstraints(name: string[]): boolean;
+  /**
+   * the tables with a column of the domain (or of a domain derived from it) that have storage;
+   * `complete` when no other can exist (the domain is new, or the live schema was read)
+   */
+  domainUsers(name: string[]): { tables: RelationRef[]; complete: boolean };
+  /** the column whose NOT NULL a constraint of this name is (PG ≥ 18), when it is one */
+  notNullConstraintColumn(table: RelationRef, constraint: string): string | undefined;
   /** a CHECK constraint defined in this migration reads the column */
   columnHasCheck(table: RelationRef, column: string): boolean;
   /** the default partition of a partitioned table, when created or attached in this migration */
@@ -98,7 +113,7 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
       if (!table) break;
       const cmds: AnyNode[] = (s.cmds ?? []).map((c: AnyNode) => as(c, 'AlterTableCmd'));
       const newColumnsUnchecked = newColumnForeignKeysUnchecked(cmds);
-      for (const cmd of cmds) classifyAlterCmd(cmd, table, ctx, add, newColumnsUnchecked);
+      for (const cmd of cmds) classifyAlterCmd(cmd, table, ctx, add, newColumnsUnchecked, s.objtype);
       break;
     }
     case 'IndexStmt': {
@@ -242,6 +257,9 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
       if (table) add('create-trigger', n, { relations: { table }, location: table.location });
       break;
     }
+    case 'AlterDomainStmt':
+      classifyAlterDomain(n, ctx, add);
+      break;
     case 'AlterEnumStmt':
       if (n.AlterEnumStmt.newVal !== undefined && !n.AlterEnumStmt.oldVal)
         add('alter-type-add-value', n, { relations: {} });
@@ -341,6 +359,7 @@ function classifyAlterCmd(
   ctx: ClassifyContext,
   add: Add,
   newColumnForeignKeysUnchecked = false,
+  objtype?: string,
 ): void {
   if (!cmd) return;
   const rels = { table };
@@ -414,13 +433,25 @@ function classifyAlterCmd(
       // whether it is a foreign key is resolved by the analyzer, which knows the constraints of this migration
       add('validate-constraint', cmd, { relations: rels, constraint: cmd.name });
       return;
-    case 'AT_DropConstraint':
+    case 'AT_DropConstraint': {
+      // PG 18: a column's NOT NULL is a constraint; dropping it is DROP NOT NULL
+      const column = ctx.notNullConstraintColumn(table, cmd.name);
+      if (column !== undefined) {
+        add('drop-not-null', cmd, {
+          relations: rels,
+          column,
+          constraint: cmd.name,
+          detail: { ifNotExists: !!cmd.missing_ok },
+        });
+        return;
+      }
       add('drop-constraint', cmd, {
         relations: rels,
         constraint: cmd.name,
         detail: { ifNotExists: !!cmd.missing_ok },
       });
       return;
+    }
     case 'AT_SetTableSpace':
       add('set-tablespace', cmd, { relations: rels });
       return;
@@ -453,6 +484,27 @@ function classifyAlterCmd(
     case 'AT_SetOptions':
     case 'AT_ResetOptions':
       add('alter-table-set-statistics', cmd, { relations: rels, column: cmd.name });
+      return;
+    case 'AT_SetRelOptions':
+    case 'AT_ResetRelOptions': {
+      const parameters = ((as(cmd.def, 'List')?.items ?? []) as AnyNode[])
+        .map((d) => as(d, 'DefElem')?.defname)
+        .filter((d): d is string => typeof d === 'string');
+      // views' options and unknown parameters stay ALTER TABLE (other)
+      const heap = objtype === 'OBJECT_TABLE' || objtype === 'OBJECT_MATVIEW';
+      const op = heap ? storageParametersOperation(parameters) : undefined;
+      add(op ?? 'alter-table', cmd, { relations: rels });
+      return;
+    }
+    case 'AT_EnableTrig':
+    case 'AT_EnableAlwaysTrig':
+    case 'AT_EnableReplicaTrig':
+    case 'AT_DisableTrig':
+    case 'AT_EnableTrigAll':
+    case 'AT_DisableTrigAll':
+    case 'AT_EnableTrigUser':
+    case 'AT_DisableTrigUser':
+      add('enable-disable-trigger', cmd, { relations: rels });
       return;
     default:
       add('alter-table', cmd, { relations: rels, column: cmd.name });
@@ -488,6 +540,9 @@ function classifyAddColumn(
     // PG 18 added virtual generated columns (computed on read): no rewrite
     const virtual = generated.generated_kind === 'v' && ctx.pgVersion >= 18;
     if (!virtual) op = 'add-column-generated-stored';
+  } else if (typeNames.length > 0 && ctx.domainHasConstraints(typeNames)) {
+    // the domain's constraints are checked for every row, also against a DEFAULT: a rewrite
+    op = 'add-column-domain-check';
   } else if (defaultCon) {
     const v = expressionVolatility(defaultCon.raw_expr);
     detail = { ...detail, volatility: v.volatility, functions: v.functions };
@@ -495,7 +550,7 @@ function classifyAddColumn(
       v.volatility === 'volatile' || v.volatility === 'unknown'
         ? 'add-column-volatile-default'
         : 'add-column-default';
-  } else if (typeNames.length > 0 && ctx.domainHasCheck(typeNames)) op = 'add-column-domain-check';
+  }
 
   const notNull = constraints.some((c) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY');
   if (notNull && !defaultCon && !generated && !identity && op !== 'add-column-serial') {
@@ -566,6 +621,46 @@ function classifyConstraint(
       }
       return;
   }
+}
+
+/**
+ * ALTER DOMAIN: the constraints that check stored values lock and read every table with a column of
+ * the domain; one action per table known to have one (none when none is known).
+ */
+function classifyAlterDomain(n: AnyNode, ctx: ClassifyContext, add: Add): void {
+  const s = n.AlterDomainStmt;
+  const domain = names(s.typeName);
+  let op: OperationId | undefined;
+  let constraint: string | undefined;
+  let location: number | undefined;
+  if (s.subtype === 'C') {
+    const con = as(s.def, 'Constraint');
+    constraint = con?.conname;
+    location = con?.location;
+    if (con?.contype === 'CONSTR_CHECK')
+      op = con.skip_validation ? 'alter-domain-add-check-not-valid' : 'alter-domain-add-check';
+    else if (con?.contype === 'CONSTR_NOTNULL') op = 'alter-domain-add-not-null';
+  } else if (s.subtype === 'O') op = 'alter-domain-set-not-null';
+  else if (s.subtype === 'V') {
+    op = 'alter-domain-validate-constraint';
+    constraint = s.name;
+  }
+  if (!op || domain.length === 0) return;
+  const base = { constraint, location, detail: { domain: domain.join('.') } as ActionDetail };
+  if (operationFacts(op, ctx.pgVersion).locks.length === 0) {
+    add(op, n, { ...base, relations: {} });
+    return;
+  }
+  const users = ctx.domainUsers(domain);
+  const detail: ActionDetail = { ...base.detail, domainUsersUnknown: !users.complete };
+  const facts = operationFacts(op, ctx.pgVersion);
+  const shape = users.complete
+    ? undefined
+    : {
+        note: `${facts.note ?? ''} Which tables have a column of ${domain} is not known from this migration${users.tables.length > 0 ? ' beyond those named' : ''}: \`pgsafe trace\` reads them from the database.`.trim(),
+      };
+  if (users.tables.length === 0) add(op, n, { ...base, relations: {}, detail }, shape);
+  for (const table of users.tables) add(op, n, { ...base, relations: { table }, detail }, shape);
 }
 
 /** Foreign keys declared in a CREATE TABLE (column and table constraints). */

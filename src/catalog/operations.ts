@@ -107,9 +107,9 @@ const ENTRIES = {
     base: op('ADD COLUMN … GENERATED ALWAYS AS (…) STORED', onTable(AE), { rewrite: true }),
   },
   'add-column-domain-check': {
-    base: op('ADD COLUMN of a domain type with CHECK constraints', onTable(AE), {
+    base: op('ADD COLUMN of a domain type with constraints (CHECK or NOT NULL)', onTable(AE), {
       rewrite: true,
-      note: 'The NULL of every existing row is checked against the domain by rewriting the table.',
+      note: 'The value of every existing row (NULL, or the DEFAULT) is checked against the domain by rewriting the table.',
     }),
   },
   'drop-column': {
@@ -381,7 +381,30 @@ const ENTRIES = {
     }),
   },
   'alter-table': { base: op('ALTER TABLE (other)', onTable(AE)) },
-  'alter-table-set-statistics': { base: op('ALTER TABLE … SET STATISTICS / storage options', onTable(SUE)) },
+  'alter-table-set-statistics': {
+    base: op(
+      'ALTER COLUMN … SET STATISTICS / SET (n_distinct …), CLUSTER ON, SET WITHOUT CLUSTER',
+      onTable(SUE),
+      {
+        note: 'Only planner statistics and maintenance settings change: reads and writes continue.',
+      },
+    ),
+  },
+  'set-storage-parameters': {
+    base: op('ALTER TABLE … SET / RESET (storage parameters)', onTable(SUE), {
+      note: 'fillfactor, autovacuum_*, toast_tuple_target, parallel_workers and the vacuum settings take SHARE UPDATE EXCLUSIVE: reads and writes continue. Existing rows are not rewritten.',
+    }),
+  },
+  'set-storage-parameters-exclusive': {
+    base: op('ALTER TABLE … SET / RESET (user_catalog_table)', onTable(AE), {
+      note: 'user_catalog_table takes ACCESS EXCLUSIVE, unlike the other storage parameters.',
+    }),
+  },
+  'enable-disable-trigger': {
+    base: op('ALTER TABLE … ENABLE / DISABLE [ALWAYS | REPLICA] TRIGGER', onTable(SRE), {
+      note: 'SHARE ROW EXCLUSIVE blocks writes, not reads, and is brief.',
+    }),
+  },
   'lock-table': { base: op('LOCK TABLE', onTable(AE)) },
 
   // ── types ──────────────────────────────────────────────────────────────────
@@ -395,6 +418,45 @@ const ENTRIES = {
         facts: { noTransactionBlock: true, note: 'Not allowed in a transaction block before PG 12.' },
       },
     ],
+  },
+
+  // ── domains ────────────────────────────────────────────────────────────────
+  // ALTER DOMAIN checks the values of every column of the domain (or of a domain derived from it),
+  // in every table, while holding SHARE on each of those tables: writes wait, reads continue.
+  'alter-domain-add-check': {
+    base: op('ALTER DOMAIN … ADD CONSTRAINT … CHECK', onTable('SHARE'), {
+      scan: true,
+      note: 'Every table with a column of the domain is locked SHARE (writes wait) and read in full.',
+    }),
+  },
+  'alter-domain-add-check-not-valid': {
+    base: op('ALTER DOMAIN … ADD CONSTRAINT … CHECK … NOT VALID', [], {
+      note: 'Only values written from now on are checked: no table is locked or read.',
+    }),
+  },
+  'alter-domain-set-not-null': {
+    base: op('ALTER DOMAIN … SET NOT NULL', onTable('SHARE'), {
+      scan: true,
+      note: 'Every table with a column of the domain is locked SHARE (writes wait) and read in full; NOT NULL on a domain cannot be NOT VALID.',
+    }),
+  },
+  'alter-domain-add-not-null': {
+    base: op('ALTER DOMAIN … ADD CONSTRAINT … NOT NULL', onTable('SHARE'), {
+      scan: true,
+      note: 'The same as SET NOT NULL: every table with a column of the domain is locked SHARE and read in full; it cannot be NOT VALID.',
+    }),
+    versions: [
+      {
+        until: 16,
+        facts: { unsupported: true, note: 'ALTER DOMAIN … ADD CONSTRAINT … NOT NULL exists since PG 17.' },
+      },
+    ],
+  },
+  'alter-domain-validate-constraint': {
+    base: op('ALTER DOMAIN … VALIDATE CONSTRAINT', onTable('SHARE'), {
+      scan: true,
+      note: 'Unlike ALTER TABLE … VALIDATE CONSTRAINT, it locks every table with a column of the domain SHARE: writes wait for the whole scan.',
+    }),
   },
 
   // ── data ───────────────────────────────────────────────────────────────────
@@ -429,4 +491,58 @@ export function operationFacts(id: OperationId, pgVersion: number): OperationFac
   facts = { id, ...entry.base, ...override?.facts };
   cache.set(key, facts);
   return facts;
+}
+
+/**
+ * Table storage parameters by the lock their SET / RESET takes (reloptions.c gives each parameter a
+ * lock mode; ALTER TABLE takes the strongest of those it names). `toast.` parameters count as their
+ * heap namesakes. Views' options (security_barrier, check_option, security_invoker) take ACCESS EXCLUSIVE.
+ */
+const SHARE_UPDATE_EXCLUSIVE_PARAMETERS = new Set([
+  'fillfactor',
+  'toast_tuple_target',
+  'parallel_workers',
+  'log_autovacuum_min_duration',
+  'vacuum_index_cleanup',
+  'vacuum_truncate',
+  'vacuum_max_eager_freeze_failure_rate',
+]);
+const ACCESS_EXCLUSIVE_PARAMETERS = new Set(['user_catalog_table']);
+
+/**
+ * The operation of `ALTER TABLE … SET / RESET (…)` naming these parameters; undefined when one of
+ * them is not a known table parameter (the statement then counts as ALTER TABLE (other)).
+ */
+export function storageParametersOperation(
+  parameters: string[],
+): 'set-storage-parameters' | 'set-storage-parameters-exclusive' | undefined {
+  let exclusive = false;
+  for (const p of parameters) {
+    const name = p.toLowerCase();
+    if (ACCESS_EXCLUSIVE_PARAMETERS.has(name)) exclusive = true;
+    else if (!SHARE_UPDATE_EXCLUSIVE_PARAMETERS.has(name) && !name.startsWith('autovacuum_'))
+      return undefined;
+  }
+  if (parameters.length === 0) return undefined;
+  return exclusive ? 'set-storage-parameters-exclusive' : 'set-storage-parameters';
+}
+
+/**
+ * Since PG 18 a column's NOT NULL is a pg_constraint row, named `<table>_<column>_not_null` when
+ * Postgres chose the name (truncated to 63 bytes, with a number appended on a clash); dropping
+ * that constraint drops the NOT NULL. Returns the column a constraint name of this pattern stands
+ * for (the name as cut, when Postgres cut it), or undefined (before PG 18 such a name can only be a
+ * user's CHECK or other constraint).
+ */
+export function generatedNotNullColumn(
+  table: string,
+  constraint: string,
+  pgVersion: number,
+): string | undefined {
+  if (pgVersion < 18) return undefined;
+  const prefix = `${table}_`;
+  const suffix = /_not_null\d*$/.exec(constraint);
+  if (!constraint.startsWith(prefix) || !suffix) return undefined;
+  const column = constraint.slice(prefix.length, suffix.index);
+  return column.length > 0 ? column : undefined;
 }

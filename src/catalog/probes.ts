@@ -97,6 +97,24 @@ const WITH_DEFAULT = `${PARTITIONS}
 CREATE TABLE events_default PARTITION OF events DEFAULT;
 INSERT INTO events VALUES (0, 5000);`;
 
+/** `t` with a trigger `t_touch` */
+const TRIGGER = `${T}
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE PROCEDURE touch();`;
+
+/**
+ * A domain `pos`, a domain `pos2` derived from it, and two tables with rows: `t` has a `pos`
+ * column, `u` a `pos2` column; `other` has none.
+ */
+const DOMAIN = `CREATE DOMAIN pos AS int;
+CREATE DOMAIN pos2 AS pos;
+CREATE TABLE t (id int PRIMARY KEY, a pos);
+${rows('t', 'g, g')}
+CREATE TABLE u (id int PRIMARY KEY, b pos2);
+${rows('u', 'g, g')}
+CREATE TABLE other (id int PRIMARY KEY, a int);
+${rows('other', 'g, g')}`;
+
 const MATVIEW = `${T}
 CREATE MATERIALIZED VIEW mv AS SELECT id, a FROM t;
 CREATE UNIQUE INDEX mv_id ON mv (id);`;
@@ -193,6 +211,22 @@ export const PROBES: readonly Probe[] = [
 ${T}`,
     sql: 'ALTER TABLE t ADD COLUMN c positive',
     design: ['add-column-rewrites'],
+  },
+  {
+    id: 'add-column-domain-check/with-default',
+    op: 'add-column-domain-check',
+    setup: `CREATE DOMAIN positive AS int CHECK (VALUE > 0);
+${T}`,
+    sql: 'ALTER TABLE t ADD COLUMN c positive DEFAULT 1',
+    notes: 'a constant DEFAULT does not spare the rewrite: the domain is checked for every row',
+  },
+  {
+    id: 'add-column-domain-check/not-null-domain',
+    op: 'add-column-domain-check',
+    setup: `CREATE DOMAIN required_int AS int NOT NULL;
+${T}`,
+    sql: 'ALTER TABLE t ADD COLUMN c required_int DEFAULT 0',
+    notes: 'a NOT NULL domain is a constrained domain too',
   },
   { id: 'drop-column', op: 'drop-column', setup: T, sql: 'ALTER TABLE t DROP COLUMN b' },
   {
@@ -314,6 +348,33 @@ ALTER TABLE t ADD CONSTRAINT t_a_not_null CHECK (a IS NOT NULL);`,
     op: 'drop-not-null',
     setup: `${T}\nALTER TABLE t ALTER COLUMN a SET NOT NULL;`,
     sql: 'ALTER TABLE t ALTER COLUMN a DROP NOT NULL',
+  },
+  {
+    id: 'drop-not-null/constraint',
+    op: 'drop-not-null',
+    setup: `${T}\nALTER TABLE t ALTER COLUMN a SET NOT NULL;`,
+    sql: 'ALTER TABLE t DROP CONSTRAINT t_a_not_null',
+    minVersion: 18,
+    notes:
+      'since PG 18 a NOT NULL is a constraint named <table>_<column>_not_null: dropping it drops the NOT NULL',
+  },
+  {
+    id: 'drop-not-null/constraint-numbered',
+    op: 'drop-not-null',
+    setup: `${T}
+ALTER TABLE t ADD CONSTRAINT t_a_not_null CHECK (a IS NOT NULL);
+ALTER TABLE t ALTER COLUMN a SET NOT NULL;`,
+    sql: 'ALTER TABLE t DROP CONSTRAINT t_a_not_null1',
+    minVersion: 18,
+    notes: 'the generated name was taken (by a CHECK): Postgres numbers it',
+  },
+  {
+    id: 'drop-not-null/constraint-named',
+    op: 'drop-not-null',
+    setup: `${T}\nALTER TABLE t ADD CONSTRAINT a_required NOT NULL a;`,
+    sql: 'ALTER TABLE t DROP CONSTRAINT a_required',
+    minVersion: 18,
+    notes: 'a NOT NULL constraint given its own name (PG 18)',
   },
   { id: 'set-default', op: 'set-default', setup: T, sql: 'ALTER TABLE t ALTER COLUMN a SET DEFAULT 7' },
   {
@@ -465,6 +526,13 @@ ${rows('t', 'g, int4range(g * 10, g * 10 + 5)')}`,
     op: 'drop-constraint',
     setup: `${T}\nALTER TABLE t ADD CONSTRAINT t_a_positive CHECK (a > 0);`,
     sql: 'ALTER TABLE t DROP CONSTRAINT t_a_positive',
+  },
+  {
+    id: 'drop-constraint/check-named-like-not-null',
+    op: 'drop-constraint',
+    setup: `${T}\nALTER TABLE t ADD CONSTRAINT t_a_not_null CHECK (a IS NOT NULL);`,
+    sql: 'ALTER TABLE t DROP CONSTRAINT t_a_not_null',
+    notes: 'a CHECK named like a PG 18 NOT NULL constraint is still a CHECK: the column stays nullable',
   },
   {
     id: 'drop-foreign-key',
@@ -726,10 +794,103 @@ CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE PROCEDURE touch()
   },
   { id: 'alter-table', op: 'alter-table', setup: T, sql: 'ALTER TABLE t ENABLE ROW LEVEL SECURITY' },
   {
+    id: 'alter-table/disable-rule',
+    op: 'alter-table',
+    setup: `${T}\nCREATE RULE t_notify AS ON INSERT TO t DO ALSO NOTIFY t;`,
+    sql: 'ALTER TABLE t DISABLE RULE t_notify',
+    notes: 'ENABLE / DISABLE RULE take ACCESS EXCLUSIVE, unlike ENABLE / DISABLE TRIGGER',
+  },
+  {
+    id: 'alter-table/alter-constraint',
+    op: 'alter-table',
+    setup: `${FK}
+ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) REFERENCES parent (id);`,
+    sql: 'ALTER TABLE child ALTER CONSTRAINT child_parent_fk DEFERRABLE INITIALLY DEFERRED',
+  },
+  {
+    id: 'alter-table/column-storage',
+    op: 'alter-table',
+    setup: T,
+    sql: 'ALTER TABLE t ALTER COLUMN b SET STORAGE EXTERNAL',
+  },
+  {
+    id: 'alter-table/replica-identity',
+    op: 'alter-table',
+    setup: T,
+    sql: 'ALTER TABLE t REPLICA IDENTITY FULL',
+  },
+  {
     id: 'alter-table-set-statistics',
     op: 'alter-table-set-statistics',
     setup: T,
     sql: 'ALTER TABLE t ALTER COLUMN a SET STATISTICS 500',
+  },
+  {
+    id: 'alter-table-set-statistics/n-distinct',
+    op: 'alter-table-set-statistics',
+    setup: T,
+    sql: 'ALTER TABLE t ALTER COLUMN a SET (n_distinct = 50)',
+  },
+  {
+    id: 'alter-table-set-statistics/cluster-on',
+    op: 'alter-table-set-statistics',
+    setup: `${T}\nCREATE INDEX t_a_idx ON t (a);`,
+    sql: 'ALTER TABLE t CLUSTER ON t_a_idx',
+  },
+  {
+    id: 'alter-table-set-statistics/without-cluster',
+    op: 'alter-table-set-statistics',
+    setup: `${T}\nCREATE INDEX t_a_idx ON t (a);\nALTER TABLE t CLUSTER ON t_a_idx;`,
+    sql: 'ALTER TABLE t SET WITHOUT CLUSTER',
+  },
+  {
+    id: 'set-storage-parameters/fillfactor',
+    op: 'set-storage-parameters',
+    setup: T,
+    sql: 'ALTER TABLE t SET (fillfactor = 70)',
+    notes: 'the new fillfactor applies to pages written from now on: no rewrite',
+  },
+  {
+    id: 'set-storage-parameters/autovacuum',
+    op: 'set-storage-parameters',
+    setup: T,
+    sql: 'ALTER TABLE t SET (autovacuum_vacuum_scale_factor = 0.01, toast.autovacuum_enabled = false, parallel_workers = 2)',
+  },
+  {
+    id: 'set-storage-parameters/reset',
+    op: 'set-storage-parameters',
+    setup: `${T}\nALTER TABLE t SET (fillfactor = 70);`,
+    sql: 'ALTER TABLE t RESET (fillfactor)',
+  },
+  {
+    id: 'set-storage-parameters-exclusive',
+    op: 'set-storage-parameters-exclusive',
+    setup: T,
+    sql: 'ALTER TABLE t SET (user_catalog_table = true)',
+  },
+  {
+    id: 'enable-disable-trigger/disable',
+    op: 'enable-disable-trigger',
+    setup: TRIGGER,
+    sql: 'ALTER TABLE t DISABLE TRIGGER t_touch',
+  },
+  {
+    id: 'enable-disable-trigger/enable-always',
+    op: 'enable-disable-trigger',
+    setup: TRIGGER,
+    sql: 'ALTER TABLE t ENABLE ALWAYS TRIGGER t_touch',
+  },
+  {
+    id: 'enable-disable-trigger/enable-replica',
+    op: 'enable-disable-trigger',
+    setup: TRIGGER,
+    sql: 'ALTER TABLE t ENABLE REPLICA TRIGGER t_touch',
+  },
+  {
+    id: 'enable-disable-trigger/user',
+    op: 'enable-disable-trigger',
+    setup: TRIGGER,
+    sql: 'ALTER TABLE t DISABLE TRIGGER USER',
   },
   { id: 'lock-table', op: 'lock-table', setup: T, sql: 'LOCK TABLE t' },
 
@@ -744,6 +905,43 @@ ${rows('t', "g, 'ok'")}`,
     stall: 'LOCK TABLE pg_catalog.pg_enum IN SHARE MODE',
     notes: 'before PG 12 it cannot run in a transaction block; a lock on pg_enum makes it wait',
     design: ['enum-add-value'],
+  },
+
+  // ── domains ──────────────────────────────────────────────────────────────────
+  {
+    id: 'alter-domain-add-check',
+    op: 'alter-domain-add-check',
+    setup: DOMAIN,
+    sql: 'ALTER DOMAIN pos ADD CONSTRAINT pos_positive CHECK (VALUE > 0)',
+    notes:
+      'SHARE on, and a full read of, every table with a column of the domain or of a domain derived from it',
+  },
+  {
+    id: 'alter-domain-add-check-not-valid',
+    op: 'alter-domain-add-check-not-valid',
+    setup: DOMAIN,
+    sql: 'ALTER DOMAIN pos ADD CONSTRAINT pos_positive CHECK (VALUE > 0) NOT VALID',
+  },
+  {
+    id: 'alter-domain-set-not-null',
+    op: 'alter-domain-set-not-null',
+    setup: DOMAIN,
+    sql: 'ALTER DOMAIN pos SET NOT NULL',
+  },
+  {
+    id: 'alter-domain-add-not-null',
+    op: 'alter-domain-add-not-null',
+    setup: DOMAIN,
+    sql: 'ALTER DOMAIN pos ADD CONSTRAINT pos_not_null NOT NULL',
+    minVersion: 17,
+  },
+  {
+    id: 'alter-domain-validate-constraint',
+    op: 'alter-domain-validate-constraint',
+    setup: `${DOMAIN}
+ALTER DOMAIN pos ADD CONSTRAINT pos_positive CHECK (VALUE > 0) NOT VALID;`,
+    sql: 'ALTER DOMAIN pos VALIDATE CONSTRAINT pos_positive',
+    notes: 'unlike ALTER TABLE … VALIDATE CONSTRAINT (SHARE UPDATE EXCLUSIVE), it blocks writes for the scan',
   },
 
   // ── data ─────────────────────────────────────────────────────────────────────

@@ -7,8 +7,10 @@ import type { Analyzer } from '../analyze/analyze.js';
 import type { TraceEngine } from './engine.js';
 
 /**
- * What a reader of the live schema knows and the example does not say: the table of each index and
- * the foreign keys (DROP INDEX and VALIDATE of a foreign key lock one more table).
+ * What a reader of the live schema knows and the example does not say: the table of each index,
+ * the foreign keys (DROP INDEX and VALIDATE of a foreign key lock one more table), and the domains:
+ * which tables have columns of each (ALTER DOMAIN … ADD CONSTRAINT locks and reads them), which
+ * domains derive from which, and which carry CHECK or NOT NULL constraints.
  */
 export async function teachSchema(engine: TraceEngine, analyzer: Analyzer): Promise<void> {
   const ref = (schema: string, name: string) => ({
@@ -41,4 +43,29 @@ export async function teachSchema(engine: TraceEngine, analyzer: Analyzer): Prom
       referenced: ref(String(r.rschema), String(r.rname)),
     });
   }
+  const state = analyzer.state;
+  const domains = await engine.query(`SELECT dn.nspname AS dschema, d.typname AS dname,
+      bn.nspname AS bschema, b.typname AS bname, b.typtype = 'd' AS base_is_domain,
+      d.typnotnull OR EXISTS (SELECT 1 FROM pg_constraint k WHERE k.contypid = d.oid AND k.contype = 'c') AS constrained
+    FROM pg_type d JOIN pg_namespace dn ON dn.oid = d.typnamespace
+    JOIN pg_type b ON b.oid = d.typbasetype JOIN pg_namespace bn ON bn.oid = b.typnamespace
+    WHERE d.typtype = 'd' AND dn.nspname NOT IN ('pg_catalog', 'information_schema')`);
+  for (const r of domains) {
+    const key = `${r.dschema}.${r.dname}`;
+    if (r.base_is_domain === true) state.domainBases.set(key, `${r.bschema}.${r.bname}`);
+    if (r.constrained === true) state.domainsWithConstraints.add(key);
+  }
+  // only relations with storage hold values to check: tables, partitions, materialized views
+  const columns = await engine.query(`SELECT dn.nspname AS dschema, d.typname AS dname,
+      n.nspname AS tschema, c.relname AS tname, a.attname AS column
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_type d ON d.oid = a.atttypid JOIN pg_namespace dn ON dn.oid = d.typnamespace
+    WHERE d.typtype = 'd' AND c.relkind IN ('r', 'm') AND a.attnum > 0 AND NOT a.attisdropped`);
+  for (const r of columns) {
+    const key = `${r.dschema}.${r.dname}`;
+    const uses = state.domainColumns.get(key) ?? [];
+    uses.push({ table: ref(String(r.tschema), String(r.tname)), column: String(r.column) });
+    state.domainColumns.set(key, uses);
+  }
+  state.schemaLearned = true;
 }

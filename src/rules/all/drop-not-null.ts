@@ -15,7 +15,10 @@ export default defineRule({
 changes a contract every client relies on. As soon as one NULL is written, code that assumed the column is always
 set — reports, joins, typed ORM models, other services reading the table — can crash or silently compute wrong
 results. It is also irreversible in practice: once NULLs exist, putting \`SET NOT NULL\` back means backfilling
-them and a full-table scan under ACCESS EXCLUSIVE (see \`set-not-null\`).`,
+them and a full-table scan under ACCESS EXCLUSIVE (see \`set-not-null\`).
+
+Since PostgreSQL 18 a column's NOT NULL is also a constraint (named \`<table>_<column>_not_null\` unless given a
+name), so \`ALTER TABLE … DROP CONSTRAINT users_phone_not_null\` does the same thing.`,
     solution: `Make the readers ready before the writers may write NULL:
 
 1. deploy code in which every reader of the column handles NULL (and the ORM model declares it optional);
@@ -50,6 +53,25 @@ column NOT NULL.`,
       ok: "ALTER TABLE users ADD COLUMN phone text NOT NULL DEFAULT '';\nALTER TABLE users ALTER COLUMN phone DROP NOT NULL;",
     },
     { ok: 'ALTER TABLE users ALTER COLUMN phone DROP DEFAULT;' },
+    {
+      title: 'PG 18: dropping the NOT NULL constraint by its name',
+      bad: 'ALTER TABLE users DROP CONSTRAINT users_phone_not_null;',
+      pg: { min: 18 },
+    },
+    {
+      title: 'PG 18: a NOT NULL constraint given its own name',
+      bad: 'ALTER TABLE users ADD CONSTRAINT phone_required NOT NULL phone;\nALTER TABLE users DROP CONSTRAINT phone_required;',
+      pg: { min: 18 },
+    },
+    {
+      title: 'before PG 18 no constraint is a NOT NULL: that name is a CHECK or another constraint',
+      ok: 'ALTER TABLE users DROP CONSTRAINT users_phone_not_null;',
+      pg: { max: 17 },
+    },
+    {
+      title: 'a CHECK that is only named like a NOT NULL constraint',
+      ok: 'ALTER TABLE users ADD CONSTRAINT users_phone_not_null CHECK (phone IS NOT NULL) NOT VALID;\nALTER TABLE users DROP CONSTRAINT users_phone_not_null;',
+    },
   ],
   check(facts, ctx) {
     for (const action of facts.actions) {
@@ -58,10 +80,13 @@ column NOT NULL.`,
       if (facts.isNew(table)) continue;
       if (facts.isNewColumn(table, action.column)) continue;
       const column = `${table.display}.${quoteIdent(action.column)}`;
+      const what = action.constraint
+        ? `Dropping constraint ${quoteIdent(action.constraint)}, the NOT NULL of ${column},`
+        : `Dropping NOT NULL on ${column}`;
       ctx.report({
         statement: facts,
         location: action.location,
-        message: `Dropping NOT NULL on ${column} lets NULLs in that running code does not expect, and once they are written NOT NULL cannot come back without a backfill and a full scan.`,
+        message: `${what} lets NULLs in that running code does not expect, and once they are written NOT NULL cannot come back without a backfill and a full scan.`,
         help: `Deploy code whose every reader of ${quoteIdent(action.column)} handles NULL first; drop the constraint in a later migration.`,
         lock: { mode: lockOn(action), relation: table.display },
       });
