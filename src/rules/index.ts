@@ -7,9 +7,12 @@ import addExclusionConstraint from './all/add-exclusion-constraint.js';
 import addForeignKey from './all/add-foreign-key.js';
 import addPrimaryKey from './all/add-primary-key.js';
 import addUniqueConstraint from './all/add-unique-constraint.js';
+import alterDomainAddConstraint from './all/alter-domain-add-constraint.js';
 import attachPartition from './all/attach-partition.js';
+import changeColumnDefault from './all/change-column-default.js';
 import changeColumnType from './all/change-column-type.js';
 import concurrentlyInTransaction from './all/concurrently-in-transaction.js';
+import createDomainWithConstraint from './all/create-domain-with-constraint.js';
 import createEnumType from './all/create-enum-type.js';
 import createIndexNonConcurrently from './all/create-index-non-concurrently.js';
 import createTableWithForeignKey from './all/create-table-with-foreign-key.js';
@@ -36,6 +39,7 @@ import preferRobustStatements from './all/prefer-robust-statements.js';
 import preferTextOverChar from './all/prefer-text-over-char.js';
 import preferTextOverVarchar from './all/prefer-text-over-varchar.js';
 import preferTimestamptz from './all/prefer-timestamptz.js';
+import primaryKeyUsingIndexNullable from './all/primary-key-using-index-nullable.js';
 import recreateTable from './all/recreate-table.js';
 import refreshMaterializedView from './all/refresh-materialized-view.js';
 import reindexNonConcurrently from './all/reindex-non-concurrently.js';
@@ -66,9 +70,12 @@ export const allRules: readonly Rule[] = [
   addForeignKey,
   addPrimaryKey,
   addUniqueConstraint,
+  alterDomainAddConstraint,
   attachPartition,
+  changeColumnDefault,
   changeColumnType,
   concurrentlyInTransaction,
+  createDomainWithConstraint,
   createEnumType,
   createIndexNonConcurrently,
   createTableWithForeignKey,
@@ -95,6 +102,7 @@ export const allRules: readonly Rule[] = [
   preferTextOverChar,
   preferTextOverVarchar,
   preferTimestamptz,
+  primaryKeyUsingIndexNullable,
   recreateTable,
   refreshMaterializedView,
   reindexNonConcurrently,

@@ -24,7 +24,7 @@ export default defineRule({
   id: 'add-column-rewrites-table',
   equivalents: {
     squawk: ['adding-serial-primary-key-field'],
-    eugene: ['E11'],
+    eugene: ['E11', 'E10'],
     strongMigrations: ['add_column_auto_incrementing', 'add_column_generated_stored'],
   },
   verdict: 'alternative',
@@ -66,13 +66,29 @@ constraint added \`NOT VALID\` and validated in a later transaction.`,
         '`add_column :orders, :number, :bigint`, then `execute` the sequence/identity statements and backfill in batches (`in_batches`) in a migration with `disable_ddl_transaction!`.',
       django:
         'Add a nullable `BigIntegerField`, backfill it in a data migration in batches, then `RunSQL` for the sequence default or identity.',
+      prisma:
+        'A new `Int @default(autoincrement())` field on an existing model is generated as a `SERIAL` column: edit `migration.sql` into a plain column plus the sequence steps, and backfill from a script.',
+      drizzle:
+        'Adding a `serial()` / `bigserial()` column, `.generatedAlwaysAsIdentity()` or `.generatedAlwaysAs(…)` to an existing table rewrites it: add a plain column in the schema and edit the generated SQL into the steps above.',
+      knex: '`table.increments()` / `bigIncrements()` in `alterTable` add a serial column: add `table.bigInteger()` instead and create the sequence and default with `knex.raw()`; backfill in a migration with `config = { transaction: false }`.',
+      typeorm:
+        'A new `@Generated()` / `@PrimaryGeneratedColumn()` column is generated as `SERIAL` or identity: replace the generated statement with a plain column and the sequence steps in `queryRunner.query()` calls.',
+      sequelize:
+        '`queryInterface.addColumn(table, column, { type: DataTypes.INTEGER, autoIncrement: true })` adds a `SERIAL` column: add a plain `BIGINT` column and run the sequence steps with `queryInterface.sequelize.query()`.',
+      'node-pg-migrate':
+        'A `serial` / `bigserial` type, `sequenceGenerated` (identity) or `expressionGenerated` (stored generated) column in `pgm.addColumns()` rewrites: add a plain column, then `pgm.createSequence()` and `pgm.alterColumn(table, column, { default: pgm.func("nextval(…)") })`, and backfill in batches in a `pgm.noTransaction()` migration.',
+      alembic:
+        '`op.add_column()` with `sa.Identity()`, a `Computed(…, persisted=True)` or a serial type rewrites: add a plain column, then `op.execute()` the sequence steps and batched updates inside `autocommit_block()`.',
     },
   },
   examples: [
     { bad: 'ALTER TABLE orders ADD COLUMN number bigserial;' },
     { title: 'squawk’s case', bad: 'ALTER TABLE a ADD COLUMN b SERIAL PRIMARY KEY;' },
     { bad: 'ALTER TABLE orders ADD COLUMN number bigint GENERATED ALWAYS AS IDENTITY;' },
-    { bad: 'ALTER TABLE orders ADD COLUMN total numeric GENERATED ALWAYS AS (price * quantity) STORED;' },
+    {
+      pg: { min: 12 },
+      bad: 'ALTER TABLE orders ADD COLUMN total numeric GENERATED ALWAYS AS (price * quantity) STORED;',
+    },
     {
       title: 'a domain with a CHECK: every row is checked by rewriting the table',
       bad: "CREATE DOMAIN email AS text CHECK (VALUE LIKE '%@%');\nALTER TABLE users ADD COLUMN contact email;",

@@ -5,6 +5,7 @@ export default defineRule({
   id: 'add-column-volatile-default',
   equivalents: {
     squawk: ['adding-field-with-default'],
+    eugene: ['E10'],
     strongMigrations: ['add_column_default', 'add_column_default_callable'],
   },
   verdict: 'alternative',
@@ -38,6 +39,14 @@ If the column must end up NOT NULL, add that afterwards the safe way (see \`set-
     tools: {
       prisma: `\`@default(uuid())\` / \`@default(cuid())\` are filled in by Prisma Client and produce no database default;
 \`@default(dbgenerated("gen_random_uuid()"))\` does, and triggers the rewrite. Split the generated SQL as above.`,
+      drizzle:
+        '`.defaultRandom()` on a `uuid()` column and ``.default(sql`gen_random_uuid()`)`` (any volatile function) become a database default: add the column without it, and put `ALTER COLUMN … SET DEFAULT` and the batched backfill in later migrations.',
+      typeorm:
+        "`@Column({ default: () => \"gen_random_uuid()\" })` and `@Generated('uuid')` add a volatile default: add the column without it, then `queryRunner.query('ALTER TABLE … ALTER COLUMN … SET DEFAULT gen_random_uuid()')` and batched updates in a migration with `transaction = false`.",
+      sequelize:
+        "`defaultValue: DataTypes.UUIDV4` is computed by Sequelize, not the database; `defaultValue: Sequelize.fn('gen_random_uuid')` in `addColumn` is a volatile database default: add the column without it, then `changeColumn` the default and backfill in batches with `queryInterface.sequelize.query()`.",
+      'node-pg-migrate':
+        "`pgm.addColumns(table, { public_id: { type: 'uuid' } })`, then `pgm.alterColumn(table, 'public_id', { default: pgm.func('gen_random_uuid()') })`, then batched updates in a `pgm.noTransaction()` migration.",
       knex: "`table.uuid('public_id')` first, then `knex.raw('ALTER TABLE … ALTER COLUMN … SET DEFAULT gen_random_uuid()')`, then batch updates.",
       alembic:
         '`op.add_column()` without `server_default`, then `op.alter_column(..., server_default=sa.text("gen_random_uuid()"))`, then batched `op.execute()` updates in a migration of their own.',

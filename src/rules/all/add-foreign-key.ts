@@ -6,7 +6,7 @@ export default defineRule({
   equivalents: {
     squawk: ['adding-foreign-key-constraint', 'constraint-missing-not-valid'],
     eugene: ['E1'],
-    strongMigrations: ['add_foreign_key'],
+    strongMigrations: ['add_foreign_key', 'add_reference'],
   },
   verdict: 'alternative',
   summary:
@@ -44,12 +44,16 @@ constraint separately as above. A table created earlier in the same migration is
         'Write the `ADD CONSTRAINT … NOT VALID` with `queryRunner.query()`; generated migrations always validate.',
       'node-pg-migrate':
         'Write `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY … NOT VALID` with `pgm.sql()`, and the VALIDATE with `pgm.sql()` in a later migration.',
+      sequelize:
+        "`queryInterface.addConstraint(table, { type: 'foreign key', … })` and `addColumn` with `references` always validate: run `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY … NOT VALID` with `queryInterface.sequelize.query()`, and the VALIDATE in a later migration.",
       alembic: `\`op.execute("ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY … NOT VALID")\` (\`op.create_foreign_key\` always
 validates), then \`op.execute("ALTER TABLE … VALIDATE CONSTRAINT …")\` in the next migration.`,
       django: `Django's \`ForeignKey\` validates at once: use \`SeparateDatabaseAndState\` with \`RunSQL\` for the NOT VALID
 constraint and a second migration for \`VALIDATE CONSTRAINT\`.`,
-      rails:
-        '`add_foreign_key :orders, :customers, validate: false`, then `validate_foreign_key :orders, :customers` in the next migration.',
+      rails: `\`add_foreign_key :orders, :customers, validate: false\`, then \`validate_foreign_key :orders, :customers\` in the
+next migration. \`add_reference :orders, :customer, foreign_key: true\` adds the column, a non-concurrent index and a
+validated foreign key: write \`add_reference :orders, :customer, index: {algorithm: :concurrently}, foreign_key: {validate: false}\`
+in a migration with \`disable_ddl_transaction!\`, then \`validate_foreign_key :orders, :customers\` in the next one.`,
     },
   },
   examples: [
@@ -63,6 +67,18 @@ constraint and a second migration for \`VALIDATE CONSTRAINT\`.`,
       bad: 'BEGIN;\nALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers;\nCOMMIT;',
       fixed:
         'BEGIN;\nALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers NOT VALID;\nCOMMIT;',
+    },
+    {
+      title: 'what Rails’ `add_reference :orders, :customer, foreign_key: true` runs',
+      bad: 'ALTER TABLE "orders" ADD "customer_id" bigint;\nCREATE INDEX "index_orders_on_customer_id" ON "orders" ("customer_id");\nALTER TABLE "orders" ADD CONSTRAINT "fk_rails_3a5b9c1d2e" FOREIGN KEY ("customer_id") REFERENCES "customers" ("id");',
+      fixed:
+        'ALTER TABLE "orders" ADD "customer_id" bigint;\nCREATE INDEX "index_orders_on_customer_id" ON "orders" ("customer_id");\nALTER TABLE "orders" ADD CONSTRAINT "fk_rails_3a5b9c1d2e" FOREIGN KEY ("customer_id") REFERENCES "customers" ("id") NOT VALID;',
+      runner: 'rails',
+    },
+    {
+      title:
+        'what `add_reference …, index: {algorithm: :concurrently}, foreign_key: {validate: false}` runs, then `validate_foreign_key`',
+      ok: 'ALTER TABLE "orders" ADD "customer_id" bigint;\nCREATE INDEX CONCURRENTLY "index_orders_on_customer_id" ON "orders" ("customer_id");\nALTER TABLE "orders" ADD CONSTRAINT "fk_rails_3a5b9c1d2e" FOREIGN KEY ("customer_id") REFERENCES "customers" ("id") NOT VALID;\nALTER TABLE "orders" VALIDATE CONSTRAINT "fk_rails_3a5b9c1d2e";',
     },
     {
       title: 'a new column with a DEFAULT and REFERENCES cannot be NOT VALID: add the constraint separately',

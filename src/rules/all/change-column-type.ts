@@ -21,8 +21,8 @@ export default defineRule({
   id: 'change-column-type',
   equivalents: {
     squawk: ['changing-column-type'],
-    eugene: ['E5'],
-    strongMigrations: ['change_column'],
+    eugene: ['E5', 'E10'],
+    strongMigrations: ['change_column', 'change_column_constraint'],
   },
   verdict: 'alternative',
   summary:
@@ -32,10 +32,17 @@ export default defineRule({
     problem: `\`ALTER TABLE … ALTER COLUMN … TYPE\` takes ACCESS EXCLUSIVE on the table and, unless the old values are
 already valid bits of the new type, converts every row: the table and all of its indexes are rewritten while
 reads and writes wait. \`int → bigint\`, \`text → varchar(n)\`, \`varchar(n) → varchar(m < n)\`, \`char(n) → text\`
-and any \`USING\` expression rewrite; CHECK constraints on the column are re-verified too.
+and any \`USING\` expression rewrite.
 
 Only a few changes are *binary coercible* and need no rewrite: ${SAFE_CHANGES}. Even those take
-ACCESS EXCLUSIVE for a moment (see \`lock-timeout-missing\`).
+ACCESS EXCLUSIVE for a moment (see \`lock-timeout-missing\`) — and not only a moment when constraints or indexes
+depend on the column:
+
+- **CHECK constraints** that mention the column are dropped and added back by the type change, and adding them
+  back checks every row again while ACCESS EXCLUSIVE is held: a full scan even when nothing is rewritten. (A
+  constraint that was still \`NOT VALID\` comes back \`NOT VALID\` and is not checked.)
+- **NOT NULL** is checked for every row as part of a rewrite; a binary-coercible change keeps it without a scan.
+- **Indexes** on the column are rebuilt when their operator class changes (\`timestamp → timestamptz\`).
 
 pgsafe knows the old type only when this migration defined the column; otherwise it cannot tell which case
 applies and says so.`,
@@ -69,6 +76,20 @@ COMMIT;
 DROP FUNCTION orders_sync_quantity();
 \`\`\`
 
+When the change is binary coercible but a CHECK constraint covers the column, take the constraint out of the lock
+instead: drop it, change the type, add it back \`NOT VALID\` (all brief), and validate it in a later transaction,
+which lets reads and writes through.
+
+\`\`\`sql
+BEGIN;
+SET LOCAL lock_timeout = '2s';
+ALTER TABLE orders DROP CONSTRAINT orders_note_not_blank;
+ALTER TABLE orders ALTER COLUMN note TYPE varchar(200);                       -- no rewrite, nothing to check
+ALTER TABLE orders ADD CONSTRAINT orders_note_not_blank CHECK (note <> '') NOT VALID;
+COMMIT;
+ALTER TABLE orders VALIDATE CONSTRAINT orders_note_not_blank;                -- SHARE UPDATE EXCLUSIVE
+\`\`\`
+
 Indexes, defaults, foreign keys and sequences owned by the old column must be recreated on the new one
 (indexes with \`CREATE INDEX CONCURRENTLY\` before the swap). To add a length limit, keep the type and add
 \`CHECK (char_length(col) <= n) NOT VALID\`, then \`VALIDATE CONSTRAINT\` — no rewrite at all.`,
@@ -77,10 +98,21 @@ Indexes, defaults, foreign keys and sequences owned by the old column must be re
         'Changing a field’s type makes Prisma generate `ALTER COLUMN … SET DATA TYPE`: instead add a new field, backfill it with a script, and move the old name over with `@map`.',
       django:
         'An `AlterField` that changes the type rewrites the table: add a new field, backfill with `RunPython` in batches (`atomic = False`), then remove the old field; `db_column` keeps the old column name for the new field.',
-      rails:
-        '`change_column` rewrites: add a new column, backfill with `in_batches`, move reads and writes, then drop the old column (listing it in `ignored_columns` first).',
+      rails: `\`change_column\` rewrites: add a new column, backfill with \`in_batches\`, move reads and writes, then drop the old
+column (listing it in \`ignored_columns\` first). For a binary-coercible \`change_column\` on a column with CHECK constraints:
+\`remove_check_constraint\`, \`change_column\`, \`add_check_constraint …, validate: false\`, then \`validate_check_constraint\`
+in the next migration.`,
       alembic:
         '`op.alter_column(..., type_=…)` rewrites: add a new column, backfill in batches inside `autocommit_block()`, then drop the old one.',
+      knex: "`table.bigInteger('quantity').alter()` emits ALTER COLUMN … TYPE: add a new column, backfill it in batches from a migration with `config = { transaction: false }`, then drop the old one.",
+      typeorm:
+        'Changing a column’s `type` generates ALTER COLUMN … TYPE (or a drop and re-add of the column): add a new column instead, backfill it in batches with `queryRunner.query()` in a migration with `transaction = false`, then drop the old one.',
+      drizzle:
+        'Changing a column’s type generates `ALTER COLUMN … SET DATA TYPE`: add a new column in the schema, backfill it with a script after `drizzle-kit migrate`, then remove the old one.',
+      sequelize:
+        '`queryInterface.changeColumn(table, column, { type })` emits ALTER COLUMN … TYPE: `addColumn` a new one, backfill it in batches with `queryInterface.sequelize.query()`, then `removeColumn` the old one and `renameColumn` the new one.',
+      'node-pg-migrate':
+        "`pgm.alterColumn(table, column, { type })` emits ALTER COLUMN … SET DATA TYPE: `pgm.addColumns()` a new one, backfill it in batches in a `pgm.noTransaction()` migration, then `pgm.dropColumns()` and `pgm.renameColumn()`. For a binary-coercible change on a column with a CHECK, drop the constraint first and re-add it with `pgm.addConstraint(table, name, 'CHECK (…) NOT VALID')`.",
     },
   },
   examples: [
@@ -99,6 +131,10 @@ Indexes, defaults, foreign keys and sequences owned by the old column must be re
     {
       title: 'widening a varchar is binary coercible',
       ok: 'ALTER TABLE orders ADD COLUMN note varchar(100);\nALTER TABLE orders ALTER COLUMN note TYPE varchar(200);',
+    },
+    {
+      title: 'no rewrite, but the CHECK on the column re-checks every row under the lock',
+      bad: "ALTER TABLE orders ADD COLUMN note varchar(100);\nALTER TABLE orders ADD CONSTRAINT orders_note_not_blank CHECK (note <> '');\nALTER TABLE orders ALTER COLUMN note TYPE varchar(200);",
     },
     {
       title: 'a table created in the same migration is empty',
@@ -123,6 +159,16 @@ Indexes, defaults, foreign keys and sequences owned by the old column must be re
       const to = newType ? ` to ${SQL_NAMES[formatTypeRef(newType)] ?? formatTypeRef(newType)}` : '';
       const lock = { mode, relation: table.display };
       if (action.op === 'alter-column-type-coercible') {
+        if (action.facts.scan) {
+          ctx.report({
+            statement: facts,
+            location: action.location,
+            message: `Changing ${column}${to} needs no table rewrite, but the CHECK constraints on ${column} are added back and check every row${change?.rewrite === false && change.indexRebuild ? ` and the indexes on ${column} are rebuilt` : ''} while it ${lockClause(mode, table.display)}.`,
+            help: 'Drop the CHECK constraint, change the type and add the constraint back NOT VALID in one short transaction, then run VALIDATE CONSTRAINT in a later one (SHARE UPDATE EXCLUSIVE: reads and writes go on).',
+            lock,
+          });
+          continue;
+        }
         if (change?.rewrite === false && change.indexRebuild) {
           ctx.report({
             statement: facts,

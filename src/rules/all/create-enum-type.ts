@@ -35,6 +35,25 @@ CREATE TABLE documents (
 \`\`\`
 
 A CHECK is changed by adding the new one \`NOT VALID\`, validating it, and dropping the old one — no rewrite.`,
+    tools: {
+      prisma:
+        'An `enum` in the schema is a Postgres enum type: use a `String` field (with a CHECK added in `migration.sql`) or a relation to a lookup model.',
+      drizzle:
+        '`pgEnum()` creates an enum type: use `text()` with a `check()` constraint, or a lookup table.',
+      knex: "`table.enu('type', [...])` already makes a text column with a CHECK; `{ useNative: true, enumName }` is what creates an enum type.",
+      typeorm:
+        "`@Column({ type: 'enum', enum: … })` creates an enum type: use `type: 'text'` with a `@Check(…)` on the entity, or a relation to a lookup entity.",
+      sequelize:
+        "`DataTypes.ENUM(...)` creates an enum type: use `DataTypes.TEXT` with a CHECK constraint (`queryInterface.addConstraint(table, { type: 'check', … })`) or a lookup table.",
+      'node-pg-migrate':
+        "`pgm.createType(name, values)` creates an enum: use a `text` column with `check: \"type IN ('invoice', 'receipt')\"`, or a lookup table and `references`.",
+      alembic:
+        '`sa.Enum(...)` creates an enum type on Postgres: `sa.Enum(..., native_enum=False, create_constraint=True)` makes a VARCHAR with a CHECK instead.',
+      django:
+        '`choices` creates no database type; add a `CheckConstraint` if the database must enforce the list.',
+      rails:
+        '`create_enum` / `t.enum` create an enum type: use a string column with `add_check_constraint` (or a lookup table); Rails’ `enum` attribute works with either.',
+    },
   },
   examples: [
     { bad: "CREATE TYPE document_type AS ENUM ('invoice', 'receipt', 'other');" },

@@ -6,7 +6,7 @@ export default defineRule({
   equivalents: {
     squawk: ['require-concurrent-index-creation'],
     eugene: ['E6'],
-    strongMigrations: ['add_index'],
+    strongMigrations: ['add_index', 'add_reference'],
   },
   verdict: 'alternative',
   summary: 'CREATE INDEX blocks writes to the table for the whole build; use CREATE INDEX CONCURRENTLY.',
@@ -31,13 +31,17 @@ CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);
       knex: '`knex.raw("CREATE INDEX CONCURRENTLY …")` in a migration exporting `config = { transaction: false }`.',
       typeorm:
         'Set `transaction = false` on the migration and write `CREATE INDEX CONCURRENTLY` in `queryRunner.query(…)`.',
-      'node-pg-migrate': '`pgm.createIndex(table, cols, { concurrently: true })` with `pgm.noTransaction()`.',
+      'node-pg-migrate':
+        '`pgm.createIndex(table, cols, { concurrently: true })` in a migration that calls `pgm.noTransaction()` first (node-pg-migrate wraps each migration in a transaction otherwise).',
       sequelize:
-        '`queryInterface.addIndex(table, cols, { concurrently: true })` (runs outside a transaction unless you pass one).',
+        '`queryInterface.addIndex(table, fields, { concurrently: true })`, without a `transaction` option: sequelize-cli runs a migration outside a transaction unless the migration opens one.',
       alembic:
         '`op.create_index(..., postgresql_concurrently=True)` inside `with op.get_context().autocommit_block():`.',
       django: '`AddIndexConcurrently` in a migration with `atomic = False`.',
-      rails: '`add_index …, algorithm: :concurrently` with `disable_ddl_transaction!`.',
+      rails: `\`add_index :orders, :customer_id, algorithm: :concurrently\` in a migration that declares
+\`disable_ddl_transaction!\`. \`add_reference\` (and \`t.references\` in \`change_table\`) also builds an index on the new
+column by default, without CONCURRENTLY: write \`add_reference :orders, :customer, index: {algorithm: :concurrently}\`
+in a \`disable_ddl_transaction!\` migration.`,
     },
   },
   examples: [
@@ -54,6 +58,15 @@ CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);
     {
       title: 'a table created in the same migration is empty',
       ok: 'CREATE TABLE orders (customer_id int);\nCREATE INDEX ON orders (customer_id);',
+    },
+    {
+      title: 'what Rails’ `add_reference :orders, :customer` runs: the index is built non-concurrently',
+      bad: 'ALTER TABLE "orders" ADD "customer_id" bigint;\nCREATE INDEX "index_orders_on_customer_id" ON "orders" ("customer_id");',
+      runner: 'rails',
+    },
+    {
+      title: 'what `add_reference …, index: {algorithm: :concurrently}` with `disable_ddl_transaction!` runs',
+      ok: 'ALTER TABLE "orders" ADD "customer_id" bigint;\nCREATE INDEX CONCURRENTLY "index_orders_on_customer_id" ON "orders" ("customer_id");',
     },
     {
       title: 'inside a transaction the fix would fail, so none is offered',

@@ -61,6 +61,15 @@ for that statement.`,
         '`ForeignKey` fields get an index by default (`db_index=True`); raw `RunSQL` constraints do not.',
       prisma:
         'Prisma does not index relation scalar fields on PostgreSQL: add `@@index([orderId])` to the model.',
+      drizzle: '`.references()` creates no index: add `index().on(t.orderId)` to the table.',
+      knex: "`.references('orders.id')` creates no index: add `table.index('order_id')` (with CONCURRENTLY for an existing table, see `create-index-non-concurrently`).",
+      typeorm: '`@ManyToOne` creates no index: add `@Index()` to the relation’s column.',
+      sequelize:
+        "`references` in `addColumn` / `createTable` and `belongsTo` create no index: `queryInterface.addIndex(table, ['order_id'])` (`{ concurrently: true }` for an existing table).",
+      'node-pg-migrate':
+        "`references: 'orders'` creates no index: `pgm.createIndex('order_items', 'order_id')` (`{ concurrently: true }` with `pgm.noTransaction()` for an existing table).",
+      alembic:
+        '`sa.ForeignKey(…)` creates no index: pass `index=True` to the `Column`, or `op.create_index(…)`.',
     },
   },
   examples: [

@@ -85,6 +85,15 @@ constraint is dropped first and the table is scanned).`,
       rails: 'Use `change_table :authors, bulk: true do |t| … end` to emit a single ALTER TABLE.',
       alembic:
         'Use `with op.batch_alter_table("authors") as batch:` — on Postgres it still emits one statement per operation; write `op.execute` with the combined statement instead.',
+      knex: '`alterTable` can still emit several statements (each `.alter()` becomes separate type, default and NULL changes): check `toSQL()` and write the combined statement with `knex.raw()`.',
+      typeorm:
+        'Generated migrations have one `queryRunner.query()` per change: merge those on the same table into one `ALTER TABLE …, …`.',
+      drizzle:
+        'drizzle-kit writes one statement per change (separated by `--> statement-breakpoint`): merge those on the same table by hand.',
+      sequelize:
+        'Every `queryInterface.addColumn` / `changeColumn` call is its own ALTER TABLE: write the combined statement with `queryInterface.sequelize.query()`.',
+      'node-pg-migrate':
+        '`pgm.addColumns(table, { a: …, b: … })` adds several columns in one statement, but each `pgm.alterColumn()` is its own ALTER TABLE: write the combined statement with `pgm.sql()`.',
     },
   },
   examples: [

@@ -10,7 +10,7 @@ export default defineRule({
   equivalents: {
     squawk: ['adding-not-nullable-field'],
     eugene: ['E2'],
-    strongMigrations: ['change_column_null_postgresql'],
+    strongMigrations: ['change_column_null_postgresql', 'change_column_with_not_null', 'change_column_null'],
   },
   verdict: 'alternative',
   summary:
@@ -51,7 +51,11 @@ ALTER TABLE users DROP CONSTRAINT users_email_not_null;
 constraint (added \`NOT VALID\`, then validated) instead of marking the column NOT NULL. It enforces the same rule,
 though the catalog, ORMs and the planner do not see the column as NOT NULL. Switch to \`SET NOT NULL\` after upgrading.
 
-Backfill the NULLs (in batches) before validating, or validation fails.`,
+Backfill the NULLs (in batches, see \`unbatched-data-migration\`) before validating, or validation fails. A single
+\`UPDATE t SET col = … WHERE col IS NULL\` right before \`SET NOT NULL\` — what Rails' \`change_column_null\` with a
+default value runs — does both slow things at once. Changing the column's type and adding NOT NULL in one
+\`ALTER TABLE\` (Rails' \`change_column … null: false\`) still scans for the NOT NULL part, even when the type change
+itself is free.`,
     tools: {
       prisma:
         'Changing a field from optional to required generates `SET NOT NULL`: edit `migration.sql` into the steps above, each VALIDATE in its own migration (Prisma runs a file as one transaction).',
@@ -61,7 +65,19 @@ Backfill the NULLs (in batches) before validating, or validation fails.`,
       django:
         'Changing `null=True` to `null=False` emits SET NOT NULL: use `SeparateDatabaseAndState` with `RunSQL` for the steps above.',
       rails: `\`add_check_constraint :users, "email IS NOT NULL", name: "users_email_null", validate: false\`; in the next
-migration \`validate_check_constraint\`, then \`change_column_null :users, :email, false\` and \`remove_check_constraint\`.`,
+migration \`validate_check_constraint\`, then \`change_column_null :users, :email, false\` and \`remove_check_constraint\`.
+Do not pass a default to \`change_column_null\` (it fills the NULLs with one UPDATE): backfill in batches first. Keep
+\`null: false\` out of \`change_column\` too.`,
+      sequelize: `\`queryInterface.changeColumn(table, column, { type, allowNull: false })\` emits SET NOT NULL, and
+\`addConstraint(…, { type: 'check' })\` always validates: run the steps above with \`queryInterface.sequelize.query()\`,
+the VALIDATE in a later migration.`,
+      'node-pg-migrate': `\`pgm.alterColumn(table, column, { notNull: true })\` emits SET NOT NULL: use
+\`pgm.addConstraint('users', 'users_email_not_null', 'CHECK (email IS NOT NULL) NOT VALID')\` (a string is used as is),
+then \`pgm.sql('ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null')\` and the SET NOT NULL in a later migration.`,
+      typeorm:
+        'Making a column non-nullable generates `ALTER COLUMN … SET NOT NULL`: replace it with the steps above in `queryRunner.query()` calls, the VALIDATE in a later migration.',
+      drizzle:
+        'Adding `.notNull()` generates `SET NOT NULL`: edit the generated SQL into the steps above, with the VALIDATE in the next migration.',
     },
   },
   examples: [
@@ -125,6 +141,17 @@ migration \`validate_check_constraint\`, then \`change_column_null :users, :emai
       title: 'once the NOT NULL constraint is validated, SET NOT NULL has nothing left to check',
       ok: 'ALTER TABLE users ADD CONSTRAINT users_email_not_null NOT NULL email NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;',
       pg: { min: 18 },
+    },
+    {
+      title:
+        'what Rails’ `change_column_null :users, :status, false, "active"` runs: a backfill, then the scan',
+      bad: 'UPDATE "users" SET "status"=\'active\' WHERE "status" IS NULL;\nALTER TABLE "users" ALTER COLUMN "status" SET NOT NULL;',
+      runner: 'rails',
+    },
+    {
+      title:
+        'what Rails’ `change_column :users, :nick, :text, null: false` runs: the type change is free, NOT NULL is not',
+      bad: 'ALTER TABLE users ADD COLUMN nick varchar(100) DEFAULT \'none\';\nALTER TABLE "users" ALTER COLUMN "nick" TYPE text, ALTER COLUMN "nick" SET NOT NULL;',
     },
     {
       title: 'a table created in the same migration is empty',

@@ -75,6 +75,25 @@ BEGIN;
 ALTER TABLE customers ADD COLUMN vip boolean;
 COMMIT;
 \`\`\``,
+    tools: {
+      prisma:
+        'Prisma runs each `migration.sql` as one transaction: put the brief ACCESS EXCLUSIVE change and the slow work in separate migrations.',
+      drizzle:
+        '`drizzle-kit migrate` applies all pending migrations in one transaction, so a lock taken by one is held through the next: deploy the slow step as a later, separate run (or a script).',
+      knex: 'Each migration runs in its own transaction (unless `config = { transaction: false }`): split the work into separate migrations.',
+      typeorm:
+        'By default `migration:run` runs all pending migrations in one transaction (`transaction: "all"`): use `--transaction each` (`migrationsTransactionMode: "each"`) and split the work into separate migrations.',
+      sequelize:
+        'sequelize-cli does not wrap a migration in a transaction: keep the slow steps out of any `queryInterface.sequelize.transaction()` that also takes the lock.',
+      'node-pg-migrate':
+        'All pending migrations run in one transaction by default (`singleTransaction`): run with `--no-single-transaction`, and split the work into separate migrations (or `pgm.noTransaction()` ones).',
+      alembic:
+        'Unless `transaction_per_migration=True` is passed to `context.configure()` in `env.py`, an upgrade runs every pending revision in one transaction: set it, and split the work into separate revisions.',
+      django:
+        'Each migration is one transaction (unless `atomic = False`): split the work into separate migrations.',
+      rails:
+        'Each migration is one transaction (unless `disable_ddl_transaction!`): split the work into separate migrations.',
+    },
   },
   examples: [
     {

@@ -16,6 +16,7 @@ export default defineRule({
   id: 'table-rewrite-maintenance',
   equivalents: {
     squawk: ['prefer-repack'],
+    eugene: ['E10'],
   },
   verdict: 'alternative',
   summary:
@@ -40,6 +41,16 @@ pg_repack --dbname=app --table=public.orders --order-by=created_at   # instead o
 Neither is part of a migration: run them as an operations task. \`SET LOGGED\` / \`SET UNLOGGED\` have no online
 equivalent; run them in a quiet period with a short \`lock_timeout\`, or create the table with the persistence it
 needs from the start. To only reclaim space for reuse, plain \`VACUUM\` is enough and takes no blocking lock.`,
+    tools: {
+      'node-pg-migrate':
+        "There is no helper: `pgm.sql('VACUUM FULL …')` also fails inside the migration’s transaction (VACUUM cannot run in a transaction block). Keep these out of migrations and run pg_repack as an operations task.",
+      sequelize:
+        "There is no helper for these: a `queryInterface.sequelize.query('VACUUM FULL …')` in a migration blocks the table for the whole copy. Run pg_repack as an operations task instead.",
+      rails:
+        'Keep `execute "VACUUM FULL …"` / `"CLUSTER …"` out of migrations (VACUUM also needs `disable_ddl_transaction!`): run pg_repack as an operations task.',
+      django:
+        'Keep `RunSQL("VACUUM FULL …")` out of migrations (VACUUM also needs `atomic = False`): run pg_repack as an operations task.',
+    },
   },
   examples: [
     { bad: 'VACUUM FULL orders;' },
@@ -55,7 +66,7 @@ needs from the start. To only reclaim space for reuse, plain \`VACUUM\` is enoug
     { title: 'a database-wide VACUUM FULL', bad: 'VACUUM FULL;' },
     { ok: 'VACUUM orders;' },
     { ok: 'VACUUM;' },
-    { ok: 'VACUUM (FULL false) orders;' },
+    { pg: { min: 12 }, ok: 'VACUUM (FULL false) orders;' },
     { ok: 'VACUUM ANALYZE orders;' },
     {
       title: 'a table created in this migration is empty',

@@ -1,5 +1,5 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
-import { type AnyNode, as } from '../../analyze/ast.js';
+import { type AnyNode, as, names } from '../../analyze/ast.js';
 import { blockSummary, blocksApplication, lockStrength } from '../../catalog/locks.js';
 import { defineRule } from '../define.js';
 
@@ -9,6 +9,7 @@ export default defineRule({
   id: 'unbatched-data-migration',
   equivalents: {
     eugene: ['E4'],
+    strongMigrations: ['change_column_null'],
   },
   verdict: 'alternative',
   summary:
@@ -19,6 +20,9 @@ export default defineRule({
 - \`UPDATE t SET …\` or \`DELETE FROM t\` without a \`WHERE\` locks every row it changes until the transaction
   commits: every application write to those rows waits. On a large table it runs for minutes, writes a new version
   of every row (bloat, WAL, replica lag) and holds back vacuum for its whole duration.
+- \`UPDATE t SET col = … WHERE col IS NULL\` is no narrower: it fills the NULLs of a column, which for a column
+  added not long ago is every row. It is what Rails' \`change_column_null :t, :col, false, default\` runs right before
+  \`SET NOT NULL\` (which then scans the table under ACCESS EXCLUSIVE: see \`set-not-null\`).
 - Any UPDATE, DELETE or INSERT … SELECT that runs *after* a statement of the same transaction took a lock that
   blocks application traffic (an \`ALTER TABLE\`'s ACCESS EXCLUSIVE, a \`CREATE INDEX\`'s SHARE, …) keeps that lock
   for as long as the data change takes — typically the backfill of the column just added, run under the lock
@@ -61,8 +65,10 @@ Deletes work the same way (\`DELETE FROM t WHERE id >= :lo AND id < :lo + 1000 A
         'Loop over key ranges inside `with op.get_context().autocommit_block():`, one `op.execute(…)` per batch.',
       django:
         'Use `RunPython` in a migration with `atomic = False`, updating by primary-key ranges (`filter(pk__gte=lo, pk__lt=hi).update(…)`).',
-      rails:
-        'Use `disable_ddl_transaction!` and `Model.unscoped.in_batches(of: 1000) { |batch| batch.update_all(…) }` (strong_migrations’ backfill recipe), or a separate task.',
+      rails: `Use \`disable_ddl_transaction!\` and \`Model.unscoped.in_batches(of: 1000) { |batch| batch.update_all(…) }\`
+(strong_migrations’ backfill recipe), or a separate task. \`change_column_null :users, :plan, false, "free"\` backfills
+with one unbatched UPDATE: fill the NULLs with \`User.unscoped.where(plan: nil).in_batches(of: 1000) { |b| b.update_all(plan: "free") }\`
+in a \`disable_ddl_transaction!\` migration, then make the column NOT NULL the way \`set-not-null\` describes.`,
     },
   },
   examples: [
@@ -77,7 +83,17 @@ Deletes work the same way (\`DELETE FROM t WHERE id >= :lo AND id < :lo + 1000 A
       bad: 'ALTER TABLE orders ADD COLUMN total numeric;\nINSERT INTO order_totals SELECT id, amount FROM orders;',
       runner: 'prisma',
     },
+    {
+      title:
+        'what Rails’ `change_column_null :users, :status, false, "active"` runs: every NULL filled in one statement',
+      bad: 'UPDATE "users" SET "status"=\'active\' WHERE "status" IS NULL;\nALTER TABLE "users" ALTER COLUMN "status" SET NOT NULL;',
+      runner: 'rails',
+    },
     { ok: "UPDATE orders SET status_v2 = 'new' WHERE id >= 0 AND id < 1000;" },
+    {
+      title: 'filling NULLs one key range at a time',
+      ok: 'UPDATE "users" SET "status"=\'active\' WHERE "status" IS NULL AND id >= 0 AND id < 1000;',
+    },
     {
       title: 'a table created in the same migration is empty',
       ok: 'CREATE TABLE flags (on_off boolean);\nUPDATE flags SET on_off = true;',
@@ -100,6 +116,7 @@ Deletes work the same way (\`DELETE FROM t WHERE id >= :lo AND id < :lo + 1000 A
           if (action.op === 'insert' && !insertsFromQuery(facts)) continue;
           const table = action.relations.table!;
           const held = blockingLocksHeld(facts, table.key);
+          const column = action.op === 'update' && !facts.isNew(table) ? fillsNulls(facts) : undefined;
           if (held) {
             const at = starts.get(held.statement);
             const line = at === undefined ? '' : ` (since line ${ctx.file.position(at).line})`;
@@ -108,6 +125,13 @@ Deletes work the same way (\`DELETE FROM t WHERE id >= :lo AND id < :lo + 1000 A
               location: action.location,
               message: `This ${VERB[action.op]} runs in a transaction that already holds ${held.mode} on ${held.relation.display}${line}${held.others > 0 ? `, and blocking locks on ${held.others} more table${held.others === 1 ? '' : 's'}` : ''}: they stay until the data change and the rest of the transaction commit, and ${held.mode} ${blockSummary(held.mode)}.`,
               help: 'Commit the schema change first (a migration of its own), then change the data outside the migration in batches of about 1,000 rows, each its own short transaction with a statement_timeout.',
+            });
+          } else if (column !== undefined) {
+            ctx.report({
+              statement: facts,
+              location: action.location,
+              message: `UPDATE … WHERE ${column} IS NULL fills every NULL of ${column} in ${table.display} in one statement (for a recently added column, every row): each changed row stays locked until it commits, so application writes to them wait, and on a large table it runs long and bloats it.`,
+              help: `Fill the NULLs outside the schema migration in batches of about 1,000 rows by key range (… WHERE ${column} IS NULL AND id >= :lo AND id < :lo + 1000), each its own short transaction with a statement_timeout.`,
             });
           } else if (action.op !== 'insert' && action.detail?.unfiltered && !facts.isNew(table)) {
             ctx.report({
@@ -147,4 +171,18 @@ function insertsFromQuery(facts: StatementFacts): boolean {
   const select = as((facts.statement.node as AnyNode).InsertStmt?.selectStmt, 'SelectStmt');
   if (!select || select.valuesLists) return false;
   return Boolean(select.fromClause?.length) || (select.op !== undefined && select.op !== 'SETOP_NONE');
+}
+
+/**
+ * `UPDATE t SET col = … WHERE col IS NULL` with nothing else in the WHERE: a backfill of the whole column
+ * (Rails' `change_column_null` with a default). Returns the column.
+ */
+function fillsNulls(facts: StatementFacts): string | undefined {
+  const update = (facts.statement.node as AnyNode).UpdateStmt;
+  const test = as(update?.whereClause, 'NullTest');
+  if (test?.nulltesttype !== 'IS_NULL') return undefined;
+  const column = names(as(test.arg, 'ColumnRef')?.fields).at(-1);
+  if (!column) return undefined;
+  const targets: AnyNode[] = update.targetList ?? [];
+  return targets.some((t) => as(t, 'ResTarget')?.name === column) ? column : undefined;
 }
