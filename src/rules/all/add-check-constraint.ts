@@ -26,11 +26,21 @@ ALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (amount > 0) NOT 
 ALTER TABLE orders VALIDATE CONSTRAINT orders_amount_positive;
 \`\`\``,
     tools: {
-      knex: 'Use `knex.raw()` for both statements; put the VALIDATE in the next migration.',
-      alembic: `\`op.execute("ALTER TABLE … ADD CONSTRAINT … CHECK (…) NOT VALID")\`, then
-\`op.execute("ALTER TABLE … VALIDATE CONSTRAINT …")\` in the next migration.`,
-      django: `\`AddConstraint\` with a \`CheckConstraint\` validates immediately; use \`RunSQL\` with NOT VALID, and a
-second migration with \`RunSQL("ALTER TABLE … VALIDATE CONSTRAINT …")\`.`,
+      prisma:
+        'schema.prisma cannot declare CHECK constraints: create an empty migration with `prisma migrate dev --create-only`, write the `ADD CONSTRAINT … NOT VALID` into its `migration.sql`, and put the VALIDATE in a second migration directory (each file is applied as its own transaction).',
+      drizzle:
+        "`check()` in the table's extra config generates a plain `ADD CONSTRAINT … CHECK`: append `NOT VALID` in the generated SQL and put the VALIDATE in a custom migration (`drizzle-kit generate --custom`). `drizzle-kit migrate` applies all pending migrations in one transaction, so apply the two in separate runs.",
+      knex: "`table.check()` has no NOT VALID: use `knex.raw()` for both statements. `migrate:latest` wraps all pending migrations in one transaction, so export `config = { transaction: false }` from the VALIDATE's migration (or apply it with a separate `migrate:up`).",
+      typeorm:
+        "`@Check()` generates the constraint without NOT VALID: write `queryRunner.query('ALTER TABLE … ADD CONSTRAINT … NOT VALID')` and the VALIDATE in a later migration, with `migrationsTransactionMode: 'each'` — in the default `all` mode every pending migration shares one transaction.",
+      sequelize:
+        "`queryInterface.addConstraint(table, { type: 'check', … })` cannot add NOT VALID: run both statements with `queryInterface.sequelize.query()`. Migrations are not wrapped in a transaction, so each statement commits on its own.",
+      'node-pg-migrate':
+        "`pgm.addConstraint(table, name, { check: … })` validates at once: use `pgm.sql('ALTER TABLE … ADD CONSTRAINT … NOT VALID')`. All pending migrations share one transaction by default, so give the VALIDATE migration `pgm.noTransaction()` (or run with `--no-single-transaction`).",
+      alembic:
+        '`op.execute("ALTER TABLE … ADD CONSTRAINT … CHECK (…) NOT VALID")`, then `op.execute("ALTER TABLE … VALIDATE CONSTRAINT …")` in the next revision. The default `env.py` runs all pending revisions in one transaction: pass `transaction_per_migration=True` to `context.configure()`.',
+      django:
+        'Use `AddConstraintNotValid` (from `django.contrib.postgres.operations`, Django 4.0+) instead of `AddConstraint`, and `ValidateConstraint` in a separate migration: in the same migration both run in one transaction.',
       rails:
         '`add_check_constraint :orders, "amount > 0", name: "…", validate: false`, then `validate_check_constraint` in the next migration.',
     },

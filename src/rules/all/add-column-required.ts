@@ -34,7 +34,15 @@ UPDATE recipes SET owner_id = … WHERE id IN (SELECT id FROM recipes WHERE owne
     tools: {
       prisma:
         'A new required field without `@default` produces this statement (and `prisma migrate dev` asks about it): add `@default(…)` or make the field optional first, backfill, then make it required.',
+      drizzle:
+        '`.notNull()` without `.default(…)` on a new column makes drizzle-kit generate this statement: add `.default(…)` with a constant, or add the column nullable, backfill it, and add `.notNull()` in a later migration.',
       knex: '`.notNullable()` without `.defaultTo(…)` on a new column: add `.defaultTo(…)` with a constant, or add it `.nullable()` and tighten it later.',
+      typeorm:
+        'A new `@Column()` is NOT NULL unless it has `nullable: true`: give it a constant `default`, or add it with `nullable: true`, backfill, and tighten it later.',
+      sequelize:
+        '`queryInterface.addColumn(table, name, { type, allowNull: false })` needs a `defaultValue`; otherwise add it with `allowNull: true`, backfill, and make it NOT NULL later (see `set-not-null`).',
+      'node-pg-migrate':
+        '`pgm.addColumn(table, { col: { type, notNull: true } })` needs a `default`; otherwise add it without `notNull`, backfill, and tighten it later.',
       alembic:
         '`op.add_column(..., nullable=False)` needs `server_default=`; otherwise add it nullable, backfill, and alter it later.',
       django:

@@ -39,10 +39,16 @@ ALTER TABLE room_bookings ADD CONSTRAINT room_bookings_no_overlap
   EXCLUDE USING gist (room_id WITH =, during WITH &&);
 \`\`\``,
     tools: {
-      rails:
-        '`add_exclusion_constraint` (Rails 7.1+) takes the same lock; strong_migrations flags it as unsafe and offers no safe variant.',
+      typeorm:
+        "`@Exclusion(…)` on an existing entity makes the generated migration add the constraint under the same lock: declare it when the entity's table is first created.",
+      'node-pg-migrate':
+        "Put it in `pgm.createTable(name, columns, { constraints: { exclude: 'USING gist (…)' } })`; `pgm.addConstraint(table, name, { exclude: … })` on an existing table takes the same lock.",
+      alembic:
+        'Put an `ExcludeConstraint` (from `sqlalchemy.dialects.postgresql`) in `op.create_table()`; `op.create_exclude_constraint()` on an existing table takes the same lock.',
       django:
         '`AddConstraint` with an `ExclusionConstraint` takes the same lock; add it in the migration that creates the model.',
+      rails:
+        '`add_exclusion_constraint` (Rails 7.1+) takes the same lock; strong_migrations flags it as unsafe and offers no safe variant.',
     },
   },
   examples: [

@@ -44,8 +44,16 @@ for a large table add the key to a column you have already filled in.`,
       prisma: `Prisma writes \`ADD CONSTRAINT … PRIMARY KEY (…)\`. Replace it by hand: \`CREATE UNIQUE INDEX CONCURRENTLY\`
 alone in one migration (Prisma runs a migration file as one transaction, where CONCURRENTLY fails), the
 \`ADD CONSTRAINT … PRIMARY KEY USING INDEX\` in the next.`,
+      drizzle:
+        '`drizzle-kit migrate` applies all pending migrations in one transaction, where CONCURRENTLY fails: build the unique index from a separate script, then add `ADD CONSTRAINT … PRIMARY KEY USING INDEX …` in a custom migration (`drizzle-kit generate --custom`).',
       knex: `\`knex.raw('CREATE UNIQUE INDEX CONCURRENTLY …')\` in a migration exporting \`config = { transaction: false }\`,
 then \`knex.raw('ALTER TABLE … ADD CONSTRAINT … PRIMARY KEY USING INDEX …')\` in the next one.`,
+      typeorm:
+        "`queryRunner.query('CREATE UNIQUE INDEX CONCURRENTLY …')` in a migration with `transaction = false` (needs `migrationsTransactionMode: 'each'`), then `ADD CONSTRAINT … PRIMARY KEY USING INDEX …` in the next one.",
+      sequelize:
+        "`queryInterface.addIndex(table, fields, { unique: true, concurrently: true, name })` (migrations run outside a transaction unless you open one), then `queryInterface.sequelize.query('ALTER TABLE … ADD CONSTRAINT … PRIMARY KEY USING INDEX …')`.",
+      'node-pg-migrate':
+        "`pgm.createIndex(table, columns, { name, unique: true, concurrently: true })` in a migration that calls `pgm.noTransaction()`, then `pgm.sql('ALTER TABLE … ADD CONSTRAINT … PRIMARY KEY USING INDEX …')` in the next one.",
       alembic: `Inside \`with op.get_context().autocommit_block():\` call \`op.create_index(..., unique=True,
 postgresql_concurrently=True)\`; then \`op.execute("ALTER TABLE … ADD CONSTRAINT … PRIMARY KEY USING INDEX …")\`.`,
       django: `\`AddIndexConcurrently\` with a unique index in a migration with \`atomic = False\`, then \`RunSQL\` for the

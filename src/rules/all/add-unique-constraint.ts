@@ -32,15 +32,23 @@ If the build fails (for example on a duplicate), it leaves an INVALID index behi
       prisma: `Prisma declares \`@unique\` / \`@@unique\` as a unique index, not a constraint. Edit the generated
 \`migration.sql\` to use \`CREATE UNIQUE INDEX CONCURRENTLY\` and put it in a migration of its own (Prisma runs each
 file in one transaction, where CONCURRENTLY is not allowed).`,
+      drizzle:
+        '`.unique()` and `unique()` generate `ADD CONSTRAINT … UNIQUE`; declare a `uniqueIndex()` instead. `drizzle-kit migrate` runs every migration in a transaction, so build the index with `CREATE UNIQUE INDEX CONCURRENTLY` from a separate script.',
       knex: `Use \`knex.raw('CREATE UNIQUE INDEX CONCURRENTLY …')\` in a migration that exports
 \`config = { transaction: false }\`, then \`ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX …\` in the next one.`,
+      typeorm:
+        "`@Unique()` generates `ADD CONSTRAINT … UNIQUE`, `@Index({ unique: true })` a unique index. Write `queryRunner.query('CREATE UNIQUE INDEX CONCURRENTLY …')` in a migration with `transaction = false` (and `migrationsTransactionMode: 'each'`).",
+      sequelize:
+        "`queryInterface.addConstraint(table, { type: 'unique', fields })` builds under the lock; use `queryInterface.addIndex(table, fields, { unique: true, concurrently: true })`, then attach it with `ADD CONSTRAINT … UNIQUE USING INDEX` via `queryInterface.sequelize.query()` if you need the constraint.",
+      'node-pg-migrate':
+        "Instead of `pgm.addConstraint(table, name, { unique: … })`, use `pgm.createIndex(table, columns, { name, unique: true, concurrently: true })` with `pgm.noTransaction()`, then `pgm.sql('ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX …')`.",
       alembic: `Create the index inside \`with op.get_context().autocommit_block():\` using
 \`op.create_index(..., unique=True, postgresql_concurrently=True)\`, then \`op.execute("ALTER TABLE … ADD CONSTRAINT …
 UNIQUE USING INDEX …")\` in the following migration.`,
       django: `Use \`AddIndexConcurrently\` (from \`django.contrib.postgres.operations\`) with a unique index in a
 migration with \`atomic = False\`, then \`RunSQL\` for \`ADD CONSTRAINT … UNIQUE USING INDEX\`.`,
-      rails: `\`add_index :accounts, :email, unique: true, algorithm: :concurrently\` with
-\`disable_ddl_transaction!\`, then \`execute "ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX …"\`.`,
+      rails:
+        '`add_index :accounts, :email, unique: true, algorithm: :concurrently` with `disable_ddl_transaction!`, then in the next migration `add_unique_constraint :accounts, using_index: "index_accounts_on_email"` (Rails 7.1+) or `execute "ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX …"`.',
     },
   },
   examples: [

@@ -44,6 +44,25 @@ On PostgreSQL 12+ the ATTACH then only holds SHARE UPDATE EXCLUSIVE on the paren
 new partition. Before 12 it still takes ACCESS EXCLUSIVE on the parent, briefly: set a short \`lock_timeout\` and retry.
 Give a table with a default partition a CHECK on the default partition that excludes the new range, or the default
 partition is scanned.`,
+    tools: {
+      prisma:
+        'Prisma cannot declare partitions: write the steps into `migration.sql` files by hand (`prisma migrate dev --create-only`), the VALIDATE in a later migration directory than the NOT VALID constraint — each file is applied as one transaction.',
+      drizzle:
+        'Write the steps into custom migrations (`drizzle-kit generate --custom`). `drizzle-kit migrate` applies all pending migrations in one transaction, so apply the VALIDATE and the ATTACH in a later run than the NOT VALID constraint.',
+      knex: "`knex.raw()` for each step. `migrate:latest` wraps all pending migrations in one transaction unless one of them exports `config = { transaction: false }`: give the VALIDATE's migration that config.",
+      typeorm:
+        "`queryRunner.query()` for each step, one migration each, with `migrationsTransactionMode: 'each'` so that the VALIDATE runs in its own transaction (the default `all` mode runs every pending migration in one).",
+      sequelize:
+        'Run each step with `queryInterface.sequelize.query()`: migrations are not wrapped in a transaction, so the VALIDATE already commits separately from the NOT VALID constraint.',
+      'node-pg-migrate':
+        "`pgm.sql()` for each step; all pending migrations share one transaction by default, so call `pgm.noTransaction()` in the VALIDATE's migration (or run with `--no-single-transaction`).",
+      alembic:
+        '`op.execute()` for each step, the VALIDATE in its own revision with `transaction_per_migration=True` in `context.configure()` (by default all pending revisions share one transaction), or inside `with op.get_context().autocommit_block():`.',
+      django:
+        '`RunSQL` for each step, the VALIDATE in a later migration than the NOT VALID constraint (each migration is one transaction).',
+      rails:
+        '`add_check_constraint :measurements_2025, "…", name: "measurements_2025_bound", validate: false`, then `validate_check_constraint` in the next migration, then `execute "ALTER TABLE … ATTACH PARTITION …"`.',
+    },
   },
   examples: [
     {

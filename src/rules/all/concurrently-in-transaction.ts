@@ -58,13 +58,16 @@ In a plain SQL script, end the transaction before the statement and open a new o
         'drizzle-kit migrate runs every migration inside a transaction: run the statement from a separate script.',
       knex: 'Export `config = { transaction: false }` from the migration that runs it.',
       typeorm:
-        'Set `transaction = false` on the migration class and run migrations with `--transaction each`.',
-      'node-pg-migrate': 'Call `pgm.noTransaction()` in the migration.',
+        "Set `transaction = false` on the migration class; that needs `migrationsTransactionMode: 'each'` (or `--transaction each`), since the default `all` mode refuses per-migration overrides.",
       sequelize:
-        'Sequelize runs migrations without a transaction unless you open one: do not pass a `transaction` for this statement.',
-      alembic: 'Wrap the operation in `with op.get_context().autocommit_block():`.',
-      django: 'Set `atomic = False` on the Migration class.',
-      rails: 'Call `disable_ddl_transaction!` in the migration.',
+        'Migrations run without a transaction unless you open one: keep the statement outside `queryInterface.sequelize.transaction()`, e.g. `queryInterface.addIndex(table, fields, { concurrently: true })`.',
+      'node-pg-migrate': 'Call `pgm.noTransaction()` in the migration.',
+      alembic:
+        'Wrap the operation in `with op.get_context().autocommit_block():` (e.g. `op.create_index(..., postgresql_concurrently=True)`); Alembic recommends `transaction_per_migration=True` in `context.configure()` alongside it.',
+      django:
+        'Set `atomic = False` on the Migration class; for indexes use `AddIndexConcurrently` / `RemoveIndexConcurrently` from `django.contrib.postgres.operations`.',
+      rails:
+        'Call `disable_ddl_transaction!` in the migration; for indexes pass `algorithm: :concurrently` to `add_index` / `remove_index`.',
     },
   },
   examples: [

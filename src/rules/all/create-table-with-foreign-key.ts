@@ -24,6 +24,25 @@ CREATE TABLE order_items (
   order_id bigint NOT NULL REFERENCES orders (id)
 );
 \`\`\``,
+    tools: {
+      prisma:
+        "A relation on a new model makes Prisma add the foreign key with `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY` right after the CREATE TABLE, in the same file and transaction: start `migration.sql` with `SET lock_timeout = '2s';` and keep data changes out of it.",
+      drizzle:
+        "`drizzle-kit migrate` applies every pending migration in one transaction, so the referenced table stays locked until the last one has run: start the migration with `SET lock_timeout = '2s';--> statement-breakpoint` and keep long data changes out of the same run.",
+      knex: '`migrate:latest` runs all pending migrations in one transaction, so the lock lasts until the last of them finishes: start `up` with `await knex.raw("SET lock_timeout = \'2s\'")` and keep data migrations out of the batch.',
+      typeorm:
+        "In the default `migrationsTransactionMode: 'all'` the lock is held until every pending migration has run: use `'each'`, and start `up()` with `queryRunner.query(\"SET lock_timeout = '2s'\")`.",
+      sequelize:
+        "`queryInterface.createTable` with `references` runs without a transaction, so the lock ends with the statement; to bound the wait, run it in `queryInterface.sequelize.transaction()` after `SET LOCAL lock_timeout = '2s'`.",
+      'node-pg-migrate':
+        'All pending migrations share one transaction by default, holding the lock until the end of the run: start with `pgm.sql("SET lock_timeout = \'2s\'")` and consider `--no-single-transaction`.',
+      alembic:
+        'The default `env.py` applies all pending revisions in one transaction: pass `transaction_per_migration=True` to `context.configure()` and set `lock_timeout` on the connection there.',
+      django:
+        "Django adds a new model's foreign keys with `ALTER TABLE … ADD CONSTRAINT … DEFERRABLE INITIALLY DEFERRED` at the end of the migration, still inside its transaction: keep `RunPython` data steps out of that migration and start it with `RunSQL(\"SET lock_timeout = '2s'\")`.",
+      rails:
+        '`t.references :order, foreign_key: true` in `create_table` adds the foreign key in the CREATE TABLE: keep the migration to that table, with `StrongMigrations.lock_timeout` or `execute "SET lock_timeout = \'2s\'"` first.',
+    },
   },
   examples: [
     { bad: 'CREATE TABLE order_items (id bigint, order_id bigint REFERENCES orders (id));' },

@@ -35,14 +35,22 @@ SET lock_timeout = '2s';
 ALTER TABLE measurements DETACH PARTITION measurements_2023;
 \`\`\``,
     tools: {
-      rails:
-        '`execute "ALTER TABLE … DETACH PARTITION … CONCURRENTLY"` in a migration with `disable_ddl_transaction!`.',
-      django:
-        '`RunSQL("ALTER TABLE … DETACH PARTITION … CONCURRENTLY")` in a migration with `atomic = False`.',
+      prisma:
+        'Write `ALTER TABLE … DETACH PARTITION … CONCURRENTLY` alone in its own `migration.sql`: with a second statement Prisma sends the file as one transaction, where it fails.',
+      drizzle:
+        '`drizzle-kit migrate` applies migrations inside a transaction, where CONCURRENTLY fails: run the statement from a separate script.',
+      knex: '`knex.raw(…)` in a migration exporting `config = { transaction: false }`.',
+      typeorm:
+        '`queryRunner.query("ALTER TABLE … DETACH PARTITION … CONCURRENTLY")` in a migration with `transaction = false` (needs `migrationsTransactionMode: \'each\'`).',
+      sequelize:
+        '`queryInterface.sequelize.query("ALTER TABLE … DETACH PARTITION … CONCURRENTLY")`, not inside a `queryInterface.sequelize.transaction()`.',
+      'node-pg-migrate': '`pgm.sql(…)` with `pgm.noTransaction()`.',
       alembic:
         '`op.execute("ALTER TABLE … DETACH PARTITION … CONCURRENTLY")` inside `with op.get_context().autocommit_block():`.',
-      knex: '`knex.raw(…)` in a migration exporting `config = { transaction: false }`.',
-      'node-pg-migrate': '`pgm.sql(…)` with `pgm.noTransaction()`.',
+      django:
+        '`RunSQL("ALTER TABLE … DETACH PARTITION … CONCURRENTLY")` in a migration with `atomic = False`.',
+      rails:
+        '`execute "ALTER TABLE … DETACH PARTITION … CONCURRENTLY"` in a migration with `disable_ddl_transaction!`.',
     },
   },
   examples: [

@@ -22,6 +22,14 @@ after a backup, once nothing connects to it:
 -- run manually, not from a migration
 DROP DATABASE old_reports;
 \`\`\``,
+    tools: {
+      prisma:
+        '`prisma migrate reset` (and `migrate dev` when it wants a reset) drops the database: keep them to development databases and never point them at production.',
+      sequelize:
+        '`npx sequelize-cli db:drop` drops the configured database: a development command, not something a migration or deploy script should run.',
+      rails:
+        'Use `bin/rails db:drop` outside migrations; Rails refuses it on a database whose environment is marked production unless `DISABLE_DATABASE_ENVIRONMENT_CHECK=1` is set.',
+    },
   },
   examples: [
     { bad: 'DROP DATABASE "table_name";' },

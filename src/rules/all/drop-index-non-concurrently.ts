@@ -38,10 +38,11 @@ concurrently — drop the index of each partition concurrently first.`,
         'drizzle-kit runs migrations in a transaction: run `DROP INDEX CONCURRENTLY` from a separate script.',
       knex: '`knex.raw("DROP INDEX CONCURRENTLY …")` in a migration exporting `config = { transaction: false }`.',
       typeorm:
-        'Set `transaction = false` on the migration and run `DROP INDEX CONCURRENTLY …` with `queryRunner.query(…)`.',
+        'Write `queryRunner.query("DROP INDEX CONCURRENTLY …")` in a migration with `transaction = false` (needs `migrationsTransactionMode: \'each\'`); the generated `DROP INDEX` does not use CONCURRENTLY.',
+      sequelize:
+        '`queryInterface.removeIndex(table, name, { concurrently: true })`, not inside a `queryInterface.sequelize.transaction()`.',
       'node-pg-migrate':
         '`pgm.dropIndex(table, columns, { concurrently: true })` with `pgm.noTransaction()`.',
-      sequelize: '`queryInterface.removeIndex(table, name, { concurrently: true })`, outside a transaction.',
       alembic:
         '`op.drop_index(..., postgresql_concurrently=True)` inside `with op.get_context().autocommit_block():`.',
       django:

@@ -37,11 +37,22 @@ UPDATE orders SET status = 'archived' WHERE closed_at < now() - interval '1 year
 
 An enum type created in the same transaction is exempt: its new values can be used at once.`,
     tools: {
+      prisma:
+        'Adding an enum member and using it in the same `prisma migrate dev` (say as a `@default`) produces one `migration.sql` that fails this way: create a migration for the new member first, then a second one that uses it — each file is applied as its own transaction.',
+      drizzle:
+        'drizzle-kit writes the `ADD VALUE` and the statements using it into one migration, and `drizzle-kit migrate` applies all pending migrations in one transaction: apply the new value in a run of its own before the migration that uses it.',
+      knex: '`migrate:latest` runs all pending migrations in one transaction: export `config = { transaction: false }` from the migration with the `ADD VALUE` (run with `knex.raw()`), so that it commits before the next migration uses the value.',
+      typeorm:
+        'A changed `enum` makes `migration:generate` recreate the type (rename to `…_old`, create, cast the column), not ADD VALUE. Write `queryRunner.query("ALTER TYPE … ADD VALUE …")` in a migration of its own and run with `migrationsTransactionMode: \'each\'`.',
+      sequelize:
+        'Migrations are not wrapped in a transaction, so an `ADD VALUE` run with `queryInterface.sequelize.query()` commits at once — keep it outside any `queryInterface.sequelize.transaction()` that later uses the value.',
+      'node-pg-migrate':
+        '`pgm.addTypeValue(type, value)` in a migration that calls `pgm.noTransaction()`: by default all pending migrations share one transaction, so a separate migration alone does not commit the value.',
+      alembic:
+        'Run the ADD VALUE inside `with op.get_context().autocommit_block():`, which commits it at once; splitting it into its own revision only helps with `transaction_per_migration=True` in `context.configure()`.',
+      django: 'Split the `RunSQL("ALTER TYPE … ADD VALUE …")` and the data migration into two migrations.',
       rails:
         'Put `add_enum_value` (or the `execute`) in one migration and the code using the value in the next.',
-      django: 'Split the `RunSQL("ALTER TYPE … ADD VALUE …")` and the data migration into two migrations.',
-      alembic:
-        'Run the ADD VALUE inside `with op.get_context().autocommit_block():`, or split the migration.',
     },
   },
   examples: [

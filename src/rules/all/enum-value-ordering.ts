@@ -26,6 +26,14 @@ state the intended position, which reviewers otherwise have to guess.`,
 ALTER TYPE priority ADD VALUE 'medium' BEFORE 'high';
 ALTER TYPE status ADD VALUE 'archived' AFTER 'closed';  -- last, on purpose
 \`\`\``,
+    tools: {
+      prisma:
+        "Prisma writes `ALTER TYPE … ADD VALUE '…'` without BEFORE or AFTER wherever the member sits in the `enum` block: add the position to the generated `migration.sql` by hand.",
+      drizzle:
+        'drizzle-kit writes `ADD VALUE … BEFORE …` when the value is inserted in the middle of the `pgEnum` array, and no position when it is appended: check that the array order is the intended one.',
+      'node-pg-migrate': '`pgm.addTypeValue(type, value, { before: … })` or `{ after: … }`.',
+      rails: '`add_enum_value :priority, "medium", before: "high"` (or `after:`), Rails 7.1+.',
+    },
   },
   examples: [
     { bad: "ALTER TYPE priority ADD VALUE 'medium';" },

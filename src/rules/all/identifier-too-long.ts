@@ -143,11 +143,22 @@ ALTER TABLE customer_subscription_billing_events
   ADD CONSTRAINT csbe_invoice_fkey FOREIGN KEY (invoice_id) REFERENCES invoices (id) NOT VALID;
 \`\`\``,
     tools: {
+      prisma: 'Use `@@map`, `@map` and `map:` on `@@index` / `@relation` to give shorter database names.',
+      drizzle:
+        'drizzle-kit names foreign keys `<table>_<columns>_<foreign table>_<foreign columns>_fk`, which easily passes 63 bytes: declare long ones with `foreignKey({ columns, foreignColumns, name })` and give indexes short names.',
+      knex: "Knex derives names such as `<table>_<column>_foreign` and `<table>_<column>_index`: pass a name — `.index(columns, 'name')`, `.foreign(column, 'name')`, `.unique(columns, { indexName })`.",
+      typeorm:
+        'Generated constraint and index names are short hashes (`FK_…`, `IDX_…`); names you write — `@Entity()`, `@Index()`, `@JoinColumn({ foreignKeyConstraintName })` — must stay within 63 bytes.',
+      sequelize:
+        'Sequelize derives index names from the table and fields (`<table>_<fields>`): pass `name` to `addIndex` and `addConstraint` for long tables and columns.',
+      'node-pg-migrate':
+        '`pgm.createIndex` infers `<table>_<columns>_index`: pass `name`, and `referencesConstraintName` for foreign keys of long columns.',
+      alembic:
+        'SQLAlchemy raises `IdentifierError` for a name longer than 63 characters instead of letting Postgres cut it: shorten the `naming_convention` tokens or pass `name=`.',
       django:
         'Django shortens the names it generates itself; set `db_table` / `name=` for the ones you write.',
       rails:
         'Rails before 7.1 raises for generated index names that are too long (7.1 shortens them); pass `name:` to `add_index`.',
-      prisma: 'Use `@@map`, `@map` and `map:` on `@@index` / `@relation` to give shorter database names.',
     },
   },
   examples: [

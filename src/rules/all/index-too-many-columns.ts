@@ -24,6 +24,14 @@ CREATE INDEX CONCURRENTLY orders_customer_created_idx
 \`\`\`
 
 If a wide key really is what the queries need, keep it and disable this rule for the statement.`,
+    tools: {
+      prisma:
+        '`@@index` has no INCLUDE: declare the key columns only and add `INCLUDE (…)` to the generated `migration.sql` by hand.',
+      'node-pg-migrate': '`pgm.createIndex(table, keyColumns, { include: [...] })`.',
+      alembic: '`op.create_index(name, table, key_columns, postgresql_include=[...])`.',
+      django: '`models.Index(fields=[...], include=[...], name=…)` (Django 3.2+).',
+      rails: '`add_index :orders, [:customer_id, :created_at], include: [:status, :total]` (Rails 7.1+).',
+    },
   },
   examples: [
     { bad: 'CREATE INDEX CONCURRENTLY orders_wide_idx ON orders (customer_id, status, created_at, total);' },

@@ -63,10 +63,23 @@ ALTER TABLE orders ADD COLUMN note text;
 ALTER TABLE customers ADD COLUMN vip boolean;
 \`\`\``,
     tools: {
-      rails:
-        'Each migration runs in one transaction: put the changes to each table in its own migration, or start the migration with `execute "LOCK TABLE customers, orders IN ACCESS EXCLUSIVE MODE"`.',
+      prisma:
+        'Each `migration.sql` is one transaction: put the changes to each table in their own migration directory, or start the file with `LOCK TABLE customers, orders IN ACCESS EXCLUSIVE MODE;` after the `SET lock_timeout`.',
+      drizzle:
+        '`drizzle-kit migrate` applies all pending migrations in one transaction, so splitting files does not help when they run together: start the migration with `LOCK TABLE customers, orders IN ACCESS EXCLUSIVE MODE;--> statement-breakpoint`.',
+      knex: "`migrate:latest` runs all pending migrations in one transaction: start `up` with `knex.raw('LOCK TABLE customers, orders IN ACCESS EXCLUSIVE MODE')`, or apply one migration per table with `migrate:up`.",
+      typeorm:
+        "In the default `migrationsTransactionMode: 'all'` every pending migration shares one transaction: use `'each'` with one table per migration, or start `up()` with `queryRunner.query('LOCK TABLE … IN ACCESS EXCLUSIVE MODE')`.",
+      sequelize:
+        "Migrations run without a transaction, so each statement's lock ends with it; the hazard appears inside `queryInterface.sequelize.transaction()` — take the locks there first with `LOCK TABLE …`.",
+      'node-pg-migrate':
+        "All pending migrations share one transaction by default: start with `pgm.sql('LOCK TABLE … IN ACCESS EXCLUSIVE MODE')`, or run with `--no-single-transaction` and one table per migration.",
+      alembic:
+        'The default `env.py` applies all pending revisions in one transaction: begin with `op.execute("LOCK TABLE … IN ACCESS EXCLUSIVE MODE")`, or set `transaction_per_migration=True` and change one table per revision.',
       django:
         'Each migration is atomic: split the operations on each table into their own migration, or begin with `migrations.RunSQL("LOCK TABLE customers, orders IN ACCESS EXCLUSIVE MODE")`.',
+      rails:
+        'Each migration runs in one transaction: put the changes to each table in its own migration, or start the migration with `execute "LOCK TABLE customers, orders IN ACCESS EXCLUSIVE MODE"`.',
     },
   },
   examples: [

@@ -97,6 +97,8 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
       drizzle: "Add `SET lock_timeout = '2s';--> statement-breakpoint` at the top of the migration.",
       knex: "Run `await knex.raw(\"SET lock_timeout = '2s'\")` first in `up` (it runs in the migration's transaction).",
       typeorm: 'Start `up()` with `await queryRunner.query("SET lock_timeout = \'2s\'")`.',
+      sequelize:
+        "Migrations run without a transaction on pooled connections, so a plain `SET` may not reach the next statement's connection: run the statements in `queryInterface.sequelize.transaction()` after `SET LOCAL lock_timeout = '2s'`, passing `{ transaction }` to each, or set it on the migration role.",
       'node-pg-migrate': 'Start the migration with `pgm.sql("SET lock_timeout = \'2s\'")`.',
       alembic:
         "Execute `SET lock_timeout = '2s'` on the connection in `env.py` before `context.run_migrations()`.",

@@ -56,13 +56,19 @@ The fix replaces \`integer\`/\`smallint\` with \`bigint\` and \`serial\`/\`small
 column may be \`bigint\` even while the key it references is still \`integer\`.`,
     tools: {
       prisma: '`Int @id @default(autoincrement())` is `SERIAL`; use `BigInt @id @default(autoincrement())`.',
+      drizzle:
+        "`bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity()` or `bigserial`.",
+      knex: '`table.bigIncrements()` and `table.bigInteger(…)` instead of `increments()` / `integer()`.',
+      typeorm: "`@PrimaryGeneratedColumn({ type: 'bigint' })` (or `'identity'` with `type: 'bigint'`).",
+      sequelize:
+        "A model's implicit `id` and the migrations `sequelize-cli model:generate` writes use `INTEGER` with `autoIncrement` (`serial`): declare `id: { type: DataTypes.BIGINT, autoIncrement: true, primaryKey: true }` and make foreign keys `BIGINT`.",
+      'node-pg-migrate':
+        "The `'id'` column shorthand is `serial PRIMARY KEY`: use `{ type: 'bigint', primaryKey: true, sequenceGenerated: { precedence: 'BY DEFAULT' } }` (or `'bigserial'`), and `'bigint'` for columns with `references`.",
+      alembic:
+        '`sa.Column(sa.Integer, primary_key=True)` becomes `serial`: use `sa.BigInteger` for the key and for the `ForeignKey` columns that point at it.',
       django:
         'Set `DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"` (the default for new projects since 3.2); `ForeignKey` follows the referenced key.',
       rails: 'Primary keys are `bigint` since Rails 5.1; `t.references` follows.',
-      drizzle:
-        "`bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity()` or `bigserial`.",
-      typeorm: "`@PrimaryGeneratedColumn({ type: 'bigint' })` (or `'identity'` with `type: 'bigint'`).",
-      knex: '`table.bigIncrements()` and `table.bigInteger(…)` instead of `increments()` / `integer()`.',
     },
   },
   examples: [

@@ -60,6 +60,21 @@ CREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);
 \`\`\`
 
 Renames have no IF EXISTS form: run them inside a transaction.`,
+    tools: {
+      knex: 'In a migration exporting `config = { transaction: false }`, guard steps with `knex.schema.hasTable()` / `hasColumn()` and use `dropTableIfExists()`.',
+      typeorm:
+        'In a migration with `transaction = false`, use `queryRunner.createTable(table, true)` and `queryRunner.dropTable(name, true)` (the if-(not-)exists flags), and IF (NOT) EXISTS in `queryRunner.query()` SQL.',
+      sequelize:
+        'Migrations run without a transaction, so every multi-statement migration is exposed. `createTable` already writes `CREATE TABLE IF NOT EXISTS`; for the other steps, wrap the migration in `queryInterface.sequelize.transaction()` (passing `{ transaction }` to each call) so that a failure rolls it all back.',
+      'node-pg-migrate':
+        'Under `pgm.noTransaction()` pass `ifNotExists: true` to `createTable`, `addColumns` and `createIndex`, and `ifExists: true` to `dropTable`, `dropColumns`, `dropIndex` and `dropConstraint`.',
+      alembic:
+        'Inside `autocommit_block()`, use `op.create_index(..., postgresql_concurrently=True, if_not_exists=True)` and `op.drop_index(..., if_exists=True)` (recent Alembic versions), or IF (NOT) EXISTS in `op.execute()` SQL.',
+      django:
+        "In a migration with `atomic = False`, Django's operations have no IF NOT EXISTS: keep such a migration to one operation, or use `RunSQL` with IF (NOT) EXISTS statements.",
+      rails:
+        'Under `disable_ddl_transaction!`, pass `if_not_exists: true` to `add_index` / `add_column` and `if_exists: true` to `remove_index` (Rails 6.1+).',
+    },
   },
   examples: [
     {

@@ -203,9 +203,14 @@ The fix keeps the declared limit: \`char(n)\` becomes \`varchar(n)\` (plain \`ch
 padded: code that relied on the padding (comparing with a padded literal in the application) must trim.
 The internal one-byte type \`"char"\` (quoted) is a different type and is not reported.`,
     tools: {
+      prisma: '`@db.Char(2)` → `@db.VarChar(2)`, or drop the native type to get `text`.',
+      drizzle: "`char('code', { length: 2 })` → `varchar('code', { length: 2 })`, or `text('code')`.",
+      typeorm:
+        "`@Column({ type: 'char', length: 2 })` → `@Column({ type: 'varchar', length: 2 })` or `type: 'text'`.",
+      sequelize: '`DataTypes.CHAR(2)` → `DataTypes.STRING(2)`, or `DataTypes.TEXT`.',
+      alembic: '`sa.CHAR(2)` → `sa.String(2)`, or `sa.Text()`.',
       django: '`CharField` maps to `varchar(n)` already; this only comes from raw SQL or a custom field.',
       rails: '`t.column :code, "char(2)"` → `t.string :code, limit: 2`.',
-      prisma: '`@db.Char(2)` → `@db.VarChar(2)`, or drop the native type to get `text`.',
     },
   },
   examples: [

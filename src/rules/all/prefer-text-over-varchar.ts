@@ -42,11 +42,19 @@ It offers nothing on an existing table — a CHECK added along with ADD COLUMN m
 under ACCESS EXCLUSIVE — nor for arrays: add the column as \`text\` and the constraint \`NOT VALID\` in two
 statements there.`,
     tools: {
+      prisma: '`String` is `text`; `@db.VarChar(n)` is what is reported.',
+      drizzle:
+        "`varchar('email', { length: 320 })` → `text('email')` with a `check()` in the table's extra config.",
+      knex: "`table.string('email')` is `varchar(255)`: use `table.text('email')` and add the limit as a CHECK with `knex.raw()`.",
+      typeorm:
+        "`@Column()` on a string property is `character varying` without a limit (not reported); `length: n` makes it `varchar(n)`: use `type: 'text'` and a `@Check()`.",
+      sequelize:
+        '`DataTypes.STRING` is `varchar(255)`: use `DataTypes.TEXT` and put the limit in a CHECK constraint (model `validate` rules are not enforced by the database).',
+      alembic: '`sa.String(320)` → `sa.Text()` with a `sa.CheckConstraint("char_length(email) <= 320")`.',
       django:
         '`CharField` requires `max_length` and maps to `varchar(n)`; a `TextField` with a `CheckConstraint` (e.g. on `Length("email")` in `Meta.constraints`) is the text form.',
       rails:
         '`t.string` without `limit:` is `varchar` without a limit already (not reported); `t.text` is `text`.',
-      prisma: '`String` is `text`; `@db.VarChar(n)` is what is reported.',
     },
   },
   examples: [

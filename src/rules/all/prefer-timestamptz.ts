@@ -33,11 +33,17 @@ Keep \`timestamp\` only for wall-clock values that are deliberately not instants
 replaces the type, keeping its precision.`,
     tools: {
       prisma: '`DateTime` is `timestamp(3)`; write `DateTime @db.Timestamptz(3)`.',
+      drizzle: "`timestamp('at', { withTimezone: true })`.",
+      knex: '`table.timestamp()` and `table.timestamps()` are `timestamptz` on Postgres unless `useTz: false` is passed.',
+      typeorm: "`@Column({ type: 'timestamptz' })` or `@CreateDateColumn({ type: 'timestamptz' })`.",
+      sequelize:
+        '`DataTypes.DATE` is `timestamp with time zone` on Postgres already; `timestamp` only comes from raw SQL or a type string.',
+      'node-pg-migrate':
+        "Write `type: 'timestamptz'` rather than `'timestamp'` (e.g. with `default: pgm.func('current_timestamp')`).",
+      alembic: '`sa.DateTime()` is `timestamp without time zone`: use `sa.DateTime(timezone=True)`.',
+      django: 'With `USE_TZ = True` (the default) `DateTimeField` is `timestamptz` already.',
       rails:
         '`t.timestamps` and `t.datetime` are `timestamp(6)`; set `ActiveRecord::ConnectionAdapters::PostgreSQLAdapter.datetime_type = :timestamptz` (Rails ≥ 7).',
-      django: 'With `USE_TZ = True` (the default) `DateTimeField` is `timestamptz` already.',
-      drizzle: "`timestamp('at', { withTimezone: true })`.",
-      typeorm: "`@Column({ type: 'timestamptz' })` or `@CreateDateColumn({ type: 'timestamptz' })`.",
     },
   },
   examples: [

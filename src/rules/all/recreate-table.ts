@@ -33,10 +33,15 @@ COMMIT;
 -- later: DROP TABLE settings_old;
 \`\`\``,
     tools: {
-      rails:
-        'Do not pass `force: true` to `create_table`; change an existing table with `change_table` / `add_column`.',
+      knex: "`knex.schema.dropTableIfExists('t')` followed by `createTable('t', …)` is this pattern: change the table with `knex.schema.alterTable()` instead.",
+      typeorm:
+        'Keep `dropSchema` and `synchronize` off outside development (`dropSchema: true` drops every table when the DataSource initializes); change tables through migrations.',
+      sequelize:
+        "`sequelize.sync({ force: true })` drops and recreates every model's table: never run it against data you keep; change tables in migrations with `addColumn` / `changeColumn`.",
       django:
         'A migration that deletes a model and creates one with the same table drops the data: edit the model instead, so that Django generates `AlterField` / `AddField`.',
+      rails:
+        'Do not pass `force: true` to `create_table`; change an existing table with `change_table` / `add_column`.',
     },
   },
   examples: [

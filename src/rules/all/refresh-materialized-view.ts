@@ -24,9 +24,10 @@ CREATE UNIQUE INDEX CONCURRENTLY order_totals_customer_id_idx ON order_totals (c
 REFRESH MATERIALIZED VIEW CONCURRENTLY order_totals;
 \`\`\``,
     tools: {
+      'node-pg-migrate': '`pgm.refreshMaterializedView(name, { concurrently: true })`.',
+      django: '`RunSQL("REFRESH MATERIALIZED VIEW CONCURRENTLY …")`.',
       rails:
         '`execute "REFRESH MATERIALIZED VIEW CONCURRENTLY …"` (the scenic gem: `Scenic.database.refresh_materialized_view(name, concurrently: true)`).',
-      django: '`RunSQL("REFRESH MATERIALIZED VIEW CONCURRENTLY …")`.',
     },
   },
   examples: [

@@ -15,6 +15,7 @@ export default defineRule({
   id: 'reindex-non-concurrently',
   equivalents: {
     squawk: ['require-concurrent-reindex'],
+    eugene: ['E10'],
   },
   verdict: 'alternative',
   summary: 'REINDEX without CONCURRENTLY blocks writes to the table while every index is rebuilt.',
@@ -42,12 +43,20 @@ ALTER INDEX orders_customer_id_idx_new RENAME TO orders_customer_id_idx;
 
 An index that backs a constraint cannot be swapped this way; on those versions, REINDEX it in a quiet period.`,
     tools: {
-      rails: '`execute "REINDEX INDEX CONCURRENTLY …"` in a migration with `disable_ddl_transaction!`.',
-      django: '`RunSQL("REINDEX INDEX CONCURRENTLY …")` in a migration with `atomic = False`.',
+      prisma:
+        'Write `REINDEX INDEX CONCURRENTLY …` alone in its own `migration.sql`: with a second statement Prisma sends the file as one transaction, where it fails.',
+      drizzle:
+        '`drizzle-kit migrate` applies migrations inside a transaction, where CONCURRENTLY fails: run the statement from a separate script.',
+      knex: '`knex.raw("REINDEX INDEX CONCURRENTLY …")` in a migration exporting `config = { transaction: false }`.',
+      typeorm:
+        '`queryRunner.query("REINDEX INDEX CONCURRENTLY …")` in a migration with `transaction = false` (needs `migrationsTransactionMode: \'each\'`).',
+      sequelize:
+        '`queryInterface.sequelize.query("REINDEX INDEX CONCURRENTLY …")`, not inside a `queryInterface.sequelize.transaction()`.',
+      'node-pg-migrate': '`pgm.sql("REINDEX INDEX CONCURRENTLY …")` with `pgm.noTransaction()`.',
       alembic:
         '`op.execute("REINDEX INDEX CONCURRENTLY …")` inside `with op.get_context().autocommit_block():`.',
-      knex: '`knex.raw("REINDEX INDEX CONCURRENTLY …")` in a migration exporting `config = { transaction: false }`.',
-      'node-pg-migrate': '`pgm.sql("REINDEX INDEX CONCURRENTLY …")` with `pgm.noTransaction()`.',
+      django: '`RunSQL("REINDEX INDEX CONCURRENTLY …")` in a migration with `atomic = False`.',
+      rails: '`execute "REINDEX INDEX CONCURRENTLY …"` in a migration with `disable_ddl_transaction!`.',
     },
   },
   examples: [
@@ -80,7 +89,7 @@ An index that backs a constraint cannot be swapped this way; on those versions, 
     },
     {
       title: 'CONCURRENTLY switched off in the option list',
-      pg: { min: 12 },
+      pg: { min: 14 },
       bad: 'REINDEX (CONCURRENTLY false) TABLE orders;',
     },
     { pg: { min: 12 }, ok: 'REINDEX TABLE CONCURRENTLY orders;' },

@@ -33,10 +33,16 @@ WHERE id IN (SELECT id FROM orders WHERE status = 'canceled' LIMIT 10000);
 Postgres cannot drop an enum value: the old label stays in the type, unused. If that matters, store the labels as
 \`text\` with a CHECK constraint (or in a lookup table) instead of an enum.`,
     tools: {
-      rails:
-        'Add the value with `add_enum_value`, update the model’s `enum` mapping to accept both, backfill with `update_all` in batches.',
       prisma:
-        'Renaming an enum member in `schema.prisma` generates RENAME VALUE: add the new member instead, deploy, migrate the rows, then remove the old member from the schema.',
+        'Prisma does not detect renames: a renamed enum member becomes a recreated type (`…_new`, `ALTER COLUMN … TYPE … USING`, drop the old), which rewrites the table and fails on rows holding the old label. Add the new member instead; to rename only in code, keep the stored label with `@map("canceled")` on the member.',
+      drizzle:
+        'When a value disappears from a `pgEnum` array, drizzle-kit casts the columns to `text`, recreates the type and casts back, rewriting those tables: add the new value to the array and keep the old one.',
+      typeorm:
+        'Changing an `enum` makes `migration:generate` recreate the type (`…_old`, new type, `USING col::text::…`), rewriting the table: add the value with `queryRunner.query("ALTER TYPE … ADD VALUE …")`; to rename only in code, keep the stored string as the TypeScript enum member\'s value.',
+      'node-pg-migrate':
+        '`pgm.renameTypeValue()` generates this statement: add the new label with `pgm.addTypeValue()` (in a `pgm.noTransaction()` migration) and move the rows instead.',
+      rails:
+        "`rename_enum_value` (Rails 7.1+) generates this statement. Add the value with `add_enum_value`, update the model's `enum` mapping to accept both, and backfill with `update_all` in batches.",
     },
   },
   examples: [

@@ -35,10 +35,21 @@ COMMIT;
 DROP SCHEMA billing CASCADE;
 \`\`\``,
     tools: {
-      rails:
-        'Point `schema_search_path` (database.yml) at both schemas, deploy, then rename; strong_migrations flags `rename_schema`.',
+      prisma:
+        'Prisma takes the schema from the `?schema=` connection parameter (or `@@schema` with `multiSchema`) and qualifies its queries with it: deploy clients configured with the new name while the old name still answers.',
+      drizzle:
+        "`pgSchema('billing')` qualifies every query and migration: change it in the deploy that follows the rename, with views answering under the old name in between.",
+      knex: 'Update `searchPath` in the Knex config and every `withSchema()` call in the deploy that follows the rename.',
+      typeorm:
+        'The `schema` of the DataSource and of `@Entity({ schema })` is written into every query: change it in the deploy after the rename.',
+      sequelize:
+        'The `schema` option of models and of `queryInterface` table names is written into every query: change it in the deploy after the rename.',
+      alembic:
+        'Update `__table_args__ = {"schema": …}` / `MetaData(schema=…)` and `version_table_schema` in `env.py` if the `alembic_version` table lives in the renamed schema.',
       django:
         'Update the `search_path` in `OPTIONS` (or each `db_table`) to include the new schema before renaming.',
+      rails:
+        'Point `schema_search_path` (database.yml) at both schemas, deploy, then rename; strong_migrations flags `rename_schema`.',
     },
   },
   examples: [

@@ -24,6 +24,25 @@ CREATE INDEX CONCURRENTLY orders_note_idx ON app.orders (note);
 \`\`\`
 
 Temporary tables live in the session's own schema and are not reported.`,
+    tools: {
+      prisma:
+        'Generated `migration.sql` files leave names unqualified and rely on the `?schema=` parameter of the connection URL; with `multiSchema` and `@@schema("app")` Prisma writes qualified names.',
+      drizzle:
+        'Declare tables with `pgSchema(\'app\').table(…)`; drizzle-kit then writes `"app"."orders"` in the generated SQL.',
+      knex: "`knex.schema.withSchema('app').createTable('orders', …)` (and `.alterTable`, `.dropTable`).",
+      typeorm:
+        "Set `@Entity({ schema: 'app' })` (or `schema` in the DataSource options); generated migrations then qualify the names.",
+      sequelize:
+        "Pass the table as `{ tableName: 'orders', schema: 'app' }` to `queryInterface.createTable`, `addColumn` and `dropTable`, and set `schema` on models.",
+      'node-pg-migrate':
+        "Pass names as `{ schema: 'app', name: 'orders' }` to `pgm.createTable`, `pgm.addColumns`, `pgm.createIndex` and `pgm.dropTable`.",
+      alembic:
+        'Pass `schema=\'app\'` to `op.create_table`, `op.add_column`, `op.create_index` and `op.drop_table`, and set `__table_args__ = {"schema": "app"}` on models.',
+      django:
+        'Django writes unqualified table names and relies on the connection\'s `search_path`: pin it in the database `OPTIONS` (`"options": "-c search_path=app"`).',
+      rails:
+        'Pass qualified names: `create_table "app.orders"`, `add_column "app.orders", …`; `schema_search_path` in `database.yml` decides the rest.',
+    },
   },
   examples: [
     { bad: 'CREATE TABLE my_table (id int);' },

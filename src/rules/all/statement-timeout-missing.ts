@@ -66,7 +66,14 @@ online operations: they legitimately run for a long time without blocking anyone
 (\`SET statement_timeout = 0;\`), otherwise they are cancelled half-way and leave an INVALID index behind.`,
     tools: {
       prisma: "Add `SET statement_timeout = '10s';` at the top of `migration.sql`.",
+      drizzle:
+        "Start the migration with `SET statement_timeout = '10s';--> statement-breakpoint`; it stays set for the rest of the `drizzle-kit migrate` run.",
       knex: 'Run `await knex.raw("SET statement_timeout = \'10s\'")` first in `up`.',
+      typeorm: 'Start `up()` with `await queryRunner.query("SET statement_timeout = \'10s\'")`.',
+      sequelize:
+        "Run the statement in `queryInterface.sequelize.transaction()` after `SET LOCAL statement_timeout = '10s'`, passing `{ transaction }` to each call: without a transaction a plain `SET` may land on another pooled connection.",
+      'node-pg-migrate':
+        'Start the migration with `pgm.sql("SET statement_timeout = \'10s\'")`; it stays set for later migrations of the same run, so reset it (`SET statement_timeout = 0`) before a concurrent index build.',
       alembic:
         "Execute `SET statement_timeout = '10s'` on the connection in `env.py` before running migrations.",
       django:

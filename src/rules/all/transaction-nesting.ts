@@ -38,11 +38,18 @@ COMMIT;
 Prisma and golang-migrate send a file as one multi-statement query: there \`BEGIN\` … \`COMMIT\` in the file are the
 documented way to control Postgres' implicit transaction and are not reported.`,
     tools: {
+      drizzle:
+        '`drizzle-kit migrate` wraps all pending migrations in one transaction: a `COMMIT` in a migration ends it early. Remove `BEGIN`/`COMMIT` and run statements that need no transaction from a separate script.',
+      knex: 'Remove them from `knex.raw`; export `config = { transaction: false }` instead.',
+      typeorm:
+        "Remove them from `queryRunner.query()`; set `transaction = false` on the migration (with `migrationsTransactionMode: 'each'`) instead.",
+      sequelize:
+        'Migrations are not wrapped in a transaction, and on a pool a `BEGIN` sent with `queryInterface.sequelize.query()` may not share a connection with the next statement: use `queryInterface.sequelize.transaction(async (transaction) => …)` and pass `{ transaction }` to each call.',
+      'node-pg-migrate': 'Remove them from `pgm.sql()`; call `pgm.noTransaction()` instead.',
+      alembic: 'Remove them from `op.execute`; use `with op.get_context().autocommit_block():` instead.',
+      django: 'Remove them from `RunSQL`; set `atomic = False` on the migration instead.',
       rails:
         'Remove `BEGIN`/`COMMIT` from `execute` calls; use `disable_ddl_transaction!` for statements that need no transaction.',
-      django: 'Remove them from `RunSQL`; set `atomic = False` on the migration instead.',
-      alembic: 'Remove them from `op.execute`; use `with op.get_context().autocommit_block():` instead.',
-      knex: 'Remove them from `knex.raw`; export `config = { transaction: false }` instead.',
     },
   },
   examples: [

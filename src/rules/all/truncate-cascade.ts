@@ -24,6 +24,10 @@ TRUNCATE orders, order_items;
 \`\`\`
 
 See \`truncate-table\` for emptying a live table without the ACCESS EXCLUSIVE lock.`,
+    tools: {
+      sequelize:
+        '`Model.truncate({ cascade: true })` and `Model.destroy({ truncate: true, cascade: true })` issue `TRUNCATE … CASCADE`: leave out `cascade` and truncate every table you mean by name.',
+    },
   },
   examples: [
     { bad: 'truncate a, b, c cascade;' },

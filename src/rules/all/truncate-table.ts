@@ -4,6 +4,7 @@ import { lockClause } from '../sql.js';
 
 export default defineRule({
   id: 'truncate-table',
+  equivalents: { eugene: ['E10'] },
   verdict: 'alternative',
   severity: 'warning',
   summary:
@@ -30,6 +31,19 @@ If a TRUNCATE is right, run it with a \`lock_timeout\`, so that it gives up inst
 SET lock_timeout = '2s';
 TRUNCATE sessions;
 \`\`\``,
+    tools: {
+      knex: "`knex('sessions').truncate()` issues TRUNCATE: in a migration exporting `config = { transaction: false }`, repeat `knex('sessions').whereIn('id', knex('sessions').select('id').limit(10000)).del()` until it returns 0.",
+      typeorm:
+        "`repository.clear()` and `queryRunner.clearTable()` issue TRUNCATE: delete in batches with `queryRunner.query('DELETE … WHERE id IN (SELECT id … LIMIT 10000)')` in a migration with `transaction = false`.",
+      sequelize:
+        "`Model.truncate()`, `Model.destroy({ truncate: true })` and `queryInterface.bulkDelete(table, null, { truncate: true })` issue TRUNCATE: delete batch by batch with `queryInterface.sequelize.query('DELETE …')` (migrations are not wrapped in a transaction).",
+      alembic:
+        'Inside `with op.get_context().autocommit_block():`, repeat `op.get_bind().execute(sa.text("DELETE FROM sessions WHERE id IN (SELECT id FROM sessions LIMIT 10000)"))` until its `rowcount` is 0, so that each batch commits.',
+      django:
+        'In a migration with `atomic = False`, delete in batches from `RunPython` (`Model.objects.filter(pk__in=…).delete()`), each batch in its own `transaction.atomic()`.',
+      rails:
+        '`Session.in_batches(of: 10_000).delete_all` in a migration with `disable_ddl_transaction!`, so that each batch commits.',
+    },
   },
   examples: [
     { bad: 'TRUNCATE sessions;' },

@@ -41,6 +41,13 @@ COMMIT;
 
 Runners that wrap every migration in their own transaction (Rails, Django, Knex, Flyway, …) commit it themselves:
 there the file needs neither \`BEGIN\` nor \`COMMIT\` (see \`transaction-nesting\`).`,
+    tools: {
+      knex: '`await knex.transaction()` returns a transaction you must `commit()` or `rollback()` yourself; the callback form `knex.transaction(async (trx) => …)` ends it for you.',
+      typeorm:
+        "`queryRunner.startTransaction()` needs a matching `commitTransaction()` (or `rollbackTransaction()` in a `catch`); inside a migration the runner's own transaction usually makes it unnecessary.",
+      sequelize:
+        '`await sequelize.transaction()` (unmanaged) stays open until you call `commit()`; the managed form `queryInterface.sequelize.transaction(async (transaction) => …)` commits or rolls back by itself.',
+    },
   },
   examples: [
     {

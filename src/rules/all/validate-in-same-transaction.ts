@@ -35,10 +35,19 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_amount_positive;
     tools: {
       prisma:
         'Prisma runs each `migration.sql` as one transaction: move the VALIDATE into a new migration directory.',
-      knex: 'Move the VALIDATE to the next migration, or export `config = { transaction: false }` so each statement commits on its own.',
+      drizzle:
+        '`drizzle-kit migrate` applies all pending migrations in one transaction: a VALIDATE in the next migration still shares it unless applied in a later run.',
+      knex: '`migrate:latest` runs all pending migrations in one transaction, so moving the VALIDATE to the next migration is not enough: also export `config = { transaction: false }` from it (or apply it with a separate `migrate:up`).',
+      typeorm:
+        "Put the VALIDATE in the next migration and run with `migrationsTransactionMode: 'each'`; in the default `all` mode every pending migration shares one transaction.",
+      sequelize:
+        'Migrations are not wrapped in a transaction, so separate `queryInterface.sequelize.query()` calls already commit between the two; keep them out of one `queryInterface.sequelize.transaction()`.',
+      'node-pg-migrate':
+        "All pending migrations share one transaction by default: call `pgm.noTransaction()` in the VALIDATE's migration, or run with `--no-single-transaction`.",
       alembic:
-        'Put the VALIDATE in the next revision, or run it inside `with op.get_context().autocommit_block():`.',
-      django: 'Put the VALIDATE in a separate migration, or set `atomic = False` on the migration.',
+        'Put the VALIDATE in the next revision with `transaction_per_migration=True` in `context.configure()` (by default all pending revisions share one transaction), or run it inside `with op.get_context().autocommit_block():`.',
+      django:
+        'Put the VALIDATE in a separate migration (for a CHECK: `ValidateConstraint` after `AddConstraintNotValid`, from `django.contrib.postgres.operations`), or set `atomic = False` on the migration.',
       rails:
         '`validate_foreign_key` / `validate_check_constraint` in a separate migration, or use `disable_ddl_transaction!`.',
     },
