@@ -9,7 +9,8 @@
  * relfilenode changes, sequential scans) and compared with what the analyzer claims for that
  * version. Statements that cannot run in a transaction block are watched from a second session
  * while they wait (PGlite has none: "not observable"). Then DESIGN.md's scenarios and every rule
- * example. Prints the matrix and every mismatch; exits 1 on any.
+ * example (`scripts/pg-matrix/examples.ts`: traced / not observable / refused as expected / not
+ * traced, each not traced one with its reason). Prints the matrix and every mismatch; exits 1 on any.
  */
 
 import { Analyzer, type StatementFacts } from '../src/analyze/analyze.js';
@@ -22,8 +23,14 @@ import { observeStalled } from '../src/trace/concurrent.js';
 import type { TraceEngine } from '../src/trace/engine.js';
 import { startEngine } from '../src/trace/engines/index.js';
 import { type Observation, Observer } from '../src/trace/observe.js';
-import { existingRelations, freshSchema, statementsOf, withoutNewRelations } from './pg-matrix/db.js';
-import { type ExampleResult, traceRuleExamples } from './pg-matrix/examples.js';
+import {
+  ensureTablespace,
+  existingRelations,
+  freshSchema,
+  statementsOf,
+  withoutNewRelations,
+} from './pg-matrix/db.js';
+import { type ExampleResult, type ExampleStatus, traceRuleExamples } from './pg-matrix/examples.js';
 
 export type Cell = 'ok' | '✗' | 'n/a' | 'n/o' | 'err';
 
@@ -87,19 +94,6 @@ function sameVersionRange(v: number, r: { minVersion?: number; maxVersion?: numb
 
 // ─── probes ───────────────────────────────────────────────────────────────────
 
-async function ensureTablespace(engine: TraceEngine): Promise<string | undefined> {
-  const rows = await engine.query(`SELECT 1 FROM pg_tablespace WHERE spcname = '${TABLESPACE}'`);
-  if (rows.length) return undefined;
-  try {
-    await engine.exec('SET allow_in_place_tablespaces = on');
-    await engine.exec(`CREATE TABLESPACE ${TABLESPACE} LOCATION ''`);
-    await engine.exec('RESET allow_in_place_tablespaces');
-    return undefined;
-  } catch (e) {
-    return `no second tablespace: ${(e as Error).message}`;
-  }
-}
-
 /** The analyzer's view of the probe: setup first (so it knows the columns and constraints), then the statement. */
 function analyzeProbe(probe: Probe, pgVersion: number): StatementFacts {
   const analyzer = new Analyzer({ pgVersion, runner: runnerModel('psql') });
@@ -120,7 +114,7 @@ async function runProbe(engine: TraceEngine, observer: Observer, probe: Probe): 
     };
   }
   if (probe.needs === 'tablespace') {
-    const missing = await ensureTablespace(engine);
+    const missing = await ensureTablespace(engine, TABLESPACE);
     if (missing) return { cell: 'n/o', mismatches: [], detail: missing };
   }
   await freshSchema(engine);
@@ -390,15 +384,21 @@ async function main(): Promise<void> {
   }
   console.log(table([['fact', ...runs.map((r) => r.label)], ...designRows]));
 
-  console.log('\nRule examples (traced / not set up / statements with mismatches)\n');
+  console.log(
+    '\nRule examples (traced; not observable: runs outside a transaction block where no second session can watch it; refused as expected: an error the rule predicts; not traced: could not be set up or run)\n',
+  );
+  const count = (r: EngineRun, status: ExampleStatus) =>
+    String(r.examples.filter((e) => e.status === status).length);
   console.log(
     table([
-      ['engine', 'examples', 'traced', 'not traced', 'mismatches'],
+      ['engine', 'examples', 'traced', 'not observable', 'refused as expected', 'not traced', 'mismatches'],
       ...runs.map((r) => [
         r.label,
         String(r.examples.length),
-        String(r.examples.filter((e) => e.traced).length),
-        String(r.examples.filter((e) => !e.traced).length),
+        count(r, 'traced'),
+        count(r, 'not observable'),
+        count(r, 'refused as expected'),
+        count(r, 'not traced'),
         String(r.examples.reduce((n, e) => n + e.mismatches.length, 0)),
       ]),
     ]),
@@ -427,18 +427,37 @@ async function main(): Promise<void> {
       }
     }
   }
-  const notTraced = new Map<string, string>();
-  for (const r of runs) for (const e of r.examples) if (!e.traced) notTraced.set(e.id, e.reason ?? '');
-  if (notTraced.size) {
-    console.log('\nRule examples not traced (any version)\n');
-    for (const [id, why] of notTraced) console.log(`  ${id}: ${why}`);
+  // example → reason → engines
+  const byStatus = (status: ExampleStatus) => {
+    const out = new Map<string, Map<string, string[]>>();
+    for (const r of runs) {
+      for (const e of r.examples) {
+        if (e.status !== status) continue;
+        const reasons = out.get(e.id) ?? new Map<string, string[]>();
+        const why = e.reason ?? '';
+        reasons.set(why, [...(reasons.get(why) ?? []), r.label]);
+        out.set(e.id, reasons);
+      }
+    }
+    return out;
+  };
+  for (const [status, title] of [
+    ['not traced', 'Rule examples not traced'],
+    ['not observable', 'Rule examples not observable'],
+  ] as const) {
+    const found = byStatus(status);
+    if (found.size === 0) continue;
+    console.log(`\n${title}\n`);
+    for (const [id, reasons] of found) {
+      for (const [why, engines] of reasons) console.log(`  ${id} [${engines.join(', ')}]: ${why}`);
+    }
   }
   const notObservable = new Map<string, string>();
   for (const r of runs)
     for (const [id, res] of r.probes)
       if (res.cell === 'n/o') notObservable.set(`${r.label} ${id}`, res.detail ?? '');
   if (notObservable.size) {
-    console.log('\nNot observable\n');
+    console.log('\nCatalog probes not observable\n');
     for (const [id, why] of notObservable) console.log(`  ${id}: ${why}`);
   }
   if (details.length) {

@@ -35,3 +35,22 @@ export async function existingRelations(engine: TraceEngine): Promise<Set<string
 export function withoutNewRelations(o: Observation, existing: Set<string>): Observation {
   return o.locks ? { ...o, locks: o.locks.filter((l) => existing.has(l.relation)) } : o;
 }
+
+/**
+ * Makes a tablespace `name` (in place, inside the data directory) unless it exists; tablespaces
+ * outlive the schemas. Returns why it could not, if it could not.
+ */
+export async function ensureTablespace(engine: TraceEngine, name: string): Promise<string | undefined> {
+  const rows = await engine.query(
+    `SELECT 1 FROM pg_tablespace WHERE spcname = '${name.replace(/'/g, "''")}'`,
+  );
+  if (rows.length) return undefined;
+  try {
+    await engine.exec('SET allow_in_place_tablespaces = on');
+    await engine.exec(`CREATE TABLESPACE "${name.replace(/"/g, '""')}" LOCATION ''`);
+    await engine.exec('RESET allow_in_place_tablespaces');
+    return undefined;
+  } catch (e) {
+    return `no second tablespace: ${(e as Error).message}`;
+  }
+}
