@@ -156,6 +156,181 @@ ALTER TABLE t ALTER COLUMN x SET NOT NULL;
   });
 });
 
+/** 1-based line and column of the first occurrence of `needle` in `sql` */
+function at(sql: string, needle: string): { line: number; column: number } {
+  const i = sql.indexOf(needle);
+  if (i < 0) throw new Error(`${needle} not in the SQL`);
+  const before = sql.slice(0, i).split('\n');
+  return { line: before.length, column: before.at(-1)!.length + 1 };
+}
+
+const DO_BLOCK = `BEGIN;
+DO $$
+BEGIN
+  ALTER TABLE orders ADD COLUMN uid uuid DEFAULT gen_random_uuid();
+  CREATE INDEX orders_note_idx ON orders (note);
+  EXECUTE format('CREATE INDEX %I ON customers (name)', 'customers_name_idx');
+END $$;
+ALTER TABLE customers ADD COLUMN x int;
+COMMIT;
+DO $$ BEGIN CREATE INDEX invoices_total_idx ON invoices (total); END $$;
+`;
+
+describe('explain: DO blocks and functions', () => {
+  it('shows a DO block’s statements under it, with their own locks, work and positions', async () => {
+    const f = await explainSql(DO_BLOCK, { pgVersion: 16 });
+    expect(f.statements.map((s) => s.line)).toEqual([1, 2, 8, 9, 10]);
+    const block = f.statements[1]!;
+    expect(block.kind).toBe('DoStmt');
+    expect(block.locks).toEqual([]);
+    expect(block.embedded).toHaveLength(1);
+    const body = block.embedded![0]!;
+    expect(body).toMatchObject({ kind: 'do', line: 2, column: 1 });
+    const [add, index] = body.statements;
+    expect(add).toMatchObject({ index: 1, kind: 'AlterTableStmt', ...at(DO_BLOCK, 'ALTER TABLE orders') });
+    expect(add!.sql).toBe('ALTER TABLE orders ADD COLUMN uid uuid DEFAULT gen_random_uuid()');
+    expect(add!.locks).toHaveLength(1);
+    expect(add!.locks[0]).toMatchObject({
+      relation: 'public.orders',
+      mode: 'ACCESS EXCLUSIVE',
+      rewrite: true,
+      duration: 'table-size',
+      heldUntil: 'commit',
+    });
+    expect(add!.notes.join(' ')).toMatch(/volatile function gen_random_uuid/);
+    expect(index).toMatchObject({ kind: 'IndexStmt', ...at(DO_BLOCK, 'CREATE INDEX orders_note_idx') });
+    // SHARE is covered by the ACCESS EXCLUSIVE the ALTER TABLE took just before, in the same block
+    expect(index!.locks[0]).toMatchObject({
+      relation: 'public.orders',
+      mode: 'SHARE',
+      indexBuild: true,
+      alreadyHeld: true,
+      heldSince: { statement: 1, line: 4 },
+    });
+    // EXECUTE of a string built at run time: said, not guessed
+    expect(body.notStaticallyKnown).toEqual([
+      {
+        ...at(DO_BLOCK, 'EXECUTE format'),
+        endLine: 6,
+        endColumn: 78,
+        start: DO_BLOCK.indexOf('EXECUTE format'),
+        end: DO_BLOCK.indexOf(';\nEND $$;\nALTER'),
+        sql: "EXECUTE format('CREATE INDEX %I ON customers (name)', 'customers_name_idx')",
+        reason: 'EXECUTE of a string built at run time',
+      },
+    ]);
+  });
+
+  it('keeps the DO block’s locks held for the rest of the transaction, or only for the block', async () => {
+    const f = await explainSql(DO_BLOCK, { pgVersion: 16 });
+    const inside = f.statements[1]!.embedded![0]!.statements[0]!;
+    expect(inside.transaction).toEqual({
+      id: 1,
+      openedBy: 'statement',
+      start: { statement: 0, line: 1 },
+      end: { statement: 3, line: 9 },
+    });
+    // the statement after the block still sees orders locked, since the line inside the block
+    const after = f.statements[2]!;
+    expect(after.heldFromEarlier.map((h) => [h.relation, h.mode, h.since])).toEqual([
+      ['public.orders', 'ACCESS EXCLUSIVE', { statement: 1, line: 4 }],
+    ]);
+    // in autocommit, the block runs in a transaction of its own, released when it ends
+    const alone = f.statements[4]!;
+    expect(alone.transaction).toBeUndefined();
+    const index = alone.embedded![0]!.statements[0]!;
+    expect(index).toMatchObject({ line: 10, column: 13 });
+    expect(index.locks.map((l) => [l.relation, l.mode])).toEqual([['public.invoices', 'SHARE']]);
+    expect(index.transaction).toEqual({ id: 2, openedBy: 'block', start: { statement: 4, line: 10 } });
+  });
+
+  it('shows a function’s statements where it is called, at every call', async () => {
+    const sql = `CREATE FUNCTION add_note() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attname = 'note') THEN
+    ALTER TABLE orders ADD COLUMN note text;
+  END IF;
+END $$;
+SELECT add_note();
+SELECT add_note();
+`;
+    const f = await explainSql(sql, { pgVersion: 16 });
+    expect(f.statements[0]!.embedded).toBeUndefined();
+    for (const call of [f.statements[1]!, f.statements[2]!]) {
+      expect(call.embedded).toHaveLength(1);
+      const body = call.embedded![0]!;
+      expect(body).toMatchObject({ kind: 'function', name: 'add_note', line: 1, column: 1 });
+      expect(body.statements).toHaveLength(1);
+      expect(body.statements[0]).toMatchObject({
+        index: call.index,
+        conditional: true,
+        ...at(sql, 'ALTER TABLE'),
+      });
+      expect(body.statements[0]!.locks.map((l) => [l.relation, l.mode])).toEqual([
+        ['public.orders', 'ACCESS EXCLUSIVE'],
+      ]);
+      expect(body.statements[0]!.transaction).toMatchObject({
+        openedBy: 'block',
+        start: { line: call.line },
+      });
+    }
+  });
+
+  it('pretty, json and markdown show the embedded statements', async () => {
+    const report = { files: [await explainSql(DO_BLOCK, { pgVersion: 16, path: 'm.sql' })] };
+    const pretty = formatExplain('pretty', report, { toolVersion: '0', maxWidth: 200 });
+    expect(pretty).toContain(
+      "line 2  DO $$ …\n  runs    the DO block's 2 statements, and 1 part not statically known:\n    line 4:3  ALTER TABLE orders ADD COLUMN uid uuid DEFAULT gen_random_uuid()\n      does    ADD COLUMN with a volatile DEFAULT",
+    );
+    expect(pretty).toContain('      lock    ACCESS EXCLUSIVE on orders — blocks all reads and writes');
+    expect(pretty).toContain(
+      "    line 6:3  EXECUTE format('CREATE INDEX %I ON customers (name)', 'customers_name_idx')\n      unknown not statically known: EXECUTE of a string built at run time",
+    );
+    expect(pretty).toContain('  still   holds ACCESS EXCLUSIVE on orders (locked since line 4)');
+    expect(pretty).toContain(
+      'builds an index: for a time proportional to the table’s size, then until the statement on line 10 ends',
+    );
+
+    const doc = JSON.parse(formatExplain('json', report, { toolVersion: '0' }));
+    const block = doc.files[0].statements[1];
+    expect(Object.keys(block).at(-1)).toBe('embedded');
+    expect(block.embedded[0]).toMatchObject({ kind: 'do', line: 2, column: 1 });
+    expect(Object.keys(block.embedded[0])).toEqual([
+      'kind',
+      'line',
+      'column',
+      'statements',
+      'notStaticallyKnown',
+    ]);
+    expect(
+      block.embedded[0].statements.map((s: { line: number; locks: { mode: string }[] }) => [
+        s.line,
+        s.locks[0]!.mode,
+      ]),
+    ).toEqual([
+      [4, 'ACCESS EXCLUSIVE'],
+      [5, 'SHARE'],
+    ]);
+    expect(block.embedded[0].notStaticallyKnown[0]).toMatchObject({ line: 6, column: 3 });
+    // statements that run no embedded SQL keep their shape
+    expect(doc.files[0].statements[2].embedded).toBeUndefined();
+
+    const md = formatExplain('markdown', report, { toolVersion: '0' });
+    expect(md).toContain('| 2 | `DO $$ …` |  | — | runs the statements below |  |  |');
+    expect(md).toContain(
+      '| ↳ 4:3 | `ALTER TABLE orders ADD COLUMN uid uuid DEFAULT gen_random_uuid()` | `orders` | **ACCESS EXCLUSIVE** | blocks all reads and writes | rewrite: proportional to table size | COMMIT (line 9) |',
+    );
+    expect(md).toContain(
+      "| ↳ 6:3 | `EXECUTE format('CREATE INDEX %I ON customers (name)', 'customers_name_idx')` |  | ? | not statically known: EXECUTE of a string built at run time |  |  |",
+    );
+    expect(md).toContain('end of the statement (line 10)');
+    // every row has the header's cells
+    for (const line of md.split('\n').filter((l) => l.startsWith('|'))) {
+      expect(line.replace(/\\\|/g, '').split('|').length).toBe(9);
+    }
+  });
+});
+
 describe('explain formats', () => {
   it('pretty: readable lines per statement, colour only when asked', async () => {
     const report = { files: [await explainSql(MIGRATION, { pgVersion: 16, path: 'm.sql' })] };

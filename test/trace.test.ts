@@ -125,6 +125,192 @@ ALTER TABLE t1 ALTER COLUMN qty TYPE bigint;
   });
 });
 
+/** 1-based line and column of the first occurrence of `needle` in `sql` */
+function at(sql: string, needle: string): { line: number; column: number } {
+  const i = sql.indexOf(needle);
+  if (i < 0) throw new Error(`${needle} not in the SQL`);
+  const before = sql.slice(0, i).split('\n');
+  return { line: before.length, column: before.at(-1)!.length + 1 };
+}
+
+describe('trace: DO blocks and functions on PGlite', () => {
+  it('claims what the DO block’s statements do: a volatile DEFAULT rewrites under ACCESS EXCLUSIVE', async () => {
+    await engine.exec('CREATE TABLE do1 (id int PRIMARY KEY)');
+    const sql = `DO $$
+BEGIN
+  ALTER TABLE do1 ADD COLUMN uid uuid DEFAULT gen_random_uuid();
+END $$;
+`;
+    const file = await traceSql(sql, { engine, seedRows: 5 });
+    expect(file.setup.seeded).toEqual([{ table: 'public.do1', rows: 5 }]);
+    const s = file.statements[0]!;
+    expect(s.kind).toBe('DoStmt');
+    expect(s.status).toBe('match');
+    expect(s.claimed).toEqual([
+      { relation: 'public.do1', mode: 'ACCESS EXCLUSIVE', rewrite: true, scan: false, indexBuild: false },
+    ]);
+    expect(s.observed?.locks?.find((l) => l.relation === 'public.do1')?.mode).toBe('ACCESS EXCLUSIVE');
+    expect(s.observed?.rewritten).toContain('public.do1');
+    expect(s.embedded).toEqual([
+      {
+        kind: 'do',
+        line: 1,
+        column: 1,
+        statements: [
+          {
+            ...at(sql, 'ALTER TABLE'),
+            endLine: 3,
+            endColumn: 3 + 'ALTER TABLE do1 ADD COLUMN uid uuid DEFAULT gen_random_uuid()'.length,
+            start: sql.indexOf('ALTER TABLE'),
+            end: sql.indexOf(';\nEND'),
+            sql: 'ALTER TABLE do1 ADD COLUMN uid uuid DEFAULT gen_random_uuid()',
+            kind: 'AlterTableStmt',
+            claimed: [
+              {
+                relation: 'public.do1',
+                mode: 'ACCESS EXCLUSIVE',
+                rewrite: true,
+                scan: false,
+                indexBuild: false,
+              },
+            ],
+          },
+        ],
+        notStaticallyKnown: [],
+      },
+    ]);
+
+    const text = formatTrace('pretty', report(file), { toolVersion: '0', maxWidth: 200 });
+    expect(text).toContain('public.do1  ACCESS EXCLUSIVE · rewrite · full scan  ACCESS EXCLUSIVE · rewrite');
+    expect(text).toContain("runs  the DO block's statements (the claims above are theirs):");
+    expect(text).toContain(
+      'line 3:3  ALTER TABLE do1 ADD COLUMN uid uuid DEFAULT gen_random_uuid()  → public.do1 ACCESS EXCLUSIVE · rewrite',
+    );
+    const doc = JSON.parse(formatTrace('json', report(file), { toolVersion: '0' }));
+    const json = doc.files[0].statements[0];
+    expect(Object.keys(json)).toEqual([
+      'index',
+      'line',
+      'column',
+      'endLine',
+      'endColumn',
+      'start',
+      'end',
+      'sql',
+      'kind',
+      'status',
+      'durationMs',
+      'inTransaction',
+      'created',
+      'observed',
+      'claimed',
+      'embedded',
+      'mismatches',
+      'unverified',
+      'notes',
+    ]);
+    expect(json.embedded[0].statements[0]).toMatchObject({ line: 3, column: 3, kind: 'AlterTableStmt' });
+  });
+
+  it('claims SHARE for CREATE INDEX in a DO block, and shows a mismatch when Postgres takes more', async () => {
+    await engine.exec('CREATE TABLE do2 (id int PRIMARY KEY, note text)');
+    // a function the database has and the migration does not define: pgsafe cannot know what it does
+    await engine.exec(
+      `CREATE FUNCTION do2_lock() RETURNS void LANGUAGE plpgsql AS $$ BEGIN LOCK TABLE do2 IN ACCESS EXCLUSIVE MODE; END $$`,
+    );
+    const sql = `DO $$ BEGIN CREATE INDEX do2_note_idx ON do2 (note); END $$;
+DO $$ BEGIN CREATE INDEX do2_id_note_idx ON do2 (id, note); PERFORM do2_lock(); END $$;
+`;
+    const file = await traceSql(sql, { engine });
+    const [plain, locking] = file.statements;
+    expect(plain!.status).toBe('match');
+    expect(plain!.claimed).toEqual([
+      { relation: 'public.do2', mode: 'SHARE', rewrite: false, scan: false, indexBuild: true },
+    ]);
+    expect(plain!.observed?.locks?.find((l) => l.relation === 'public.do2')?.mode).toBe('SHARE');
+    expect(plain!.embedded![0]!.statements[0]).toMatchObject({ line: 1, column: 13, kind: 'IndexStmt' });
+
+    expect(locking!.status).toBe('mismatch');
+    expect(locking!.mismatches).toEqual([
+      { kind: 'lock-mode', relation: 'public.do2', claimed: 'SHARE', observed: 'ACCESS EXCLUSIVE' },
+    ]);
+    const text = formatTrace('pretty', report(file), { toolVersion: '0' });
+    expect(text).toContain('✗ public.do2: the catalog claims SHARE, Postgres took ACCESS EXCLUSIVE');
+  });
+
+  it('claims a function’s statements where the file calls it', async () => {
+    await engine.exec('CREATE TABLE do3 (id int PRIMARY KEY)');
+    const sql = `CREATE FUNCTION do3_add() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  ALTER TABLE do3 ADD COLUMN made timestamptz DEFAULT clock_timestamp();
+END $$;
+SELECT do3_add();
+`;
+    const file = await traceSql(sql, { engine });
+    expect(file.statements.map((s) => s.status)).toEqual(['match', 'match']);
+    expect(file.statements[0]!.claimed).toEqual([]);
+    expect(file.statements[0]!.embedded).toBeUndefined();
+    const call = file.statements[1]!;
+    expect(call.claimed).toEqual([
+      { relation: 'public.do3', mode: 'ACCESS EXCLUSIVE', rewrite: true, scan: false, indexBuild: false },
+    ]);
+    expect(call.observed?.rewritten).toContain('public.do3');
+    expect(call.embedded).toHaveLength(1);
+    expect(call.embedded![0]).toMatchObject({ kind: 'function', name: 'do3_add', line: 1, column: 1 });
+    expect(call.embedded![0]!.statements[0]).toMatchObject({
+      ...at(sql, 'ALTER TABLE'),
+      kind: 'AlterTableStmt',
+    });
+    const text = formatTrace('pretty', report(file), { toolVersion: '0' });
+    expect(text).toContain('runs  function do3_add (defined at line 1), whose statements claim:');
+  });
+
+  it('says that EXECUTE of a string built at run time is not statically known', async () => {
+    await engine.exec('CREATE TABLE do4 (id int PRIMARY KEY, note text)');
+    const sql = `DO $$
+BEGIN
+  EXECUTE format('CREATE INDEX %I ON do4 (note)', 'do4_note_idx');
+END $$;
+`;
+    const file = await traceSql(sql, { engine });
+    const s = file.statements[0]!;
+    // Postgres took SHARE for the index; the catalog cannot claim it, and does not call it a mismatch
+    expect(s.observed?.locks?.find((l) => l.relation === 'public.do4')?.mode).toBe('SHARE');
+    expect(s.claimed).toEqual([]);
+    expect(s.status).toBe('match');
+    expect(s.mismatches).toEqual([]);
+    expect(s.unverified).toHaveLength(1);
+    expect(s.unverified[0]!.relation).toBe('public.do4');
+    expect(s.unverified[0]!.reason).toMatch(
+      /^not statically known: the statement runs EXECUTE of a string built at run time at line 3 /,
+    );
+    expect(s.embedded![0]!.statements).toEqual([]);
+    expect(s.embedded![0]!.notStaticallyKnown).toEqual([
+      {
+        ...at(sql, 'EXECUTE'),
+        endLine: 3,
+        endColumn: 3 + "EXECUTE format('CREATE INDEX %I ON do4 (note)', 'do4_note_idx')".length,
+        start: sql.indexOf('EXECUTE'),
+        end: sql.indexOf(';\nEND'),
+        sql: "EXECUTE format('CREATE INDEX %I ON do4 (note)', 'do4_note_idx')",
+        reason: 'EXECUTE of a string built at run time',
+      },
+    ]);
+    expect(s.notes.join(' ')).toMatch(
+      /not statically known \(line 3: EXECUTE of a string built at run time\)/,
+    );
+    const text = formatTrace('pretty', report(file), { toolVersion: '0', maxWidth: 200 });
+    expect(text).toContain(
+      "line 3:3  EXECUTE format('CREATE INDEX %I ON do4 (note)', 'do4_note_idx')  → not statically known: EXECUTE of a string built at run time",
+    );
+    const doc = JSON.parse(formatTrace('json', report(file), { toolVersion: '0' }));
+    expect(doc.files[0].statements[0].embedded[0].notStaticallyKnown[0]).toMatchObject({
+      line: 3,
+      column: 3,
+    });
+  });
+});
+
 describe('compare', () => {
   it('reports a claim Postgres contradicts', async () => {
     await engine.exec('CREATE TABLE t5 (id int PRIMARY KEY, qty int)');

@@ -20,6 +20,7 @@ import { lockDuration, type OperationId, type RelationRole } from '../catalog/op
 import { parseInterval } from '../config/interval.js';
 import { DEFAULT_PG_VERSION, type RunnerName, type TimeoutSettings } from '../config/types.js';
 import { loadParser, openSource, type SourceFile, type Statement } from '../parse/parse.js';
+import { type EmbeddedRun, EmbeddedSql } from '../parse/plpgsql.js';
 import { type MigrationInputOptions, resolveMigrations } from './inputs.js';
 
 /** Where a statement is in its file. Lines and columns are 1-based, offsets 0-based UTF-16 units. */
@@ -106,9 +107,13 @@ export interface HeldLock {
 export interface ExplainedTransaction {
   /** 1-based ordinal of the transaction within the file */
   id: number;
-  /** `statement`: opened by BEGIN/START TRANSACTION in the file; `runner`: the migration tool's transaction */
-  openedBy: 'statement' | 'runner';
-  /** where BEGIN is, for `statement` */
+  /**
+   * `statement`: opened by BEGIN/START TRANSACTION in the file; `runner`: the migration tool's
+   * transaction; `block` (embedded statements only): the transaction a DO block or function call
+   * that runs in autocommit opens for the statements inside it, committed when it ends
+   */
+  openedBy: 'statement' | 'runner' | 'block';
+  /** where BEGIN is, for `statement`; the DO block or call, for `block` */
   start?: LockOrigin;
   /** the COMMIT / ROLLBACK that ends it, when the file has one */
   end?: LockOrigin;
@@ -138,6 +143,31 @@ export interface ExplainedStatement extends Span {
   statementTimeout?: ExplainedTimeout;
   /** version-specific remarks and consequences, in words */
   notes: string[];
+  /** the DO block's statements, or those of the functions defined in the file that it calls */
+  embedded?: ExplainedBody[];
+  /** embedded statements only: it runs only under a condition (IF, CASE, a loop, an exception handler) */
+  conditional?: boolean;
+}
+
+/** SQL a DO block or function runs that pgsafe cannot know before it runs. */
+export interface ExplainedUnknown extends Span {
+  sql: string;
+  /** e.g. `EXECUTE of a string built at run time` */
+  reason: string;
+}
+
+/** The statements of a DO block, or of a function's body where it is called. */
+export interface ExplainedBody {
+  kind: 'do' | 'function';
+  /** the function's name, for `function` */
+  name?: string;
+  /** where the DO statement or the CREATE FUNCTION starts (1-based) */
+  line: number;
+  column: number;
+  /** its statements, positioned inside the block; `index` is that of the top-level statement running them */
+  statements: ExplainedStatement[];
+  /** what it runs that is not statically known (dynamic SQL) */
+  notStaticallyKnown: ExplainedUnknown[];
 }
 
 export interface ExplainedFile {
@@ -214,6 +244,31 @@ export function explainSqlSync(sql: string, options: ExplainOptions = {}): Expla
   const lines = new Map<number, number>();
   const statements: ExplainedStatement[] = [];
   const ends = new Map<number, LockOrigin>();
+  /** where each relation was first locked, by `transaction id|relation`: an embedded statement's own line */
+  const firstLocked = new Map<string, LockOrigin>();
+  const embedded = new EmbeddedSql(source);
+  const explainOne = (stmt: Statement, depth: number): ExplainedStatement => {
+    const line = source.position(stmt.start).line;
+    if (depth === 0) lines.set(stmt.index, line);
+    const facts = analyzer.analyze(stmt);
+    const tx = facts.transaction;
+    if (depth === 0 && tx && endsTransaction(stmt)) ends.set(tx.id, { statement: stmt.index, line });
+    // heldLocks is the transaction's live state: read it before `apply` adds this statement's locks
+    const out = explainStatement(source, stmt, facts, lines, firstLocked);
+    if (stmt.embeddedIn?.conditional) out.conditional = true;
+    if (tx) {
+      for (const l of facts.locks) {
+        const key = `${tx.id}|${l.relation.key}`;
+        if (!tx.heldLocks.has(l.relation.key) && !firstLocked.has(key))
+          firstLocked.set(key, { statement: stmt.index, line });
+      }
+    }
+    analyzer.apply(facts);
+    // a DO block's statements, a called function's: after the statement, in its transaction
+    const runs = embedded.run(stmt, depth, analyzer, explainOne);
+    if (runs.length > 0) out.embedded = runs.map((r) => explainBody(source, r));
+    return out;
+  };
   let parseErrors = 0;
   for (const item of source.items()) {
     if (item.type === 'error') {
@@ -230,14 +285,7 @@ export function explainSqlSync(sql: string, options: ExplainOptions = {}): Expla
       });
       continue;
     }
-    const line = source.position(item.start).line;
-    lines.set(item.index, line);
-    const facts = analyzer.analyze(item);
-    if (facts.transaction && endsTransaction(item))
-      ends.set(facts.transaction.id, { statement: item.index, line });
-    // heldLocks is the transaction's live state: read it before `apply` adds this statement's locks
-    statements.push(explainStatement(source, item, facts, lines));
-    analyzer.apply(facts);
+    statements.push(explainOne(item, 0));
   }
   analyzer.finish();
   markTransactionEnds(statements, ends);
@@ -257,9 +305,13 @@ export function explainStatement(
   stmt: Statement,
   facts: StatementFacts,
   lines: ReadonlyMap<number, number>,
+  /** where each relation was first locked, by `transaction id|relation`, when finer than its statement */
+  firstLocked: ReadonlyMap<string, LockOrigin> = new Map(),
 ): ExplainedStatement {
   const tx = facts.transaction;
   const origin = (index: number): LockOrigin => ({ statement: index, line: lines.get(index) ?? 0 });
+  const lockedAt = (index: number, relation: string): LockOrigin =>
+    (tx && firstLocked.get(`${tx.id}|${relation}`)) ?? origin(index);
   const locks = facts.locks.map((l) => {
     const held = tx?.heldLocks.get(l.relation.key);
     const lock: ExplainedLock = {
@@ -277,7 +329,7 @@ export function explainStatement(
       newInTransaction: facts.isNewInTransaction(l.relation),
       alreadyHeld: l.alreadyHeld,
     };
-    if (held) lock.heldSince = origin(held.statement);
+    if (held) lock.heldSince = lockedAt(held.statement, l.relation.key);
     return lock;
   });
   const byKey = new Map(locks.map((l) => [l.relation, l]));
@@ -310,7 +362,7 @@ export function explainStatement(
       mode: h.mode,
       modes: [...h.modes].sort((a, b) => lockStrength(a) - lockStrength(b)),
       summary: blockSummary(h.mode),
-      since: origin(h.statement),
+      since: lockedAt(h.statement, key),
     });
   }
   const out: ExplainedStatement = {
@@ -337,12 +389,23 @@ export function explainStatement(
     }),
     locks,
     heldFromEarlier,
-    notes: notesFor(facts, tx ? (tx.explicit ? origin(tx.startIndex) : undefined) : undefined),
+    notes: [],
   };
+  // a transaction that is neither BEGIN's nor the runner's is one a DO block or call opened
+  const block = tx !== undefined && !tx.explicit && tx.startIndex >= 0;
   if (tx) {
-    out.transaction = { id: tx.id, openedBy: tx.explicit ? 'statement' : 'runner' };
-    if (tx.explicit && tx.startIndex >= 0) out.transaction.start = origin(tx.startIndex);
+    out.transaction = { id: tx.id, openedBy: tx.explicit ? 'statement' : block ? 'block' : 'runner' };
+    if ((tx.explicit || block) && tx.startIndex >= 0) out.transaction.start = origin(tx.startIndex);
   }
+  const inside = stmt.embeddedIn;
+  const where = inside
+    ? inside.kind === 'do'
+      ? 'the DO block'
+      : `function ${inside.name}`
+    : tx?.explicit
+      ? `the transaction opened at line ${origin(tx.startIndex).line}`
+      : `the ${facts.runner.name} runner's transaction`;
+  out.notes = notesFor(facts, where);
   if (facts.lockTimeout) out.lockTimeout = { ms: facts.lockTimeout.ms, source: facts.lockTimeout.source };
   if (facts.statementTimeout)
     out.statementTimeout = { ms: facts.statementTimeout.ms, source: facts.statementTimeout.source };
@@ -366,7 +429,30 @@ function markTransactionEnds(statements: ExplainedStatement[], ends: Map<number,
   for (const s of statements) {
     const end = s.transaction && ends.get(s.transaction.id);
     if (end) s.transaction!.end = end;
+    for (const b of s.embedded ?? []) markTransactionEnds(b.statements, ends);
   }
+}
+
+function explainBody(source: SourceFile, run: EmbeddedRun<ExplainedStatement>): ExplainedBody {
+  const { body, results } = run;
+  const at = source.position(body.in.start);
+  return {
+    kind: body.in.kind,
+    ...(body.in.kind === 'function' && body.in.name ? { name: body.in.name } : {}),
+    line: at.line,
+    column: at.column,
+    statements: results,
+    notStaticallyKnown: body.unknown.map((u) => ({
+      ...span(source, u.start, u.end),
+      sql: source.sql.slice(u.start, u.end),
+      reason: u.reason,
+    })),
+  };
+}
+
+/** The statement and every statement it runs, at any depth. */
+export function withEmbedded(s: ExplainedStatement): ExplainedStatement[] {
+  return [s, ...(s.embedded ?? []).flatMap((b) => b.statements.flatMap(withEmbedded))];
 }
 
 function workloads(
@@ -391,7 +477,8 @@ function roleOf(facts: StatementFacts, rel: RelationRef): RelationRole {
   return 'table';
 }
 
-function notesFor(facts: StatementFacts, begin: LockOrigin | undefined): string[] {
+/** `where`: the transaction block the statement runs in, in words */
+function notesFor(facts: StatementFacts, where: string): string[] {
   const notes: string[] = [];
   const add = (n: string | undefined) => {
     if (n && !notes.includes(n)) notes.push(n);
@@ -402,9 +489,6 @@ function notesFor(facts: StatementFacts, begin: LockOrigin | undefined): string[
     }
     add(a.facts.note);
     if (a.facts.noTransactionBlock && facts.transaction) {
-      const where = begin
-        ? `the transaction opened at line ${begin.line}`
-        : `the ${facts.runner.name} runner's transaction`;
       add(`${a.facts.title} cannot run inside a transaction block: it fails in ${where}.`);
     }
     const d = a.detail;

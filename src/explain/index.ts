@@ -74,10 +74,12 @@ export function formatExplain(
 
 export {
   type ExplainedAction,
+  type ExplainedBody,
   type ExplainedFile,
   type ExplainedLock,
   type ExplainedStatement,
   type ExplainedTransaction,
+  type ExplainedUnknown,
   type ExplainFilesOptions,
   type ExplainOptions,
   type ExplainReport,

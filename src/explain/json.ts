@@ -6,6 +6,7 @@
 
 import type {
   ExplainedAction,
+  ExplainedBody,
   ExplainedFile,
   ExplainedLock,
   ExplainedStatement,
@@ -43,7 +44,7 @@ function fileJson(f: ExplainedFile) {
   };
 }
 
-function statementJson(s: ExplainedStatement) {
+function statementJson(s: ExplainedStatement): Record<string, unknown> {
   const out: Record<string, unknown> = {
     index: s.index,
     line: s.line,
@@ -59,6 +60,7 @@ function statementJson(s: ExplainedStatement) {
     return out;
   }
   out.kind = s.kind;
+  if (s.conditional) out.conditional = true;
   if (s.transaction) {
     const t = s.transaction;
     out.transaction = {
@@ -75,7 +77,28 @@ function statementJson(s: ExplainedStatement) {
   out.locks = s.locks.map(lockJson);
   out.heldFromEarlier = s.heldFromEarlier.map(heldJson);
   out.notes = [...s.notes];
+  if (s.embedded) out.embedded = s.embedded.map(bodyJson);
   return out;
+}
+
+function bodyJson(b: ExplainedBody) {
+  return {
+    kind: b.kind,
+    ...(b.name !== undefined ? { name: b.name } : {}),
+    line: b.line,
+    column: b.column,
+    statements: b.statements.map(statementJson),
+    notStaticallyKnown: b.notStaticallyKnown.map((u) => ({
+      line: u.line,
+      column: u.column,
+      endLine: u.endLine,
+      endColumn: u.endColumn,
+      start: u.start,
+      end: u.end,
+      sql: u.sql,
+      reason: u.reason,
+    })),
+  };
 }
 
 function actionJson(a: ExplainedAction) {

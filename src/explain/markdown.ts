@@ -3,7 +3,13 @@
  * below it — small enough for a pull-request comment.
  */
 
-import type { ExplainedFile, ExplainedLock, ExplainedStatement, ExplainReport } from './explain.js';
+import {
+  type ExplainedFile,
+  type ExplainedLock,
+  type ExplainedStatement,
+  type ExplainReport,
+  withEmbedded,
+} from './explain.js';
 import { plural } from './pretty.js';
 
 const STATEMENT_WIDTH = 80;
@@ -23,26 +29,42 @@ export function fileMarkdown(f: ExplainedFile): string {
   if (f.statements.length === 0) return `${out.join('\n')}_No statements._\n`;
   out.push(row(HEADER), `|${HEADER.map((_, i) => (i === 0 ? '---:' : '---')).join('|')}|`);
   const notes: string[] = [];
-  for (const s of f.statements) {
-    out.push(...statementRows(s));
-    for (const h of s.heldFromEarlier) {
-      notes.push(
-        `line ${s.line}: the transaction still holds ${h.mode} on ${code(h.display)}, locked since line ${h.since.line} (${h.summary}).`,
-      );
+  for (const top of f.statements) {
+    out.push(...statementRows(top, 0));
+    for (const s of withEmbedded(top)) {
+      for (const h of s.heldFromEarlier) {
+        notes.push(
+          `line ${s.line}: the transaction still holds ${h.mode} on ${code(h.display)}, locked since line ${h.since.line} (${h.summary}).`,
+        );
+      }
+      for (const n of s.notes) notes.push(`line ${s.line}: ${n}`);
     }
-    for (const n of s.notes) notes.push(`line ${s.line}: ${n}`);
   }
   if (notes.length > 0) out.push('', ...notes.map((n) => `- ${oneLine(n)}`));
   return `${out.join('\n')}\n`;
 }
 
-function statementRows(s: ExplainedStatement): string[] {
+/** The statement's rows, then those of the statements it runs (a DO block's, a called function's), marked `↳`. */
+function statementRows(s: ExplainedStatement, depth: number): string[] {
   const sql = code(statementHead(s.sql));
-  if (s.error !== undefined) return [row([String(s.line), sql, '', '', `parse error: ${s.error}`, '', ''])];
-  if (s.locks.length === 0) return [row([String(s.line), sql, '', '—', '', '', ''])];
-  return s.locks.map((l, i) =>
+  const at = depth === 0 ? String(s.line) : `${'↳'.repeat(depth)} ${s.line}:${s.column}`;
+  const inner: string[] = [];
+  for (const b of s.embedded ?? []) {
+    for (const e of b.statements) inner.push(...statementRows(e, depth + 1));
+    for (const u of b.notStaticallyKnown) {
+      const where = `${'↳'.repeat(depth + 1)} ${u.line}:${u.column}`;
+      inner.push(
+        row([where, code(statementHead(u.sql)), '', '?', `not statically known: ${u.reason}`, '', '']),
+      );
+    }
+  }
+  if (s.error !== undefined) return [row([at, sql, '', '', `parse error: ${s.error}`, '', ''])];
+  const runs = (s.embedded?.length ?? 0) > 0;
+  if (s.locks.length === 0)
+    return [row([at, sql, '', '—', runs ? 'runs the statements below' : '', '', '']), ...inner];
+  const own = s.locks.map((l, i) =>
     row([
-      i === 0 ? String(s.line) : '',
+      i === 0 ? at : '',
       i === 0 ? sql : '',
       relation(l),
       `**${l.mode}**`,
@@ -51,6 +73,7 @@ function statementRows(s: ExplainedStatement): string[] {
       heldUntil(s),
     ]),
   );
+  return [...own, ...inner];
 }
 
 function relation(l: ExplainedLock): string {
@@ -74,6 +97,7 @@ function work(l: ExplainedLock): string {
 function heldUntil(s: ExplainedStatement): string {
   const t = s.transaction;
   if (!t) return 'end of statement';
+  if (t.openedBy === 'block') return `end of the statement (line ${t.start?.line ?? '?'})`;
   if (t.end) return `COMMIT (line ${t.end.line})`;
   return t.openedBy === 'runner' ? 'the runner’s COMMIT' : 'end of transaction';
 }

@@ -6,7 +6,13 @@
 import pc from 'picocolors';
 import type { LockMode } from '../catalog/locks.js';
 import { proseLines, sanitizeInline, truncate } from '../report/text.js';
-import type { ExplainedFile, ExplainedLock, ExplainedStatement } from './explain.js';
+import {
+  type ExplainedBody,
+  type ExplainedFile,
+  type ExplainedLock,
+  type ExplainedStatement,
+  withEmbedded,
+} from './explain.js';
 
 export interface ExplainPrettyOptions {
   /** ANSI colours; when false the output has no escape codes */
@@ -18,6 +24,8 @@ export interface ExplainPrettyOptions {
 type Colors = ReturnType<typeof pc.createColors>;
 
 const LABEL_WIDTH = 8;
+/** indentation of each level of embedded statements */
+const NEST = 4;
 const DEFAULT_WIDTH = 100;
 
 /** Statements whose own line says all there is to say when they take no locks. */
@@ -44,10 +52,12 @@ export class ExplainPrettyRenderer {
     return `${out.join('\n')}\n`;
   }
 
-  statement(s: ExplainedStatement): string[] {
+  /** `depth` > 0: a statement of a DO block or function, shown indented under the one running it */
+  statement(s: ExplainedStatement, depth = 0): string[] {
     const c = this.c;
-    const where = `line ${s.line}`;
-    const out = [`${c.bold(where)}  ${firstLine(s.sql, this.width - where.length - 2)}`];
+    const where = depth > 0 ? `line ${s.line}:${s.column}` : `line ${s.line}`;
+    const width = this.width - NEST * depth;
+    const out = [`${c.bold(where)}  ${firstLine(s.sql, width - where.length - 2)}`];
     if (s.error !== undefined) {
       out.push(
         ...this.labelled('error', proseLines(`Postgres cannot parse this statement: ${s.error}`), c.red),
@@ -56,10 +66,22 @@ export class ExplainPrettyRenderer {
     }
     const titles = countTitles(s.actions.map((a) => a.title));
     if (titles.length > 0) out.push(...this.labelled('does', [titles.join('; ')]));
+    if (s.conditional)
+      out.push(
+        ...this.labelled('when', [
+          c.dim('only under a condition (IF, CASE, a loop or an exception handler)'),
+        ]),
+      );
+    const runs = s.embedded ?? [];
     const interesting = s.locks.length > 0 || s.heldFromEarlier.length > 0 || s.kind === 'TransactionStmt';
     if (interesting) out.push(...this.labelled('in', [this.transactionText(s)]));
     for (const l of s.locks) out.push(...this.labelled('lock', this.lockLines(s, l)));
-    if (s.locks.length === 0 && s.actions.length === 0 && !SELF_EXPLAINING.has(s.kind ?? '')) {
+    if (
+      s.locks.length === 0 &&
+      s.actions.length === 0 &&
+      runs.length === 0 &&
+      !SELF_EXPLAINING.has(s.kind ?? '')
+    ) {
       out.push(...this.labelled('lock', [c.dim(`none that pgsafe knows of (${oneLine(s.kind ?? '?')})`)]));
     } else if (s.locks.length === 0 && s.actions.length > 0) {
       out.push(...this.labelled('lock', [c.dim('no lock on an existing relation')]));
@@ -73,6 +95,32 @@ export class ExplainPrettyRenderer {
     }
     if (s.locks.length > 0) out.push(...this.labelled('timeout', this.timeoutText(s).split('\n')));
     for (const n of s.notes) out.push(...this.labelled('note', proseLines(n)));
+    for (const b of runs) out.push(...this.body(b, depth));
+    return out;
+  }
+
+  /** A DO block's or called function's statements, indented under the statement that runs them. */
+  private body(b: ExplainedBody, depth: number): string[] {
+    const c = this.c;
+    const what =
+      b.kind === 'do'
+        ? `the DO block's ${plural(b.statements.length, 'statement')}`
+        : `${plural(b.statements.length, 'statement')} of function ${c.bold(oneLine(b.name ?? '?'))} (defined at line ${b.line})`;
+    const unknown = b.notStaticallyKnown.length;
+    const tail = unknown > 0 ? `, and ${plural(unknown, 'part')} not statically known` : '';
+    const out = this.labelled('runs', [`${what}${tail}${b.statements.length + unknown > 0 ? ':' : ''}`]);
+    const pad = ' '.repeat(NEST);
+    for (const s of b.statements) out.push(...this.statement(s, depth + 1).map((l) => pad + l));
+    const width = this.width - NEST * (depth + 1);
+    for (const u of b.notStaticallyKnown) {
+      const where = `line ${u.line}:${u.column}`;
+      out.push(
+        pad + `${c.bold(where)}  ${firstLine(u.sql, width - where.length - 2)}`,
+        ...this.labelled('unknown', [c.yellow(`not statically known: ${oneLine(u.reason)}`)]).map(
+          (l) => pad + l,
+        ),
+      );
+    }
     return out;
   }
 
@@ -93,6 +141,8 @@ export class ExplainPrettyRenderer {
   private transactionText(s: ExplainedStatement): string {
     const t = s.transaction;
     if (!t) return 'autocommit: locks are released when the statement ends';
+    if (t.openedBy === 'block')
+      return `the transaction of the statement on line ${t.start?.line ?? '?'}: locks are held until it ends`;
     const opened = t.openedBy === 'runner' ? 'the runner’s transaction' : `transaction ${t.id}`;
     const from = t.start ? ` (BEGIN at line ${t.start.line})` : '';
     const until = t.end
@@ -131,6 +181,8 @@ export class ExplainPrettyRenderer {
         : 'briefly';
     const t = s.transaction;
     if (!t) text += ', released when the statement ends';
+    else if (t.openedBy === 'block')
+      text += `, then until the statement on line ${t.start?.line ?? '?'} ends`;
     else if (t.end) text += `, then until COMMIT at line ${t.end.line}`;
     else
       text +=
@@ -163,7 +215,9 @@ export class ExplainPrettyRenderer {
       for (const s of f.statements) {
         statements++;
         if (s.error !== undefined) errors++;
-        const app = s.locks.filter((l) => l.blocksApplication && !l.alreadyHeld && !l.newInTransaction);
+        const app = withEmbedded(s).flatMap((e) =>
+          e.locks.filter((l) => l.blocksApplication && !l.alreadyHeld && !l.newInTransaction),
+        );
         if (app.length > 0) blocking++;
         if (app.some((l) => l.duration === 'table-size')) long++;
       }

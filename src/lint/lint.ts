@@ -9,13 +9,7 @@ import { parseInterval } from '../config/interval.js';
 import { DEFAULT_PG_VERSION, type Preset, type RuleSetting, type RunnerName } from '../config/types.js';
 import type { Diagnostic, FileResult, Severity } from '../diagnostics.js';
 import { loadParser, openSource, type SourceFile, type Statement } from '../parse/parse.js';
-import {
-  calledFunctions,
-  type EmbeddedIn,
-  embeddedStatements,
-  type FunctionBody,
-  functionDefinition,
-} from '../parse/plpgsql.js';
+import { type EmbeddedIn, EmbeddedSql } from '../parse/plpgsql.js';
 import {
   defaultSeverity,
   lockInfo,
@@ -195,9 +189,11 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
     }
   }
 
-  /** functions defined in the file whose bodies can be linted, by name; and those already linted at a call */
-  const functions = new Map<string, FunctionBody>();
-  const lintedFunctions = new Set<string>();
+  /**
+   * DO blocks run their statements right away; a function's statements run where it is called, so
+   * its body is linted at its first call in the file, in the caller's state.
+   */
+  const embedded = new EmbeddedSql(file, { oncePerFunction: true });
 
   function lintStatement(stmt: Statement, depth: number): void {
     const facts = guarded('the analyzer', stmt, () => analyzer.analyze(stmt));
@@ -208,46 +204,7 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
       guarded(`rule ${rule.id}`, stmt, () => visitor.statement!(facts));
     }
     guarded('the analyzer', stmt, () => analyzer.apply(facts));
-    if (depth < MAX_EMBEDDING) lintEmbedded(stmt, depth);
-  }
-
-  /**
-   * DO blocks run their statements right away; a function's statements run where it is called
-   * (`SELECT f()`, `CALL p()`, `PERFORM f()`), so its body is linted at its first call in the file,
-   * in the caller's state. Either way they share one transaction: the current one or their own.
-   */
-  function lintEmbedded(stmt: Statement, depth: number): void {
-    const bodies: Statement[][] = [];
-    if (stmt.kind === 'DoStmt') {
-      bodies.push(embeddedStatements(file, stmt, stmt.index));
-    } else if (stmt.kind === 'CreateFunctionStmt') {
-      const def = functionDefinition(stmt);
-      if (def) {
-        functions.set(def.name, def);
-        lintedFunctions.delete(def.name);
-      }
-    } else if (functions.size > 0) {
-      for (const name of calledFunctions(stmt)) {
-        const def = functions.get(name);
-        if (!def || lintedFunctions.has(name)) continue;
-        lintedFunctions.add(name);
-        bodies.push(
-          embeddedStatements(file, def.definition, stmt.index).map((s) => ({
-            ...s,
-            embeddedIn: { ...s.embeddedIn!, calledAt: stmt.start },
-          })),
-        );
-      }
-    }
-    for (const body of bodies) {
-      if (body.length === 0) continue;
-      const opened = analyzer.beginBlock(stmt.index);
-      try {
-        for (const s of body) lintStatement(s, depth + 1);
-      } finally {
-        analyzer.endBlock(opened);
-      }
-    }
+    embedded.run(stmt, depth, analyzer, lintStatement);
   }
 
   let statementCount = 0;
@@ -298,9 +255,6 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
     runner: runner.name,
   };
 }
-
-/** Nesting of DO blocks and function calls followed (a function calling itself stops here). */
-const MAX_EMBEDDING = 4;
 
 const EMBEDDED_HELP =
   'The statements of a DO block or function run in one transaction, and CONCURRENTLY cannot run there: move the safe sequence out of the block, as top-level statements.';

@@ -23,6 +23,27 @@ export interface EmbeddedIn {
   name?: string;
   /** for `function`: char offset of the statement that calls it (where its body is linted) */
   calledAt?: number;
+  /** the statement runs only under a condition: inside IF, CASE, a loop or an exception handler */
+  conditional?: boolean;
+}
+
+/** SQL a body runs that cannot be known before it runs (EXECUTE of a string built at run time). */
+export interface UnknownSql {
+  /** char range in the file */
+  start: number;
+  end: number;
+  /** why, in words: "EXECUTE of a string built at run time" */
+  reason: string;
+}
+
+/** What one DO block or function body runs, as far as it is statically known. */
+export interface EmbeddedBody {
+  /** the DO statement, or the function's definition (with `calledAt`) */
+  in: EmbeddedIn;
+  /** the statements recovered from it, in order */
+  statements: Statement[];
+  /** what it runs that is not statically known */
+  unknown: UnknownSql[];
 }
 
 /** What a function definition keeps for linting its body where it is called. */
@@ -99,30 +120,171 @@ export function calledFunctions(stmt: Statement): string[] {
  * findings in them belong to the statement that runs them. Never throws.
  */
 export function embeddedStatements(file: SourceFile, host: Statement, index: number): Statement[] {
+  return embeddedBody(file, host, index)?.statements ?? [];
+}
+
+/**
+ * What a DO block or function definition runs: its statements (`index` is the host's) and what is
+ * not statically known. Undefined when `host` has no body. Never throws.
+ */
+export function embeddedBody(file: SourceFile, host: Statement, index: number): EmbeddedBody | undefined {
+  const n = host.node as AnyNode;
+  if (!n.DoStmt && !n.CreateFunctionStmt) return undefined;
+  const embeddedIn: EmbeddedIn = n.DoStmt
+    ? { kind: 'do', start: host.start, end: host.end }
+    : {
+        kind: 'function',
+        start: host.start,
+        end: host.end,
+        name: (n.CreateFunctionStmt.funcname ?? []).map((p: AnyNode) => p?.String?.sval).join('.'),
+      };
+  const out: EmbeddedBody = { in: embeddedIn, statements: [], unknown: [] };
+  const whole = (reason: string) => out.unknown.push({ start: host.start, end: host.end, reason });
   try {
     const b = bodyOf(host);
-    if (!b) return [];
+    if (!b) {
+      whole('a body pgsafe cannot read');
+      return out;
+    }
     // the body's text in the file: verbatim in a dollar-quoted (or escape-free quoted) string
     const bodyStart = file.sql.indexOf(b.body, host.start);
-    if (bodyStart < 0 || bodyStart + b.body.length > host.end + 1) return [];
-    const n = host.node as AnyNode;
-    const embeddedIn: EmbeddedIn = n.DoStmt
-      ? { kind: 'do', start: host.start, end: host.end }
-      : {
-          kind: 'function',
-          start: host.start,
-          end: host.end,
-          name: (n.CreateFunctionStmt.funcname ?? []).map((p: AnyNode) => p?.String?.sval).join('.'),
-        };
-    const pieces =
-      b.language === 'plpgsql' ? plpgsqlPieces(b.body) : b.language === 'sql' ? sqlPieces(b.body) : [];
-    const out: Statement[] = [];
+    if (bodyStart < 0 || bodyStart + b.body.length > host.end + 1) {
+      whole('a body written as a quoted string with escapes');
+      return out;
+    }
+    let pieces: Piece[];
+    if (b.language === 'plpgsql') {
+      try {
+        pieces = plpgsqlPieces(b.body, (at, end, reason) =>
+          out.unknown.push({ start: bodyStart + at, end: bodyStart + end, reason }),
+        );
+      } catch (e) {
+        whole(`a body the PL/pgSQL parser rejects (${(e as Error)?.message ?? e})`);
+        return out;
+      }
+    } else if (b.language === 'sql') pieces = sqlPieces(b.body);
+    else {
+      whole(`a LANGUAGE ${b.language} body`);
+      return out;
+    }
     for (const p of pieces) {
-      for (const s of parsePiece(file, p, bodyStart)) out.push({ ...s, index, embeddedIn });
+      const parsed = parsePiece(file, p, bodyStart);
+      if (parsed.length === 0) {
+        const start = bodyStart + p.at;
+        out.unknown.push({ start, end: start + p.text.length, reason: 'SQL pgsafe cannot parse' });
+      }
+      const inside = p.conditional ? { ...embeddedIn, conditional: true } : embeddedIn;
+      for (const s of parsed) out.statements.push({ ...s, index, embeddedIn: inside });
     }
     return out;
-  } catch {
-    return [];
+  } catch (e) {
+    whole(`a body pgsafe failed to read (${(e as Error)?.message ?? e})`);
+    return out;
+  }
+}
+
+/** Nesting of DO blocks and function calls followed. */
+export const MAX_EMBEDDING = 4;
+
+/** What the analyzer offers to run a body in one transaction (the Analyzer has both). */
+export interface BlockScope {
+  beginBlock(index: number): boolean;
+  endBlock(opened: boolean): void;
+}
+
+/** One body a statement runs, with what `visit` returned for each of its statements. */
+export interface EmbeddedRun<T> {
+  body: EmbeddedBody;
+  results: T[];
+}
+
+/**
+ * Follows the SQL embedded in a file, statement by statement in file order: DO blocks run their
+ * statements right away; a function's statements run where it is called (`SELECT f()`, `CALL p()`,
+ * `PERFORM f()`), in the caller's state. Either way they share one transaction: the current one or
+ * their own. Shared by lint, explain and trace so that they see the same statements.
+ */
+export class EmbeddedSql {
+  /** functions defined in the file whose bodies can be read, by name */
+  private readonly functions = new Map<string, FunctionBody>();
+  /** with `oncePerFunction`: the functions already followed at a call */
+  private readonly followed = new Set<string>();
+  /** functions being followed now (a function calling itself is not followed again) */
+  private readonly active = new Set<string>();
+
+  constructor(
+    readonly file: SourceFile,
+    readonly options: {
+      /** follow a function's body at its first call only (lint: its findings once); default: at every call */
+      oncePerFunction?: boolean;
+    } = {},
+  ) {}
+
+  /**
+   * The bodies `stmt` runs. Call once per statement, in the order they run: a CREATE FUNCTION is
+   * remembered here for its later calls.
+   */
+  bodiesRunBy(stmt: Statement): EmbeddedBody[] {
+    if (stmt.kind === 'DoStmt') {
+      const b = embeddedBody(this.file, stmt, stmt.index);
+      return b ? [b] : [];
+    }
+    if (stmt.kind === 'CreateFunctionStmt') {
+      const def = functionDefinition(stmt);
+      if (def) {
+        this.functions.set(def.name, def);
+        this.followed.delete(def.name);
+      }
+      return [];
+    }
+    if (this.functions.size === 0) return [];
+    const out: EmbeddedBody[] = [];
+    for (const name of calledFunctions(stmt)) {
+      const def = this.functions.get(name);
+      if (!def || this.active.has(name)) continue;
+      if (this.options.oncePerFunction) {
+        if (this.followed.has(name)) continue;
+        this.followed.add(name);
+      }
+      const b = embeddedBody(this.file, def.definition, stmt.index);
+      if (!b) continue;
+      const calledAt = stmt.start;
+      out.push({
+        in: { ...b.in, calledAt },
+        statements: b.statements.map((s) => ({ ...s, embeddedIn: { ...s.embeddedIn!, calledAt } })),
+        unknown: b.unknown,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Runs `visit` on every statement of every body `stmt` runs (at `depth + 1`), each body in one
+   * transaction of `scope`. `visit` recurses by calling `run` again; nesting stops at MAX_EMBEDDING.
+   */
+  run<T>(
+    stmt: Statement,
+    depth: number,
+    scope: BlockScope,
+    visit: (s: Statement, depth: number) => T,
+  ): EmbeddedRun<T>[] {
+    if (depth >= MAX_EMBEDDING) return [];
+    const out: EmbeddedRun<T>[] = [];
+    for (const body of this.bodiesRunBy(stmt)) {
+      const results: T[] = [];
+      out.push({ body, results });
+      if (body.statements.length === 0) continue;
+      const name = body.in.kind === 'function' ? body.in.name?.split('.').at(-1) : undefined;
+      if (name) this.active.add(name);
+      const opened = scope.beginBlock(stmt.index);
+      try {
+        for (const s of body.statements) results.push(visit(s, depth + 1));
+      } finally {
+        scope.endBlock(opened);
+        if (name) this.active.delete(name);
+      }
+    }
+    return out;
   }
 }
 
@@ -135,13 +297,44 @@ interface Piece {
   base: number;
   /** the text is verbatim in the body (false: an unescaped string literal, offsets approximate) */
   exact: boolean;
+  /** it runs only under a condition (IF, CASE, a loop, an exception handler) */
+  conditional?: boolean;
 }
 
 function sqlPieces(body: string): Piece[] {
   return [{ text: body, at: 0, base: 0, exact: true }];
 }
 
-function plpgsqlPieces(body: string): Piece[] {
+/** PL/pgSQL statements whose inner statements may run zero times */
+const CONDITIONAL = new Set([
+  'PLpgSQL_stmt_if',
+  'PLpgSQL_stmt_case',
+  'PLpgSQL_stmt_loop',
+  'PLpgSQL_stmt_while',
+  'PLpgSQL_stmt_fori',
+  'PLpgSQL_stmt_fors',
+  'PLpgSQL_stmt_forc',
+  'PLpgSQL_stmt_foreach_a',
+  'PLpgSQL_stmt_dynfors',
+  'PLpgSQL_exception_block',
+]);
+
+/** Statements that run SQL given as an expression: `EXECUTE`, `FOR … IN EXECUTE`, `RETURN QUERY EXECUTE`, `OPEN … FOR EXECUTE`. */
+const DYNAMIC: Record<string, string> = {
+  PLpgSQL_stmt_dynexecute: 'query',
+  PLpgSQL_stmt_dynfors: 'query',
+  PLpgSQL_stmt_return_query: 'dynquery',
+  PLpgSQL_stmt_open: 'dynquery',
+};
+
+/**
+ * The SQL of a PL/pgSQL body. `unknown` is told of SQL built at run time (body offsets). Throws
+ * when the PL/pgSQL parser rejects the body.
+ */
+function plpgsqlPieces(
+  body: string,
+  unknown: (at: number, end: number, reason: string) => void = () => {},
+): Piece[] {
   let tag = '$pgsafe$';
   for (let i = 0; body.includes(tag); i++) tag = `$pgsafe${i}$`;
   const tree = parsePlPgSQLSync(
@@ -157,9 +350,9 @@ function plpgsqlPieces(body: string): Piece[] {
     if (i < 0) i = body.indexOf(text, cursor);
     return i;
   };
-  const visit = (v: unknown): void => {
+  const visit = (v: unknown, conditional: boolean): void => {
     if (Array.isArray(v)) {
-      for (const x of v) visit(x);
+      for (const x of v) visit(x, conditional);
       return;
     }
     if (!v || typeof v !== 'object') return;
@@ -170,7 +363,7 @@ function plpgsqlPieces(body: string): Piece[] {
       if (q) {
         const i = find(q, exec.lineno);
         if (i >= 0) {
-          out.push({ text: q, at: i, base: i, exact: true });
+          out.push({ text: q, at: i, base: i, exact: true, conditional });
           cursor = i + q.length;
         }
       }
@@ -184,7 +377,7 @@ function plpgsqlPieces(body: string): Piece[] {
         const rest = q.slice(6);
         const i = find(rest, perform.lineno);
         if (i >= 7 && /^perform$/i.test(body.slice(i - 7, i))) {
-          out.push({ text: q, at: i - 7, base: i - 6, exact: true });
+          out.push({ text: q, at: i - 7, base: i - 6, exact: true, conditional });
           cursor = i + rest.length;
         }
       }
@@ -198,15 +391,29 @@ function plpgsqlPieces(body: string): Piece[] {
         const i = find(q, dyn.lineno);
         if (i >= 0) {
           const at = i + lit.offset;
-          out.push({ text: lit.value, at, base: at, exact: lit.exact });
+          out.push({ text: lit.value, at, base: at, exact: lit.exact, conditional });
           cursor = i + q.length;
         }
+        return;
       }
-      return;
     }
-    for (const k in o) visit(o[k]);
+    for (const [kind, field] of Object.entries(DYNAMIC)) {
+      const d = o[kind];
+      const q: string | undefined = d?.[field]?.PLpgSQL_expr?.query;
+      if (!q) continue;
+      const i = find(q, d.lineno);
+      if (i >= 0) {
+        // from the EXECUTE keyword to the end of the expression
+        const kw = /execute\s*$/i.exec(body.slice(Math.max(0, i - 40), i));
+        const start = kw ? i - kw[0].length : i;
+        unknown(start, i + q.length, 'EXECUTE of a string built at run time');
+        cursor = i + q.length;
+      }
+      if (kind === 'PLpgSQL_stmt_dynexecute') return;
+    }
+    for (const k in o) visit(o[k], conditional || CONDITIONAL.has(k));
   };
-  visit(tree.plpgsql_funcs);
+  visit(tree.plpgsql_funcs, false);
   return out;
 }
 

@@ -62,6 +62,28 @@ export function claimsFor(facts: StatementFacts): Claim[] {
   return [...claims.values()];
 }
 
+/**
+ * One claim per relation from several lists (a DO block's statements): the strongest mode, and
+ * every kind of work any of them does.
+ */
+export function mergeClaims(lists: Claim[][]): Claim[] {
+  const by = new Map<string, Claim>();
+  for (const c of lists.flat()) {
+    const seen = by.get(c.relation);
+    if (!seen) {
+      by.set(c.relation, { ...c });
+      continue;
+    }
+    if (lockStrength(c.mode) > lockStrength(seen.mode)) seen.mode = c.mode;
+    seen.rewrite ||= c.rewrite;
+    seen.scan ||= c.scan;
+    seen.indexBuild ||= c.indexBuild;
+    if (c.newFile) seen.newFile = true;
+    if (c.mayScan) seen.mayScan = true;
+  }
+  return [...by.values()];
+}
+
 const TABLE_LIKE = new Set(['table', 'partitioned table', 'materialized view']);
 
 /**

@@ -8,7 +8,14 @@ import pc from 'picocolors';
 import { plural } from '../explain/pretty.js';
 import { proseLines, sanitizeInline, truncate } from '../report/text.js';
 import type { Claim, Mismatch } from './compare.js';
-import type { TracedFile, TracedStatement, TraceProgress, TraceReport } from './trace.js';
+import type {
+  TracedBody,
+  TracedFile,
+  TracedSpan,
+  TracedStatement,
+  TraceProgress,
+  TraceReport,
+} from './trace.js';
 
 export const TRACE_FORMATS = ['pretty', 'json'] as const;
 export type TraceFormat = (typeof TRACE_FORMATS)[number];
@@ -209,10 +216,38 @@ export class TracePrettyRenderer {
         out.push(`${indent}${r.relation.padEnd(w1)}  ${paint(r.observed.padEnd(w2))}  ${paint(r.claimed)}`);
       }
     }
+    for (const b of s.embedded ?? []) out.push(...this.body(b, indent));
     for (const m of s.mismatches) out.push(`${indent}${c.red('✗')} ${oneLine(mismatchText(m))}`);
     for (const u of s.unverified)
       out.push(`${indent}${c.dim(`? ${oneLine(u.relation)}: not checked, ${oneLine(u.reason)}`)}`);
     for (const n of s.notes) out.push(`${indent}${c.dim(oneLine(n))}`);
+    return out;
+  }
+
+  /** The statements a DO block or called function runs, each with its own claims. */
+  private body(b: TracedBody, indent: string): string[] {
+    const c = this.c;
+    const title =
+      b.kind === 'do'
+        ? `the DO block's statements (the claims above are theirs):`
+        : `function ${oneLine(b.name ?? '?')} (defined at line ${b.line}), whose statements claim:`;
+    const out = [`${indent}${c.cyan('runs')}  ${title}`];
+    const pad = `${indent}      `;
+    const where = (x: TracedSpan) => `line ${x.line}:${x.column}`;
+    const w = Math.max(0, ...[...b.statements, ...b.notStaticallyKnown].map((x) => where(x).length));
+    const room = Math.max(20, Math.floor((this.width - pad.length - w) / 2));
+    const items: TracedSpan[] = [...b.statements, ...b.notStaticallyKnown];
+    const heads = new Map(items.map((x) => [x, firstLine(x.sql, room)]));
+    const hw = Math.max(0, ...[...heads.values()].map((h) => h.length));
+    const head = (x: TracedSpan) => `${pad}${where(x).padEnd(w)}  ${(heads.get(x) ?? '').padEnd(hw)}`;
+    for (const x of b.statements) {
+      const claims = x.claimed.map((cl) => `${cl.relation} ${claimText(cl)}`).join(', ') || 'nothing claimed';
+      const when = x.conditional ? c.dim(' (only under a condition)') : '';
+      out.push(`${head(x)}  ${c.dim('→')} ${oneLine(claims)}${when}`);
+    }
+    for (const u of b.notStaticallyKnown) {
+      out.push(`${head(u)}  ${c.yellow(`→ not statically known: ${oneLine(u.reason)}`)}`);
+    }
     return out;
   }
 
@@ -370,15 +405,8 @@ function statementJson(s: TracedStatement) {
           },
         }
       : {}),
-    claimed: s.claimed.map((c) => ({
-      relation: c.relation,
-      mode: c.mode,
-      rewrite: c.rewrite,
-      scan: c.scan,
-      indexBuild: c.indexBuild,
-      ...(c.newFile ? { newFile: true } : {}),
-      ...(c.mayScan ? { mayScan: true } : {}),
-    })),
+    claimed: s.claimed.map(claimJson),
+    ...(s.embedded ? { embedded: s.embedded.map(bodyJson) } : {}),
     mismatches: s.mismatches.map((m) => ({
       kind: m.kind,
       relation: m.relation,
@@ -388,6 +416,46 @@ function statementJson(s: TracedStatement) {
     })),
     unverified: s.unverified.map((u) => ({ relation: u.relation, reason: u.reason })),
     notes: [...s.notes],
+  };
+}
+
+function claimJson(c: Claim) {
+  return {
+    relation: c.relation,
+    mode: c.mode,
+    rewrite: c.rewrite,
+    scan: c.scan,
+    indexBuild: c.indexBuild,
+    ...(c.newFile ? { newFile: true } : {}),
+    ...(c.mayScan ? { mayScan: true } : {}),
+  };
+}
+
+function spanJson(x: TracedSpan) {
+  return {
+    line: x.line,
+    column: x.column,
+    endLine: x.endLine,
+    endColumn: x.endColumn,
+    start: x.start,
+    end: x.end,
+    sql: x.sql,
+  };
+}
+
+function bodyJson(b: TracedBody) {
+  return {
+    kind: b.kind,
+    ...(b.name !== undefined ? { name: b.name } : {}),
+    line: b.line,
+    column: b.column,
+    statements: b.statements.map((x) => ({
+      ...spanJson(x),
+      kind: x.kind,
+      ...(x.conditional ? { conditional: true } : {}),
+      claimed: x.claimed.map(claimJson),
+    })),
+    notStaticallyKnown: b.notStaticallyKnown.map((u) => ({ ...spanJson(u), reason: u.reason })),
   };
 }
 

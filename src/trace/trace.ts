@@ -16,7 +16,8 @@ import { type LockMode, lockStrength } from '../catalog/locks.js';
 import { parseInterval } from '../config/interval.js';
 import type { RunnerName } from '../config/types.js';
 import { type MigrationInput, type MigrationInputOptions, resolveMigrations } from '../explain/inputs.js';
-import { loadParser, openSource, type Statement } from '../parse/parse.js';
+import { loadParser, openSource, type SourceFile, type Statement } from '../parse/parse.js';
+import { type EmbeddedBody, type EmbeddedRun, EmbeddedSql } from '../parse/plpgsql.js';
 import {
   compareCodePoints,
   displayPath,
@@ -25,7 +26,7 @@ import {
   readMigrationFile,
   resolveInputs,
 } from '../sources/index.js';
-import { type Claim, claimsFor, compare, type Mismatch } from './compare.js';
+import { type Claim, claimsFor, compare, type Mismatch, mergeClaims } from './compare.js';
 import type { EngineSpec, TraceEngine } from './engine.js';
 import { startEngine } from './engines/index.js';
 import { type Observation, type ObservedLock, Observer } from './observe.js';
@@ -39,6 +40,38 @@ export type TraceStatus = 'match' | 'mismatch' | 'error' | 'not-traced' | 'not-r
 export interface Unverified {
   relation: string;
   reason: string;
+}
+
+/** Where a piece of SQL is in its file. */
+export interface TracedSpan {
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  start: number;
+  end: number;
+  sql: string;
+}
+
+/** A statement of a DO block or function body: its claims are part of the running statement's. */
+export interface TracedEmbeddedStatement extends TracedSpan {
+  kind: string;
+  /** it runs only under a condition (IF, CASE, a loop, an exception handler): its claims may not happen */
+  conditional?: boolean;
+  claimed: Claim[];
+}
+
+/** The statements of a DO block, or of a function defined in the file, that a traced statement runs. */
+export interface TracedBody {
+  kind: 'do' | 'function';
+  /** the function's name, for `function` */
+  name?: string;
+  /** where the DO statement or CREATE FUNCTION starts */
+  line: number;
+  column: number;
+  statements: TracedEmbeddedStatement[];
+  /** SQL it runs that is not statically known (EXECUTE of a string built at run time): nothing is claimed for it */
+  notStaticallyKnown: (TracedSpan & { reason: string })[];
 }
 
 export interface TracedStatement {
@@ -70,8 +103,10 @@ export interface TracedStatement {
   };
   /** relations the statement itself creates (their locks concern no other session) */
   created: string[];
-  /** what the catalog claims, per relation */
+  /** what the catalog claims, per relation (with those of the statements it runs, in `embedded`) */
   claimed: Claim[];
+  /** the DO block's statements, or those of functions defined in the file that it calls */
+  embedded?: TracedBody[];
   mismatches: Mismatch[];
   unverified: Unverified[];
   notes: string[];
@@ -381,16 +416,27 @@ class TraceSession {
     // what the database already knows (an index's table, foreign keys) sharpens the claims
     if (usable) await teachSchema(this.engine, analyzer).catch(() => {});
     // the claims do not depend on what Postgres does: analyse first, so the tables to seed are known
+    const embeddedSql = new EmbeddedSql(source);
+    /** a statement's facts, then those of the DO block or functions it runs, in their transaction */
+    interface Analysed {
+      stmt: Statement;
+      facts: StatementFacts;
+      runs: EmbeddedRun<Analysed>[];
+    }
+    const analyse = (stmt: Statement, depth: number): Analysed => {
+      const facts = analyzer.analyze(stmt);
+      analyzer.apply(facts);
+      return { stmt, facts, runs: embeddedSql.run(stmt, depth, analyzer, analyse) };
+    };
     const planned = [...source.items()].map((item) => {
-      const none = { item, facts: undefined, created: new Set<string>() };
+      const none = { item, facts: undefined, created: new Set<string>(), embedded: undefined };
       if (item.type === 'error')
         return { ...none, problem: `pgsafe cannot parse this statement: ${item.message}` };
       const before = new Set(analyzer.state.created.keys());
       try {
-        const facts = analyzer.analyze(item);
-        analyzer.apply(facts);
+        const { facts, runs } = analyse(item, 0);
         const created = new Set([...analyzer.state.created.keys()].filter((k) => !before.has(k)));
-        return { item, facts, created, problem: undefined };
+        return { item, facts, created, embedded: flattenRuns(runs), problem: undefined };
       } catch (e) {
         // a bug in the analyzer costs this statement's claims, not the trace
         return { ...none, problem: `pgsafe failed to analyse this statement: ${(e as Error)?.message ?? e}` };
@@ -401,7 +447,8 @@ class TraceSession {
     if (usable && this.options.seedRows > 0) {
       const touched = new Set<string>();
       for (const p of planned) {
-        for (const l of p.facts?.locks ?? [])
+        const all = [p.facts, ...(p.embedded ?? []).flatMap((b) => b.statements.map((s) => s.facts))];
+        for (const l of all.flatMap((f) => f?.locks ?? []))
           if (!l.isNew && !this.seeded.has(l.relation.key)) touched.add(l.relation.key);
       }
       if (touched.size > 0) {
@@ -420,7 +467,7 @@ class TraceSession {
     const held = new Map<string, { mode: LockMode; line: number }>();
     let stopped: { line: number } | undefined;
     let synthetic = false;
-    for (const { item, facts, created, problem } of planned) {
+    for (const { item, facts, created, problem, embedded } of planned) {
       const line = source.position(item.start).line;
       const base = {
         index: item.index,
@@ -460,7 +507,12 @@ class TraceSession {
         stopped = { line };
         continue;
       }
-      const traced = await this.traceStatement(item, facts, created, held, { base, synthetic });
+      const traced = await this.traceStatement(item, facts, created, held, {
+        base,
+        synthetic,
+        embedded: embedded ?? [],
+        source,
+      });
       synthetic = traced.synthetic;
       statements.push(traced.statement);
       if (traced.statement.status === 'error') {
@@ -483,13 +535,26 @@ class TraceSession {
     facts: StatementFacts,
     created: ReadonlySet<string>,
     held: Map<string, { mode: LockMode; line: number }>,
-    ctx: { base: Omit<TracedStatement, 'status'>; synthetic: boolean },
+    ctx: {
+      base: Omit<TracedStatement, 'status'>;
+      synthetic: boolean;
+      /** the DO block's or called functions' statements: their claims are this statement's too */
+      embedded: PlannedBody[];
+      source: SourceFile;
+    },
   ): Promise<{ statement: TracedStatement; synthetic: boolean }> {
-    const base = { ...ctx.base, created: [...created].sort() };
+    const embedded = ctx.embedded.map((b) => tracedBody(ctx.source, b));
+    const base = {
+      ...ctx.base,
+      created: [...created].sort(),
+      ...(embedded.length > 0 ? { embedded } : {}),
+    };
     let synthetic = ctx.synthetic;
     const control = transactionControl(stmt);
     const noTransactionBlock = facts.actions.some((a) => a.facts.noTransactionBlock);
-    const claimed = claimsFor(facts);
+    const inner = ctx.embedded.flatMap((b) => b.statements);
+    const claimed = mergeClaims([claimsFor(facts), ...inner.map((s) => claimsFor(s.facts))]);
+    const dynamic = embedded.flatMap((b) => b.notStaticallyKnown);
     if (this.options.rollbackOnly && (control || noTransactionBlock)) {
       const reason = control
         ? 'transaction control: the trace runs in one transaction that is rolled back'
@@ -537,8 +602,22 @@ class TraceSession {
         synthetic,
       };
     }
-    const conditional = facts.actions.some((a) => a.detail?.ifNotExists);
-    const { mismatches, unverified } = await this.judge(claimed, observation, created, held, conditional);
+    const conditional = [facts, ...inner.map((s) => s.facts)].some((f) =>
+      f.actions.some((a) => a.detail?.ifNotExists),
+    );
+    // a statement of the block that runs only under a condition may not have run at all
+    const branch = inner.some((s) => s.stmt.embeddedIn?.conditional);
+    const { mismatches, unverified } = await this.judge(claimed, observation, created, held, {
+      conditional,
+      branch,
+      dynamic: dynamic.map((d) => `${d.reason} at line ${d.line}`),
+    });
+    if (dynamic.length > 0)
+      notes.push(
+        `It runs SQL that is not statically known (${dynamic
+          .map((d) => `line ${d.line}: ${d.reason}`)
+          .join('; ')}): the catalog claims nothing for it.`,
+      );
     if (this.observer.inTransaction && observation.locks) {
       for (const l of observation.locks) {
         const h = held.get(l.relation);
@@ -581,13 +660,35 @@ class TraceSession {
     observed: Observation,
     created: ReadonlySet<string>,
     held: ReadonlyMap<string, { mode: LockMode; line: number }>,
-    conditional: boolean,
+    how: {
+      /** IF [NOT] EXISTS: the statement may do nothing */
+      conditional: boolean;
+      /** some embedded statements run only under a condition (IF, CASE, a loop, an exception handler) */
+      branch: boolean;
+      /** SQL the statement runs that is not statically known, in words */
+      dynamic: string[];
+    },
   ): Promise<{ mismatches: Mismatch[]; unverified: Unverified[] }> {
     const mismatches: Mismatch[] = [];
     const unverified: Unverified[] = [];
     const claimOf = new Map(claimed.map((c) => [c.relation, c]));
     for (const m of compare(claimed, observed)) {
       if (m.kind === 'unclaimed-lock' && created.has(m.relation)) continue;
+      // more than claimed, from SQL built at run time: it cannot be claimed, and is not a mismatch
+      const more =
+        m.kind === 'unclaimed-lock' ||
+        (m.kind === 'lock-mode' &&
+          lockStrength(m.observed as LockMode) >
+            lockStrength(claimOf.get(m.relation)?.mode ?? 'ACCESS SHARE')) ||
+        (m.kind === 'rewrite' && m.observed !== 'no rewrite') ||
+        (m.kind === 'scan' && m.observed === 'full scan');
+      if (how.dynamic.length > 0 && more) {
+        unverified.push({
+          relation: m.relation,
+          reason: `not statically known: the statement runs ${how.dynamic.join('; ')} (${mismatchText(m)})`,
+        });
+        continue;
+      }
       if (m.kind === 'missing-lock' || m.kind === 'lock-mode') {
         const claim = claimOf.get(m.relation);
         const h = held.get(m.relation);
@@ -611,10 +712,20 @@ class TraceSession {
         m.kind === 'missing-lock' ||
         (m.kind === 'scan' && m.observed === 'no scan') ||
         (m.kind === 'rewrite' && m.observed === 'no rewrite');
-      if (conditional && skipped) {
+      if (how.conditional && skipped) {
         unverified.push({
           relation: m.relation,
           reason: `IF [NOT] EXISTS: the statement may have had nothing to do (${mismatchText(m)})`,
+        });
+        continue;
+      }
+      const weaker =
+        m.kind === 'lock-mode' &&
+        lockStrength(m.observed as LockMode) < lockStrength(claimOf.get(m.relation)?.mode ?? 'ACCESS SHARE');
+      if (how.branch && (skipped || weaker)) {
+        unverified.push({
+          relation: m.relation,
+          reason: `a statement of the block runs only under a condition and may not have run (${mismatchText(m)})`,
         });
         continue;
       }
@@ -733,4 +844,56 @@ export function scrub(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const s of secrets) out = out.split(s).join('***');
   return out;
+}
+
+/** A body a traced statement runs, with the facts of its statements. */
+interface PlannedBody {
+  body: EmbeddedBody;
+  statements: { stmt: Statement; facts: StatementFacts }[];
+}
+
+/** Bodies in the order they run, nested ones (a function a DO block calls) after their own. */
+function flattenRuns(
+  runs: EmbeddedRun<{ stmt: Statement; facts: StatementFacts; runs: EmbeddedRun<unknown>[] }>[],
+): PlannedBody[] {
+  const out: PlannedBody[] = [];
+  for (const r of runs) {
+    out.push({ body: r.body, statements: r.results.map((x) => ({ stmt: x.stmt, facts: x.facts })) });
+    for (const x of r.results) out.push(...flattenRuns(x.runs as typeof runs));
+  }
+  return out;
+}
+
+function tracedSpan(source: SourceFile, start: number, end: number): TracedSpan {
+  const s = source.position(start);
+  const e = source.position(end);
+  return {
+    line: s.line,
+    column: s.column,
+    endLine: e.line,
+    endColumn: e.column,
+    start,
+    end,
+    sql: source.sql.slice(start, end),
+  };
+}
+
+function tracedBody(source: SourceFile, b: PlannedBody): TracedBody {
+  const at = source.position(b.body.in.start);
+  return {
+    kind: b.body.in.kind,
+    ...(b.body.in.kind === 'function' && b.body.in.name ? { name: b.body.in.name } : {}),
+    line: at.line,
+    column: at.column,
+    statements: b.statements.map(({ stmt, facts }) => ({
+      ...tracedSpan(source, stmt.start, stmt.end),
+      kind: stmt.kind,
+      ...(stmt.embeddedIn?.conditional ? { conditional: true } : {}),
+      claimed: claimsFor(facts),
+    })),
+    notStaticallyKnown: b.body.unknown.map((u) => ({
+      ...tracedSpan(source, u.start, u.end),
+      reason: u.reason,
+    })),
+  };
 }

@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import type { PGlite as PGliteDb } from '@electric-sql/pglite';
+import type { Extension, Extensions, PGlite as PGliteDb } from '@electric-sql/pglite';
 import type { TraceEngine } from '../engine.js';
 import { defaultCacheRoot, ensureCacheRoot } from './cache.js';
 
@@ -71,9 +71,46 @@ function snapshotFile(options: StartPgliteOptions): string | undefined {
   }
 }
 
+/**
+ * The contrib extensions migrations commonly create (`CREATE EXTENSION …`), in the names of PGlite's
+ * `contrib/<module>` exports. Registering costs nothing: PGlite loads an extension's files only when
+ * it is created.
+ */
+const CONTRIB_EXTENSIONS = [
+  'btree_gin',
+  'btree_gist',
+  'citext',
+  'cube',
+  'earthdistance',
+  'fuzzystrmatch',
+  'hstore',
+  'intarray',
+  'isn',
+  'ltree',
+  'pg_trgm',
+  'pgcrypto',
+  'seg',
+  'tablefunc',
+  'unaccent',
+  'uuid_ossp',
+] as const;
+
+async function contribExtensions(): Promise<Extensions> {
+  const loaded = await Promise.all(
+    CONTRIB_EXTENSIONS.map(async (name) => {
+      const module = (await import(`@electric-sql/pglite/contrib/${name}`)) as Record<string, Extension>;
+      return [name, module[name]] as const;
+    }),
+  );
+  const extensions: Extensions = {};
+  for (const [name, extension] of loaded) if (extension) extensions[name] = extension;
+  return extensions;
+}
+
 export async function startPglite(options: StartPgliteOptions = {}): Promise<PgliteEngine> {
   // loaded on demand: PGlite is large and only `trace` needs it
   const { PGlite } = await import('@electric-sql/pglite');
+  const extensions = await contribExtensions();
   const file = options.snapshot === false ? undefined : snapshotFile(options);
 
   let db: PGliteDb | undefined;
@@ -84,7 +121,7 @@ export async function startPglite(options: StartPgliteOptions = {}): Promise<Pgl
       try {
         // gzip: 4.5 MB on disk instead of 40 MB. zlib inflates it in ~0.1 s, which a larger file
         // costs in reading anyway; PGlite's own (JS) decompression would add ~0.2 s
-        db = await PGlite.create({ loadDataDir: new Blob([await gunzipAsync(data)]) });
+        db = await PGlite.create({ loadDataDir: new Blob([await gunzipAsync(data)]), extensions });
         fromSnapshot = true;
       } catch (e) {
         // a truncated or foreign file: start fresh and replace it
@@ -94,7 +131,7 @@ export async function startPglite(options: StartPgliteOptions = {}): Promise<Pgl
     }
   }
   if (!db) {
-    db = await PGlite.create();
+    db = await PGlite.create({ extensions });
     if (file) await saveSnapshot(db, file, options.log);
   }
   const version = await db.query<{ v: string; full: string }>(
