@@ -43,9 +43,11 @@ export {
   EXPLAIN_FORMATS,
   EXPLAIN_JSON_VERSION,
   type ExplainedAction,
+  type ExplainedBody,
   type ExplainedFile,
   type ExplainedLock,
   type ExplainedStatement,
+  type ExplainedUnknown,
   type ExplainFilesOptions,
   type ExplainFormat,
   type ExplainOptions,
@@ -78,7 +80,10 @@ export {
   type TraceFormat,
 } from './trace/report.js';
 export {
+  type TracedBody,
+  type TracedEmbeddedStatement,
   type TracedFile,
+  type TracedSpan,
   type TracedStatement,
   TraceEngineError,
   type TraceOptions,
