@@ -23,6 +23,7 @@ import { observeStalled } from '../src/trace/concurrent.js';
 import type { TraceEngine } from '../src/trace/engine.js';
 import { startEngine } from '../src/trace/engines/index.js';
 import { type Observation, Observer } from '../src/trace/observe.js';
+import { teachSchema } from '../src/trace/schema.js';
 import {
   ensureTablespace,
   existingRelations,
@@ -103,9 +104,17 @@ function analyzeProbe(probe: Probe, pgVersion: number): StatementFacts {
   return analyzer.analyze(stmt);
 }
 
+/** As `analyzeProbe`, knowing the live schema the setup made (what the statement locks without naming it). */
+async function analyzeProbeLive(engine: TraceEngine, probe: Probe): Promise<StatementFacts> {
+  const analyzer = new Analyzer({ pgVersion: engine.majorVersion, runner: runnerModel('psql') });
+  for (const s of parseSql(probe.setup).statements) analyzer.apply(analyzer.analyze(s));
+  await teachSchema(engine, analyzer);
+  return analyzer.analyze(parseSql(probe.sql).statements[0]!);
+}
+
 async function runProbe(engine: TraceEngine, observer: Observer, probe: Probe): Promise<ProbeResult> {
   const major = engine.majorVersion;
-  const facts = analyzeProbe(probe, major);
+  let facts = analyzeProbe(probe, major);
   if (!facts.actions.some((a) => a.op === probe.op)) {
     return {
       cell: 'err',
@@ -125,6 +134,7 @@ async function runProbe(engine: TraceEngine, observer: Observer, probe: Probe): 
       return { cell: 'err', mismatches: [], detail: `setup failed: ${(e as Error).message} in ${s}` };
     }
   }
+  facts = await analyzeProbeLive(engine, probe);
   const claims = claimsFor(facts);
   const noBlock = facts.actions.some((a) => a.facts.noTransactionBlock);
   const mismatches: Mismatch[] = [];

@@ -269,7 +269,7 @@ describe('domains', () => {
   const domainActions = (sql: string, pgVersion = 16) =>
     analyze(sql, { pgVersion })
       .at(-1)!
-      .actions.map((a) => [a.op, a.relations.table?.key, a.detail?.domainUsersUnknown]);
+      .actions.map((a) => [a.op, a.relations.table?.key, a.relations.table?.set !== undefined]);
 
   it('locks the tables with a column of the domain, or of a domain derived from it', () => {
     expect(
@@ -284,19 +284,23 @@ describe('domains', () => {
 
   it('says when tables using an existing domain are unknown', () => {
     expect(domainActions('ALTER DOMAIN pos ADD CONSTRAINT pos_positive CHECK (VALUE > 0);')).toEqual([
-      ['alter-domain-add-check', undefined, true],
+      ['alter-domain-add-check', '<domain-users public.pos>', true],
     ]);
+    // the tables known to use it, and the set of the others
     expect(
       domainActions('ALTER TABLE t ADD COLUMN p pos; ALTER DOMAIN pos VALIDATE CONSTRAINT pos_positive;'),
-    ).toEqual([['alter-domain-validate-constraint', 'public.t', true]]);
+    ).toEqual([
+      ['alter-domain-validate-constraint', 'public.t', false],
+      ['alter-domain-validate-constraint', '<domain-users public.pos>', true],
+    ]);
   });
 
   it('classifies NOT VALID, SET NOT NULL and ADD … NOT NULL', () => {
     expect(domainActions('ALTER DOMAIN pos ADD CONSTRAINT c CHECK (VALUE > 0) NOT VALID;')).toEqual([
-      ['alter-domain-add-check-not-valid', undefined, undefined],
+      ['alter-domain-add-check-not-valid', undefined, false],
     ]);
     expect(domainActions('ALTER DOMAIN pos SET NOT NULL;')).toEqual([
-      ['alter-domain-set-not-null', undefined, true],
+      ['alter-domain-set-not-null', '<domain-users public.pos>', true],
     ]);
     const add = analyze('ALTER DOMAIN pos ADD CONSTRAINT n NOT NULL;', { pgVersion: 16 })[0]!.actions[0]!;
     expect([add.op, add.facts.unsupported]).toEqual(['alter-domain-add-not-null', true]);
@@ -307,5 +311,77 @@ describe('domains', () => {
       'CREATE DOMAIN pos AS int CHECK (VALUE > 0); CREATE DOMAIN pos2 AS pos; ALTER TABLE t ADD COLUMN p pos2;',
     );
     expect(f[2]!.actions[0]!.op).toBe('add-column-domain-check');
+  });
+});
+
+describe('relations a statement does not name', () => {
+  const locks = (f: StatementFacts) => f.locks.map((l) => [l.relation.key, l.mode]);
+
+  it('claims the set when the tables are not all known', () => {
+    expect(locks(analyze('VACUUM FULL;')[0]!)).toEqual([['<database>', 'ACCESS EXCLUSIVE']]);
+    expect(locks(analyze('REINDEX SCHEMA app;')[0]!)).toEqual([['<schema app>', 'SHARE']]);
+    expect(locks(analyze('CLUSTER;')[0]!)).toEqual([['<clustered>', 'ACCESS EXCLUSIVE']]);
+    expect(locks(analyze('ALTER TABLE m DETACH PARTITION m_1;')[0]!)).toContainEqual([
+      '<default-partition public.m>',
+      'ACCESS EXCLUSIVE',
+    ]);
+  });
+
+  it('names the members when it knows them all', () => {
+    const analyzer = new Analyzer({ pgVersion: 16, runner: runnerModel('psql') });
+    const ref = (name: string) => ({ schema: undefined, name, key: `public.${name}`, display: name });
+    analyzer.state.liveTables.set('public.a', ref('a'));
+    analyzer.state.liveTables.set('public.b', ref('b'));
+    analyzer.state.clusteredTables.set('public.b', ref('b'));
+    analyzer.state.schemaLearned = true;
+    const run = (sql: string) => analyzer.analyze(parseSql(sql).statements[0]!);
+    expect(locks(run('VACUUM;'))).toEqual([
+      ['public.a', 'SHARE UPDATE EXCLUSIVE'],
+      ['public.b', 'SHARE UPDATE EXCLUSIVE'],
+    ]);
+    expect(locks(run('CLUSTER;'))).toEqual([['public.b', 'ACCESS EXCLUSIVE']]);
+    // no default partition: only the parent and the partition are locked
+    expect(locks(run('ALTER TABLE a DETACH PARTITION b;')).map(([k]) => k)).toEqual(['public.a', 'public.b']);
+  });
+
+  it('names a default partition created in the migration', () => {
+    const f = analyze(`CREATE TABLE m (at int) PARTITION BY RANGE (at);
+      CREATE TABLE m_1 PARTITION OF m FOR VALUES FROM (0) TO (10);
+      CREATE TABLE m_other PARTITION OF m DEFAULT;
+      ALTER TABLE m DETACH PARTITION m_1;`);
+    expect(locks(f[3]!).map(([k]) => k)).toEqual(['public.m', 'public.m_1', 'public.m_other']);
+  });
+});
+
+describe('ALTER COLUMN TYPE precision', () => {
+  const op = (sql: string) => analyze(sql).at(-1)!.actions[0]!;
+
+  it('treats USING the column cast to the new type as no USING', () => {
+    const base = 'CREATE TABLE t (id int); ALTER TABLE t ADD COLUMN c varchar(10);';
+    expect(op(`${base} ALTER TABLE t ALTER COLUMN c TYPE text USING c::text;`).op).toBe(
+      'alter-column-type-coercible',
+    );
+    expect(op(`${base} ALTER TABLE t ALTER COLUMN c TYPE text USING c;`).op).toBe(
+      'alter-column-type-coercible',
+    );
+    expect(op(`${base} ALTER TABLE t ALTER COLUMN c TYPE text USING lower(c);`).op).toBe('alter-column-type');
+    expect(op(`${base} ALTER TABLE t ALTER COLUMN c TYPE varchar(5) USING c::varchar(5);`).op).toBe(
+      'alter-column-type',
+    );
+  });
+
+  it('re-verifies only validated CHECKs still on the table', () => {
+    const scan = (sql: string) => op(`ALTER TABLE t ADD COLUMN c varchar(10); ${sql}`).facts.scan;
+    const change = 'ALTER TABLE t ALTER COLUMN c TYPE varchar(20);';
+    expect(scan(`ALTER TABLE t ADD CONSTRAINT k CHECK (c <> ''); ${change}`)).toBe(true);
+    expect(scan(`ALTER TABLE t ADD CONSTRAINT k CHECK (c <> '') NOT VALID; ${change}`)).toBe(false);
+    expect(
+      scan(
+        `ALTER TABLE t ADD CONSTRAINT k CHECK (c <> '') NOT VALID; ALTER TABLE t VALIDATE CONSTRAINT k; ${change}`,
+      ),
+    ).toBe(true);
+    expect(
+      scan(`ALTER TABLE t ADD CONSTRAINT k CHECK (c <> ''); ALTER TABLE t DROP CONSTRAINT k; ${change}`),
+    ).toBe(false);
   });
 });

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Analyzer } from '../src/analyze/analyze.js';
 import { runnerModel } from '../src/analyze/runners.js';
-import { OPERATION_IDS } from '../src/catalog/operations.js';
+import { OPERATION_IDS, operationFacts } from '../src/catalog/operations.js';
 import { DESIGN_FACTS, PROBES, type Probe, SCENARIOS } from '../src/catalog/probes.js';
 import { SUPPORTED_PG_VERSIONS } from '../src/config/types.js';
 import { loadParser, parseSql } from '../src/parse/parse.js';
@@ -51,5 +51,19 @@ describe('probes', () => {
     const versions = versionsOf(p);
     expect(versions.length, 'applies to no supported version').toBeGreaterThan(0);
     for (const v of versions) expect(operationsOf(p, v), `on PG ${v}`).toContain(p.op);
+  });
+});
+
+describe('catalog facts the scenarios verify', () => {
+  it('ALTER TYPE … ADD VALUE on a type created in the same transaction: the value is usable where the scenario says', () => {
+    const usable = SCENARIOS.find((s) => s.id === 'alter-type-add-value/new-type-usable')!;
+    const unusable = SCENARIOS.find((s) => s.id === 'alter-type-add-value/new-type-unusable')!;
+    const covers = (s: (typeof SCENARIOS)[number], v: number) =>
+      (s.minVersion ?? 0) <= v && v <= (s.maxVersion ?? 99);
+    for (const v of SUPPORTED_PG_VERSIONS) {
+      const fact = operationFacts('alter-type-add-value', v).newValueUsableWhenTypeIsNew;
+      if (covers(usable, v)) expect(fact, `PG ${v}`).toBe(true);
+      if (covers(unusable, v)) expect(fact, `PG ${v}`).toBe(false);
+    }
   });
 });

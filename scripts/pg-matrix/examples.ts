@@ -608,7 +608,8 @@ async function stallFor(
   engine: TraceEngine,
   claims: Claim[],
 ): Promise<{ sql: string; derived: boolean } | undefined> {
-  const claim = claims[claims.length - 1];
+  // a named relation: a set's members are not known by name here
+  const claim = claims.filter((c) => !c.set).at(-1);
   if (!claim) return undefined;
   const [schema, ...rest] = claim.relation.split('.');
   const name = sqlName(schema, rest.join('.'));
@@ -697,7 +698,8 @@ async function traceOne(
       );
       // a lock the transaction holds already is not taken again; IF EXISTS on a missing relation locks nothing
       const claims = claimsFor(facts).filter(
-        (c) => !heldBefore.has(`${c.relation}|${c.mode}`) && existing.has(c.relation),
+        (c) =>
+          !heldBefore.has(`${c.relation}|${c.mode}`) && (c.set !== undefined || existing.has(c.relation)),
       );
       const wasInTx = inTx;
       let observation: Observation | StalledObservation | undefined;

@@ -8,7 +8,16 @@ import { covers, type LockMode, strongerLock } from '../catalog/locks.js';
 import { generatedNotNullColumn, type OperationId, operationFacts } from '../catalog/operations.js';
 import { parseInterval } from '../config/interval.js';
 import type { Statement } from '../parse/parse.js';
-import { type AnyNode, as, constValue, names, type RelationRef, relationRef, walk } from './ast.js';
+import {
+  type AnyNode,
+  as,
+  constValue,
+  names,
+  type RelationRef,
+  type RelationSet,
+  relationRef,
+  walk,
+} from './ast.js';
 import { type Action, type ClassifyContext, classify } from './classify.js';
 import type { RunnerModel } from './runners.js';
 
@@ -103,12 +112,16 @@ export class MigrationState {
   readonly domainColumns = new Map<string, { table: RelationRef; column: string }[]>();
   /** the live schema was read: domainColumns lists every table using a domain */
   schemaLearned = false;
+  /** tables and materialized views of the live schema (see trace/schema.ts), by key */
+  readonly liveTables = new Map<string, RelationRef>();
+  /** tables clustered on an index (live schema, then CLUSTER … USING / CLUSTER ON in this migration), by key */
+  readonly clusteredTables = new Map<string, RelationRef>();
   /** tables whose columns this migration declared, by key (for columnTypes) */
   readonly tableRefs = new Map<string, RelationRef>();
   /** partitioned tables created in this migration: they store no rows themselves */
   readonly partitioned = new Set<string>();
-  /** columns read by CHECK constraints defined in this migration, by table key */
-  readonly checkColumns = new Map<string, Set<string>>();
+  /** columns read by each CHECK constraint defined in this migration, by table key, then constraint name ('' when unnamed) */
+  readonly checkColumns = new Map<string, Map<string, Set<string>>>();
   /** the default partition of each partitioned table, by parent key */
   readonly defaultPartitions = new Map<string, RelationRef>();
   /** the table of each index created in this migration, by index key */
@@ -154,6 +167,58 @@ export class MigrationState {
         }
     }
     return keys;
+  }
+
+  /**
+   * The relations of a set that this migration and the live schema know of; `complete` when no other
+   * can exist (for most sets: the live schema was read).
+   */
+  members(set: RelationSet): { relations: RelationRef[]; complete: boolean } {
+    const tables = () => {
+      const all = new Map(this.liveTables);
+      for (const [key, t] of this.tableRefs) if (!this.partitioned.has(key)) all.set(key, t);
+      return [...all.values()];
+    };
+    switch (set.kind) {
+      case 'database':
+        return { relations: tables(), complete: this.schemaLearned };
+      case 'schema':
+        return {
+          relations: tables().filter((t) => t.key.startsWith(`${set.schema}.`)),
+          complete: this.schemaLearned,
+        };
+      case 'system':
+        // system catalogs are not relations the analyzer tracks
+        return { relations: [], complete: false };
+      case 'clustered':
+        return { relations: [...this.clusteredTables.values()], complete: this.schemaLearned };
+      case 'domain-users': {
+        const family = this.domainFamily(set.domain);
+        const found = new Map<string, RelationRef>();
+        for (const k of family)
+          for (const u of this.domainColumns.get(k) ?? []) found.set(u.table.key, u.table);
+        for (const [tableKey, cols] of this.columnTypes) {
+          const table = this.tableRefs.get(tableKey);
+          if (!table || this.partitioned.has(tableKey)) continue;
+          for (const typeName of cols.values()) {
+            const tn = names(typeName?.names);
+            if (tn.length > 0 && family.has(this.typeKey(tn))) found.set(tableKey, table);
+          }
+        }
+        return {
+          relations: [...found.values()],
+          complete: this.schemaLearned || this.createdDomains.has(set.domain),
+        };
+      }
+      case 'default-partition': {
+        const known = this.defaultPartitions.get(set.parent.key);
+        return {
+          relations: known ? [known] : [],
+          // a parent created in this migration has only the partitions it was given here
+          complete: known !== undefined || this.schemaLearned || this.created.has(set.parent.key),
+        };
+      }
+    }
   }
 
   isNew(rel: RelationRef | undefined): boolean {
@@ -220,25 +285,7 @@ export class Analyzer {
         }
         return false;
       },
-      domainUsers: (n) => {
-        const key = state.typeKey(n);
-        const family = state.domainFamily(key);
-        const tables = new Map<string, RelationRef>();
-        for (const k of family)
-          for (const u of state.domainColumns.get(k) ?? []) tables.set(u.table.key, u.table);
-        for (const [tableKey, cols] of state.columnTypes) {
-          const table = state.tableRefs.get(tableKey);
-          if (!table || state.partitioned.has(tableKey)) continue;
-          for (const typeName of cols.values()) {
-            const tn = names(typeName?.names);
-            if (tn.length > 0 && family.has(state.typeKey(tn))) tables.set(tableKey, table);
-          }
-        }
-        return {
-          tables: [...tables.values()],
-          complete: state.schemaLearned || state.createdDomains.has(key),
-        };
-      },
+      typeKey: (n) => state.typeKey(n),
       notNullConstraintColumn: (table, name) => {
         if (options.pgVersion < 18 || !name) return undefined;
         const info = state.constraints.get(`${table.key}|${name}`);
@@ -250,7 +297,11 @@ export class Analyzer {
         if (state.created.has(table.key) && cols && !cols.has(column)) return undefined;
         return column;
       },
-      columnHasCheck: (table, column) => state.checkColumns.get(table.key)?.has(column) ?? false,
+      columnHasCheck: (table, column) =>
+        [...(state.checkColumns.get(table.key) ?? [])].some(
+          ([name, cols]) =>
+            cols.has(column) && (name === '' || state.constraints.get(`${table.key}|${name}`)?.validated),
+        ),
       defaultPartition: (parent) => state.defaultPartitions.get(parent.key),
       columnIndexed: (table, column) => {
         for (const [index, t] of state.indexTables) {
@@ -278,10 +329,9 @@ export class Analyzer {
   analyze(stmt: Statement): StatementFacts {
     const state = this.state;
     this.handleTransactionStart(stmt);
-    const actions = classify(stmt, this.classifyContext).flatMap((a) => [
-      this.resolve(a),
-      ...this.droppedForeignKeys(a),
-    ]);
+    const actions = classify(stmt, this.classifyContext)
+      .flatMap((a) => this.resolveSets(a))
+      .flatMap((a) => [this.resolve(a), ...this.droppedForeignKeys(a)]);
     const tx = state.transaction;
     const locks: StatementLock[] = [];
     for (const a of actions) {
@@ -425,6 +475,27 @@ export class Analyzer {
     };
   }
 
+  /**
+   * An action on a set of relations the statement does not name, in terms of the relations this
+   * migration and the live schema know: one action per known member, and the action on the set
+   * itself for the members that may exist beyond them (none when the set is known in full; an empty
+   * set leaves the action without that relation).
+   */
+  private resolveSets(a: Action): Action[] {
+    const entry = Object.entries(a.relations).find(([, r]) => r?.set);
+    if (!entry) return [a];
+    const [role, ref] = entry as [keyof Action['relations'], RelationRef];
+    const { relations, complete } = this.state.members(ref.set!);
+    const out = relations.map((r) => ({ ...a, relations: { ...a.relations, [role]: r } }));
+    if (!complete) out.push(a);
+    else if (out.length === 0) {
+      const rest = { ...a.relations };
+      delete rest[role];
+      out.push({ ...a, relations: rest });
+    }
+    return out;
+  }
+
   /** DROP TABLE drops the table's foreign keys, which locks the tables they reference. */
   private droppedForeignKeys(a: Action): Action[] {
     const table = a.relations.table;
@@ -533,8 +604,19 @@ export class Analyzer {
                 ? a.relations.index
                 : undefined;
           if (r) state.created.delete(r.key);
-          if (r && a.op === 'drop-table') state.tableRefs.delete(r.key);
+          if (r && a.op === 'drop-table') {
+            state.tableRefs.delete(r.key);
+            state.liveTables.delete(r.key);
+            state.clusteredTables.delete(r.key);
+          }
         }
+        break;
+      }
+      case 'ClusterStmt': {
+        // CLUSTER t USING i marks t clustered on i; a later CLUSTER without a table re-clusters it
+        const s = n.ClusterStmt;
+        const table = relationRef(s.relation, state.defaultSchema);
+        if (table && s.indexname) state.clusteredTables.set(table.key, table);
         break;
       }
       case 'RenameStmt': {
@@ -585,8 +667,13 @@ export class Analyzer {
             const info = state.constraints.get(`${table.key}|${cmd.name}`);
             if (info) info.validated = true;
             else state.validatedUnknown.add(table.key);
+          } else if (cmd.subtype === 'AT_ClusterOn') {
+            state.clusteredTables.set(table.key, table);
+          } else if (cmd.subtype === 'AT_DropCluster') {
+            state.clusteredTables.delete(table.key);
           } else if (cmd.subtype === 'AT_DropConstraint') {
             state.constraints.delete(`${table.key}|${cmd.name}`);
+            state.checkColumns.get(table.key)?.delete(cmd.name);
             const dropped = facts.actions.find((a) => a.op === 'drop-not-null' && a.constraint === cmd.name);
             if (dropped) this.notNull(table, dropped.column, false);
           }
@@ -610,9 +697,14 @@ export class Analyzer {
       con.contype === 'CONSTR_PRIMARY' || (con.contype === 'CONSTR_NOTNULL' && !con.skip_validation);
     if (keyed)
       for (const c of column !== undefined ? [column] : names(con.keys)) this.notNull(table, c, true);
-    if (con.contype === 'CONSTR_CHECK') {
-      const cols = this.state.checkColumns.get(table.key) ?? new Set<string>();
-      this.state.checkColumns.set(table.key, cols);
+    // a NOT VALID CHECK is not re-verified when a column it reads changes type (until it is validated,
+    // which only a named one can be)
+    if (con.contype === 'CONSTR_CHECK' && (con.conname || !con.skip_validation)) {
+      const byName = this.state.checkColumns.get(table.key) ?? new Map<string, Set<string>>();
+      this.state.checkColumns.set(table.key, byName);
+      const name: string = con.conname ?? '';
+      const cols = byName.get(name) ?? new Set<string>();
+      byName.set(name, cols);
       walk(con.raw_expr, (kind, body) => {
         if (kind === 'ColumnRef') cols.add(names(body.fields).at(-1) ?? '');
         return true;

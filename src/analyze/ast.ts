@@ -68,6 +68,88 @@ export interface RelationRef {
   display: string;
   /** AST location of the name, when the parser gave one */
   location?: number;
+  /**
+   * the reference stands for relations the statement does not name (`VACUUM;` locks every table):
+   * `name`, `key` and `display` then describe the set, and `schema` is the schema it is limited to
+   */
+  set?: RelationSet;
+}
+
+/**
+ * Relations a statement locks without naming them, described by what they have in common. Each
+ * kind may turn out empty; the analyzer names the members when it knows all of them (tables of this
+ * migration, or the live schema read by `pgsafe trace`).
+ */
+export type RelationSet =
+  /** every table and materialized view of the database (VACUUM, ANALYZE, REINDEX DATABASE) */
+  | { kind: 'database' }
+  /** every table in a schema (REINDEX SCHEMA) */
+  | { kind: 'schema'; schema: string }
+  /** every system catalog (REINDEX SYSTEM) */
+  | { kind: 'system' }
+  /** every table clustered on an index before (CLUSTER without a table) */
+  | { kind: 'clustered' }
+  /** every table with a column of the domain, or of a domain derived from it (`schema.name`) */
+  | { kind: 'domain-users'; domain: string }
+  /** the default partition of a partitioned table (`schema.name`), if it has one */
+  | { kind: 'default-partition'; parent: RelationRef };
+
+/** A RelationRef standing for a set of relations. */
+export function setRef(set: RelationSet): RelationRef {
+  const display = describeSet(set);
+  const arg =
+    set.kind === 'schema'
+      ? set.schema
+      : set.kind === 'domain-users'
+        ? set.domain
+        : set.kind === 'default-partition'
+          ? set.parent.key
+          : '';
+  return {
+    schema: set.kind === 'schema' ? set.schema : undefined,
+    name: display,
+    key: `<${set.kind}${arg ? ` ${arg}` : ''}>`,
+    display,
+    set,
+  };
+}
+
+/** The set in words: `every table in schema app`. */
+export function describeSet(set: RelationSet): string {
+  switch (set.kind) {
+    case 'database':
+      return 'every table of the database';
+    case 'schema':
+      return `every table in schema ${quoteIdent(set.schema)}`;
+    case 'system':
+      return 'every system catalog';
+    case 'clustered':
+      return 'every table clustered before';
+    case 'domain-users':
+      return `every table with a column of ${set.domain.replace(/^public\./, '')}`;
+    case 'default-partition':
+      return `the default partition of ${set.parent.display}, if it has one`;
+  }
+}
+
+/**
+ * Whether a relation (`schema.name`) may belong to the set, judged from its name alone: exact for
+ * `database`, `schema` and `system`; the others need the schema (and count as possible).
+ */
+export function setMayContain(set: RelationSet, key: string): boolean {
+  const schema = key.slice(0, key.indexOf('.'));
+  switch (set.kind) {
+    case 'database':
+      return true;
+    case 'schema':
+      return schema === set.schema;
+    case 'system':
+      return schema === 'pg_catalog';
+    case 'default-partition':
+      return key !== set.parent.key;
+    default:
+      return true;
+  }
 }
 
 export function relationRef(rangeVar: AnyNode, defaultSchema: string): RelationRef | undefined {

@@ -12,9 +12,24 @@ import {
   type RelationRole,
   storageParametersOperation,
 } from '../catalog/operations.js';
-import { type TypeChange, typeChangeRewrites, typeRefFromAst } from '../catalog/types.js';
+import {
+  formatTypeRef,
+  type TypeChange,
+  type TypeRef,
+  typeChangeRewrites,
+  typeRefFromAst,
+} from '../catalog/types.js';
 import type { Statement } from '../parse/parse.js';
-import { type AnyNode, as, names, type RelationRef, relationFromNames, relationRef, walk } from './ast.js';
+import {
+  type AnyNode,
+  as,
+  names,
+  type RelationRef,
+  relationFromNames,
+  relationRef,
+  setRef,
+  walk,
+} from './ast.js';
 
 /** One operation a statement performs, with the relations it involves. */
 export interface Action {
@@ -52,11 +67,6 @@ export interface ActionDetail {
   provenByUnknownCheck?: boolean;
   /** ALTER DOMAIN: the domain, as written */
   domain?: string;
-  /**
-   * ALTER DOMAIN: tables with a column of the domain may exist beyond those in `relations` (the domain
-   * was not created in this migration and the live schema was not read)
-   */
-  domainUsersUnknown?: boolean;
 }
 
 /** What the classifier needs to know about the migration so far. */
@@ -69,11 +79,8 @@ export interface ClassifyContext {
   notNullProof(table: RelationRef, column: string): 'known' | 'maybe' | 'no';
   /** a domain (created in this migration, or read from the live schema) that carries CHECK or NOT NULL constraints */
   domainHasConstraints(name: string[]): boolean;
-  /**
-   * the tables with a column of the domain (or of a domain derived from it) that have storage;
-   * `complete` when no other can exist (the domain is new, or the live schema was read)
-   */
-  domainUsers(name: string[]): { tables: RelationRef[]; complete: boolean };
+  /** `schema.name` of a type or domain as written */
+  typeKey(name: string[]): string;
   /** the column whose NOT NULL a constraint of this name is (PG ≥ 18), when it is one */
   notNullConstraintColumn(table: RelationRef, constraint: string): string | undefined;
   /** a CHECK constraint defined in this migration reads the column */
@@ -107,7 +114,10 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
         s.objtype !== 'OBJECT_MATVIEW' &&
         s.objtype !== 'OBJECT_FOREIGN_TABLE'
       ) {
-        if (s.objtype === 'OBJECT_INDEX') break; // ALTER INDEX: rename/set tablespace on the index only
+        if (s.objtype === 'OBJECT_INDEX') {
+          classifyAlterIndex(n, ctx, add);
+          break;
+        }
       }
       const table = rel(s.relation);
       if (!table) break;
@@ -178,6 +188,8 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
       if (!table) break;
       if (s.renameType === 'OBJECT_TABLE')
         add('rename-table', n, { relations: { table }, location: table.location });
+      else if (s.renameType === 'OBJECT_INDEX')
+        add('rename-index', n, { relations: { index: table }, location: table.location });
       else if (s.renameType === 'OBJECT_COLUMN' && s.relationType === 'OBJECT_TABLE')
         add('rename-column', n, { relations: { table }, location: table.location, column: s.subname });
       else if (s.renameType === 'OBJECT_TABCONSTRAINT')
@@ -191,6 +203,22 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
     case 'ReindexStmt': {
       const s = n.ReindexStmt;
       const concurrent = booleanOption(s.params, 'concurrently');
+      // SCHEMA / DATABASE / SYSTEM name no table: every table they cover, each in a transaction of its own
+      const many =
+        s.kind === 'REINDEX_OBJECT_SCHEMA'
+          ? setRef({ kind: 'schema', schema: s.name })
+          : s.kind === 'REINDEX_OBJECT_DATABASE'
+            ? setRef({ kind: 'database' })
+            : s.kind === 'REINDEX_OBJECT_SYSTEM'
+              ? setRef({ kind: 'system' })
+              : undefined;
+      if (many) {
+        add(concurrent ? 'reindex-concurrently' : 'reindex-multiple', n, {
+          relations: { table: many },
+          detail: { concurrently: concurrent },
+        });
+        break;
+      }
       const r = rel(s.relation);
       if (!r) break;
       const role: RelationRole = s.kind === 'REINDEX_OBJECT_INDEX' ? 'index' : 'table';
@@ -220,25 +248,20 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
     case 'VacuumStmt': {
       const s = n.VacuumStmt;
       const full = booleanOption(s.options, 'full');
-      if (!s.is_vacuumcmd) {
-        for (const vr of s.rels ?? []) {
-          const table = rel(as(vr, 'VacuumRelation')?.relation);
-          if (table) add('analyze', n, { relations: { table }, location: table.location });
-        }
-        break;
-      }
+      const op = !s.is_vacuumcmd ? 'analyze' : full ? 'vacuum-full' : 'vacuum';
       for (const vr of s.rels ?? []) {
         const table = rel(as(vr, 'VacuumRelation')?.relation);
-        if (table)
-          add(full ? 'vacuum-full' : 'vacuum', n, { relations: { table }, location: table.location });
+        if (table) add(op, n, { relations: { table }, location: table.location });
       }
-      // a database-wide plain VACUUM still cannot run in a transaction block
-      if (!full && !s.rels?.length) add('vacuum', n, { relations: {} });
+      // without a table: every table of the database, one after another
+      if (!s.rels?.length) add(op, n, { relations: { table: setRef({ kind: 'database' }) } });
       break;
     }
     case 'ClusterStmt': {
       const table = rel(n.ClusterStmt.relation);
       if (table) add('cluster', n, { relations: { table }, location: table.location });
+      // without a table: every table clustered on an index before
+      else add('cluster-all', n, { relations: { table: setRef({ kind: 'clustered' }) } });
       break;
     }
     case 'RefreshMatViewStmt': {
@@ -308,6 +331,35 @@ type Add = (
   rest: Omit<Action, 'op' | 'facts' | 'node'>,
   shape?: Partial<OperationFacts>,
 ) => void;
+
+/** Index storage parameters whose SET / RESET takes SHARE UPDATE EXCLUSIVE (reloptions.c). */
+const INDEX_SUE_PARAMETERS = new Set([
+  'fillfactor',
+  'deduplicate_items',
+  'fastupdate',
+  'gin_pending_list_limit',
+  'pages_per_range',
+  'autosummarize',
+]);
+
+/** ALTER INDEX: storage parameters and statistics targets; other subcommands are not classified. */
+function classifyAlterIndex(n: AnyNode, ctx: ClassifyContext, add: Add): void {
+  const s = n.AlterTableStmt;
+  const index = relationRef(s.relation, ctx.defaultSchema);
+  if (!index) return;
+  for (const c of s.cmds ?? []) {
+    const cmd = as(c, 'AlterTableCmd');
+    const parameters = ((as(cmd?.def, 'List')?.items ?? []) as AnyNode[]).map(
+      (d) => as(d, 'DefElem')?.defname as string | undefined,
+    );
+    const lowLock =
+      cmd?.subtype === 'AT_SetStatistics' ||
+      ((cmd?.subtype === 'AT_SetRelOptions' || cmd?.subtype === 'AT_ResetRelOptions') &&
+        parameters.length > 0 &&
+        parameters.every((p) => p !== undefined && INDEX_SUE_PARAMETERS.has(p.toLowerCase())));
+    if (lowLock) add('alter-index-set', cmd, { relations: { index }, location: index.location });
+  }
+}
 
 /** A new partition's bound is checked against the rows of the parent's default partition, when it has one. */
 function checkDefaultPartition(
@@ -397,7 +449,8 @@ function classifyAlterCmd(
       const oldAst = ctx.columnType(table, cmd.name);
       const oldType = oldAst ? typeRefFromAst(oldAst) : undefined;
       let typeChange: TypeChange;
-      if (def?.raw_default) typeChange = { rewrite: true, reason: 'a USING expression recomputes every row' };
+      if (def?.raw_default && !usingIsPlainConversion(def.raw_default, cmd.name, newType))
+        typeChange = { rewrite: true, reason: 'a USING expression recomputes every row' };
       else if (!oldType || !newType)
         typeChange = {
           rewrite: 'unknown',
@@ -455,6 +508,12 @@ function classifyAlterCmd(
     case 'AT_SetTableSpace':
       add('set-tablespace', cmd, { relations: rels });
       return;
+    case 'AT_SetAccessMethod':
+      add('set-access-method', cmd, { relations: rels });
+      return;
+    case 'AT_SetExpression':
+      add('set-expression', cmd, { relations: rels, column: cmd.name });
+      return;
     case 'AT_SetLogged':
     case 'AT_SetUnLogged':
       add('set-logged', cmd, { relations: rels });
@@ -472,7 +531,11 @@ function classifyAlterCmd(
       const pc = as(cmd.def, 'PartitionCmd');
       const partition = relationRef(pc?.name, ctx.defaultSchema);
       add(pc?.concurrent ? 'detach-partition-concurrently' : 'detach-partition', cmd, {
-        relations: { parent: table, partition },
+        relations: {
+          parent: table,
+          partition,
+          'default-partition': setRef({ kind: 'default-partition', parent: table }),
+        },
         location: partition?.location,
         detail: { concurrently: !!pc?.concurrent },
       });
@@ -625,7 +688,7 @@ function classifyConstraint(
 
 /**
  * ALTER DOMAIN: the constraints that check stored values lock and read every table with a column of
- * the domain; one action per table known to have one (none when none is known).
+ * the domain (a set of relations the analyzer names where it knows them all).
  */
 function classifyAlterDomain(n: AnyNode, ctx: ClassifyContext, add: Add): void {
   const s = n.AlterDomainStmt;
@@ -651,16 +714,27 @@ function classifyAlterDomain(n: AnyNode, ctx: ClassifyContext, add: Add): void {
     add(op, n, { ...base, relations: {} });
     return;
   }
-  const users = ctx.domainUsers(domain);
-  const detail: ActionDetail = { ...base.detail, domainUsersUnknown: !users.complete };
-  const facts = operationFacts(op, ctx.pgVersion);
-  const shape = users.complete
-    ? undefined
-    : {
-        note: `${facts.note ?? ''} Which tables have a column of ${domain} is not known from this migration${users.tables.length > 0 ? ' beyond those named' : ''}: \`pgsafe trace\` reads them from the database.`.trim(),
-      };
-  if (users.tables.length === 0) add(op, n, { ...base, relations: {}, detail }, shape);
-  for (const table of users.tables) add(op, n, { ...base, relations: { table }, detail }, shape);
+  // the analyzer names the tables it knows to be in the set
+  add(op, n, {
+    ...base,
+    relations: { table: setRef({ kind: 'domain-users', domain: ctx.typeKey(domain) }) },
+  });
+}
+
+/**
+ * `USING col` or `USING col::<the new type>`: Postgres converts the column exactly as it would without
+ * USING (the same cast, then nothing), so whether it rewrites depends on the types alone.
+ */
+function usingIsPlainConversion(expr: AnyNode, column: string, newType: TypeRef | undefined): boolean {
+  const isColumn = (e: AnyNode) => {
+    const fields = names(as(e, 'ColumnRef')?.fields);
+    return fields.length === 1 && fields[0] === column;
+  };
+  if (isColumn(expr)) return true;
+  const cast = as(expr, 'TypeCast');
+  if (!cast || !isColumn(cast.arg) || !newType) return false;
+  const to = typeRefFromAst(cast.typeName);
+  return to !== undefined && formatTypeRef(to) === formatTypeRef(newType);
 }
 
 /** Foreign keys declared in a CREATE TABLE (column and table constraints). */

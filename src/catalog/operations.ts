@@ -18,7 +18,9 @@ export type RelationRole =
   /** the partitioned table of an ATTACH/DETACH/PARTITION OF */
   | 'parent'
   /** the partition being attached / detached */
-  | 'partition';
+  | 'partition'
+  /** the parent's default partition, whose partition constraint changes when another partition leaves */
+  | 'default-partition';
 
 export interface LockEffect {
   on: RelationRole;
@@ -53,6 +55,11 @@ export interface OperationFacts {
   note?: string;
   /** a known Postgres bug in some minor releases of this major that corrupts the result */
   corruptingBug?: string;
+  /**
+   * ALTER TYPE … ADD VALUE: a value added to an enum type created in the same transaction can be
+   * used before that transaction commits (values added to older types never can)
+   */
+  newValueUsableWhenTypeIsNew?: boolean;
 }
 
 /** How long the strongest lock is held, derived from the facts. */
@@ -132,6 +139,15 @@ const ENTRIES = {
   },
   'drop-not-null': { base: op('ALTER COLUMN … DROP NOT NULL', onTable(AE)) },
   'set-default': { base: op('ALTER COLUMN … SET/DROP DEFAULT', onTable(AE)) },
+  'set-expression': {
+    base: op('ALTER COLUMN … SET EXPRESSION AS (…)', onTable(AE), {
+      rewrite: true,
+      note: 'The stored generated column is computed anew for every row: the table is rewritten.',
+    }),
+    versions: [
+      { until: 16, facts: { unsupported: true, note: 'ALTER COLUMN … SET EXPRESSION exists since PG 17.' } },
+    ],
+  },
   'rename-column': { base: op('RENAME COLUMN', onTable(AE)) },
 
   // ── constraints ────────────────────────────────────────────────────────────
@@ -257,6 +273,43 @@ const ENTRIES = {
       { indexBuild: true },
     ),
   },
+  'rename-index': {
+    base: op('ALTER INDEX … RENAME', [{ on: 'index', mode: SUE }], {
+      note: 'Since PG 12 renaming an index takes SHARE UPDATE EXCLUSIVE on it: queries using it go on.',
+    }),
+    versions: [
+      {
+        until: 11,
+        facts: {
+          locks: [{ on: 'index', mode: AE }],
+          note: 'Before PG 12 renaming an index takes ACCESS EXCLUSIVE on it: queries that would use it wait.',
+        },
+      },
+    ],
+  },
+  'alter-index-set': {
+    base: op(
+      'ALTER INDEX … SET / RESET (storage parameters), ALTER COLUMN … SET STATISTICS',
+      [{ on: 'index', mode: SUE }],
+      {
+        note: 'fillfactor, deduplicate_items, fastupdate, gin_pending_list_limit, pages_per_range, autosummarize and statistics targets take SHARE UPDATE EXCLUSIVE on the index: queries using it go on; the index is not rebuilt.',
+      },
+    ),
+  },
+  'reindex-multiple': {
+    base: op(
+      'REINDEX SCHEMA / DATABASE / SYSTEM',
+      [
+        { on: 'table', mode: 'SHARE' },
+        { on: 'index', mode: AE },
+      ],
+      {
+        indexBuild: true,
+        noTransactionBlock: true,
+        note: 'Each table is reindexed in a transaction of its own: SHARE on the table (writes wait) and ACCESS EXCLUSIVE on each of its indexes while they are rebuilt, one table after another.',
+      },
+    ),
+  },
   'reindex-concurrently': {
     base: op(
       'REINDEX CONCURRENTLY',
@@ -300,7 +353,26 @@ const ENTRIES = {
   analyze: { base: op('ANALYZE', onTable(SUE), { note: 'Reads a sample of the rows, not all of them.' }) },
   comment: { base: op('COMMENT ON a table or column', onTable(SUE)) },
   cluster: { base: op('CLUSTER', onTable(AE), { rewrite: true }) },
+  'cluster-all': {
+    base: op('CLUSTER without a table', onTable(AE), {
+      rewrite: true,
+      noTransactionBlock: true,
+      note: 'Re-clusters every table clustered on an index before, each in a transaction of its own under ACCESS EXCLUSIVE.',
+    }),
+  },
   'set-tablespace': { base: op('SET TABLESPACE', onTable(AE), { rewrite: true }) },
+  'set-access-method': {
+    base: op('SET ACCESS METHOD', onTable(AE), {
+      rewrite: true,
+      note: 'Every row is copied into the new access method’s storage (setting the method the table already has does nothing).',
+    }),
+    versions: [
+      {
+        until: 14,
+        facts: { unsupported: true, note: 'ALTER TABLE … SET ACCESS METHOD exists since PG 15.' },
+      },
+    ],
+  },
   'set-logged': { base: op('SET LOGGED / UNLOGGED', onTable(AE), { rewrite: true }) },
   'attach-partition': {
     base: op(
@@ -342,6 +414,8 @@ const ENTRIES = {
     base: op('DETACH PARTITION', [
       { on: 'parent', mode: AE },
       { on: 'partition', mode: AE },
+      // its partition constraint now covers the detached partition's bound
+      { on: 'default-partition', mode: AE },
     ]),
     versions: [
       {
@@ -350,6 +424,7 @@ const ENTRIES = {
           locks: [
             { on: 'parent', mode: AE },
             { on: 'partition', mode: SUE },
+            { on: 'default-partition', mode: AE },
           ],
         },
       },
@@ -410,12 +485,21 @@ const ENTRIES = {
   // ── types ──────────────────────────────────────────────────────────────────
   'alter-type-add-value': {
     base: op('ALTER TYPE … ADD VALUE', [], {
-      note: 'The new value cannot be used until the transaction that added it commits.',
+      note: 'The new value cannot be used until the transaction that added it commits, unless the enum type was created in that transaction.',
+      newValueUsableWhenTypeIsNew: true,
     }),
     versions: [
       {
         until: 11,
         facts: { noTransactionBlock: true, note: 'Not allowed in a transaction block before PG 12.' },
+      },
+      {
+        from: 12,
+        until: 16,
+        facts: {
+          newValueUsableWhenTypeIsNew: false,
+          note: 'The new value cannot be used until the transaction that added it commits, even when the enum type was created in that transaction (allowed again since PG 17).',
+        },
       },
     ],
   },

@@ -270,6 +270,31 @@ ${rows('t', "g, 'v' || g")}`,
     design: ['alter-column-type'],
   },
   {
+    id: 'alter-column-type-coercible/using-cast',
+    op: 'alter-column-type-coercible',
+    setup: `CREATE TABLE t (id int, c varchar(10));
+${rows('t', "g, 'v' || g")}`,
+    sql: 'ALTER TABLE t ALTER COLUMN c TYPE text USING c::text',
+    notes: 'USING the column cast to the new type converts it as without USING',
+    design: ['alter-column-type'],
+  },
+  {
+    id: 'alter-column-type/using-cast-typmod',
+    op: 'alter-column-type',
+    setup: `CREATE TABLE t (id int, c text);
+${rows('t', "g, 'v' || g")}`,
+    sql: 'ALTER TABLE t ALTER COLUMN c TYPE varchar(20) USING c::varchar(20)',
+    design: ['alter-column-type'],
+  },
+  {
+    id: 'alter-column-type/using-expression',
+    op: 'alter-column-type',
+    setup: `CREATE TABLE t (id int, c varchar(10));
+${rows('t', "g, 'v' || g")}`,
+    sql: 'ALTER TABLE t ALTER COLUMN c TYPE text USING lower(c)',
+    design: ['alter-column-type'],
+  },
+  {
     id: 'alter-column-type-coercible/varchar-text',
     op: 'alter-column-type-coercible',
     setup: `CREATE TABLE t (id int, c varchar(10));
@@ -548,6 +573,35 @@ ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) REFEREN
     setup: `${T}\nALTER TABLE t ADD CONSTRAINT t_a_positive CHECK (a > 0);`,
     sql: 'ALTER TABLE t RENAME CONSTRAINT t_a_positive TO t_a_gt_0',
   },
+  {
+    id: 'rename-constraint/index-backed',
+    op: 'rename-constraint',
+    setup: T,
+    sql: 'ALTER TABLE t RENAME CONSTRAINT t_pkey TO t_pk',
+    notes: 'the index of the constraint is renamed too',
+  },
+  {
+    id: 'rename-index',
+    op: 'rename-index',
+    setup: `${T}\nCREATE INDEX t_a_idx ON t (a);`,
+    sql: 'ALTER INDEX t_a_idx RENAME TO t_a_idx2',
+    designDiffers: [
+      { minVersion: 12, what: 'renaming an index takes SHARE UPDATE EXCLUSIVE on it since PG 12' },
+    ],
+    design: ['rename'],
+  },
+  {
+    id: 'alter-index-set/fillfactor',
+    op: 'alter-index-set',
+    setup: `${T}\nCREATE INDEX t_a_idx ON t (a);`,
+    sql: 'ALTER INDEX t_a_idx SET (fillfactor = 70)',
+  },
+  {
+    id: 'alter-index-set/statistics',
+    op: 'alter-index-set',
+    setup: `${T}\nCREATE INDEX t_a_expr_idx ON t ((a + 1));`,
+    sql: 'ALTER INDEX t_a_expr_idx ALTER COLUMN 1 SET STATISTICS 100',
+  },
 
   // ── indexes ──────────────────────────────────────────────────────────────────
   {
@@ -620,6 +674,30 @@ CREATE TABLE other (id int);`,
   },
 
   {
+    id: 'reindex-multiple/schema',
+    op: 'reindex-multiple',
+    setup: `CREATE SCHEMA app;
+CREATE TABLE app.t (id int PRIMARY KEY, a int);
+${rows('app.t', 'g, g')}
+CREATE INDEX t_a_idx ON app.t (a);`,
+    sql: 'REINDEX SCHEMA app',
+    stall: 'LOCK TABLE app.t IN ROW EXCLUSIVE MODE',
+    notes:
+      'every table of the schema, each in a transaction of its own; a writer makes it wait for its SHARE lock',
+    design: ['reindex'],
+  },
+  {
+    id: 'reindex-multiple/database',
+    op: 'reindex-multiple',
+    setup: `${T}
+CREATE INDEX t_a_idx ON t (a);`,
+    sql: 'REINDEX DATABASE',
+    minVersion: 16,
+    stall: 'LOCK TABLE t IN ROW EXCLUSIVE MODE',
+    notes: 'without a name, and leaving the system catalogs out, since PG 16',
+    design: ['reindex'],
+  },
+  {
     id: 'reindex-concurrently/swap',
     op: 'reindex-concurrently',
     setup: `${T}\nCREATE INDEX t_a_idx ON t (a);`,
@@ -674,6 +752,23 @@ ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) REFEREN
     design: ['rewriting-commands'],
   },
   {
+    id: 'vacuum-full/database',
+    op: 'vacuum-full',
+    setup: T,
+    sql: 'VACUUM FULL',
+    stall: 'LOCK TABLE t IN ACCESS SHARE MODE',
+    notes: 'without a table: every table of the database, one after another',
+    design: ['rewriting-commands'],
+  },
+  {
+    id: 'vacuum/database',
+    op: 'vacuum',
+    setup: T,
+    sql: 'VACUUM',
+    stall: 'LOCK TABLE t IN SHARE UPDATE EXCLUSIVE MODE',
+  },
+  { id: 'analyze/database', op: 'analyze', setup: T, sql: 'ANALYZE' },
+  {
     id: 'vacuum',
     op: 'vacuum',
     setup: T,
@@ -691,12 +786,43 @@ ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) REFEREN
     design: ['rewriting-commands'],
   },
   {
+    id: 'cluster-all',
+    op: 'cluster-all',
+    setup: `${T}
+CREATE INDEX t_a_idx ON t (a);
+ALTER TABLE t CLUSTER ON t_a_idx;
+CREATE TABLE u (id int PRIMARY KEY, a int);
+${rows('u', 'g, g')}`,
+    sql: 'CLUSTER',
+    stall: 'LOCK TABLE t IN ACCESS SHARE MODE',
+    notes: 'only the tables clustered before (t, not u), each in a transaction of its own',
+    design: ['rewriting-commands'],
+  },
+  {
     id: 'set-tablespace',
     op: 'set-tablespace',
     setup: T,
     sql: 'ALTER TABLE t SET TABLESPACE pgsafe_probe',
     needs: 'tablespace',
     design: ['rewriting-commands'],
+  },
+  {
+    id: 'set-access-method',
+    op: 'set-access-method',
+    setup: `DROP ACCESS METHOD IF EXISTS heap2 CASCADE;
+CREATE ACCESS METHOD heap2 TYPE TABLE HANDLER heap_tableam_handler;
+${T}`,
+    sql: 'ALTER TABLE t SET ACCESS METHOD heap2',
+    minVersion: 15,
+    notes: 'heap2: a second table access method with heap’s handler',
+  },
+  {
+    id: 'set-expression',
+    op: 'set-expression',
+    setup: `CREATE TABLE t (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a * 2) STORED);
+INSERT INTO t (id, a) SELECT g, g FROM generate_series(1, 100) g;`,
+    sql: 'ALTER TABLE t ALTER COLUMN g SET EXPRESSION AS (a * 3)',
+    minVersion: 17,
   },
   {
     id: 'set-logged/unlogged',
@@ -750,6 +876,15 @@ ALTER TABLE events_2 ADD CONSTRAINT events_2_bound CHECK (at IS NOT NULL AND at 
     sql: 'ALTER TABLE events DETACH PARTITION events_1',
     design: ['partitions'],
     designDiffers: [{ maxVersion: 13, what: 'the partition is locked SHARE UPDATE EXCLUSIVE before PG 14' }],
+  },
+  {
+    id: 'detach-partition/default-partition',
+    op: 'detach-partition',
+    setup: WITH_DEFAULT,
+    sql: 'ALTER TABLE events DETACH PARTITION events_1',
+    notes: 'the default partition’s constraint changes: it is locked ACCESS EXCLUSIVE too (not read)',
+    design: ['partitions'],
+    designDiffers: [{ what: 'a default partition is locked ACCESS EXCLUSIVE too' }],
   },
   {
     id: 'detach-partition-concurrently',
@@ -1029,6 +1164,35 @@ INSERT INTO t VALUES (1, 1), (2, 1);`,
       { sql: 'BEGIN' },
       { sql: "ALTER TYPE mood ADD VALUE 'happy'" },
       { sql: "SELECT 'happy'::mood", error: 'unsafe use of new value' },
+    ],
+  },
+  {
+    id: 'alter-type-add-value/new-type-unusable',
+    title:
+      'a value added to an enum created in the same transaction cannot be used before it commits (PG 12–16)',
+    design: ['enum-add-value'],
+    minVersion: 12,
+    maxVersion: 16,
+    setup: '',
+    steps: [
+      { sql: 'BEGIN' },
+      { sql: "CREATE TYPE mood AS ENUM ('sad', 'ok')" },
+      { sql: "ALTER TYPE mood ADD VALUE 'happy'" },
+      { sql: "SELECT 'happy'::mood", error: 'unsafe use of new value' },
+    ],
+  },
+  {
+    id: 'alter-type-add-value/new-type-usable',
+    title: 'a value added to an enum created in the same transaction can be used at once (PG 17+)',
+    design: ['enum-add-value'],
+    minVersion: 17,
+    setup: '',
+    steps: [
+      { sql: 'BEGIN' },
+      { sql: "CREATE TYPE mood AS ENUM ('sad', 'ok')" },
+      { sql: "ALTER TYPE mood ADD VALUE 'happy'" },
+      { sql: "SELECT 'happy'::mood" },
+      { sql: 'ROLLBACK' },
     ],
   },
 ];

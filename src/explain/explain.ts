@@ -6,7 +6,7 @@
  */
 
 import { Analyzer, type StatementFacts, type Timeout } from '../analyze/analyze.js';
-import type { AnyNode, RelationRef } from '../analyze/ast.js';
+import type { AnyNode, RelationRef, RelationSet } from '../analyze/ast.js';
 import { runnerModel } from '../analyze/runners.js';
 import {
   blockedWorkloads,
@@ -59,8 +59,13 @@ export interface LockOrigin {
 export interface ExplainedLock {
   /** `schema.name` (the schema resolved from search_path) */
   relation: string;
-  /** the name as written in the statement */
+  /** the name as written in the statement; for a set, the set in words */
   display: string;
+  /**
+   * the lock is on relations the statement does not name and pgsafe could not list, described by
+   * what they have in common (`relation` is then a `<kind …>` key, not a name)
+   */
+  set?: RelationSet;
   /** the relation's role in the operation: `table`, `referenced`, `index`, `parent`, `partition` */
   role: RelationRole;
   mode: LockMode;
@@ -329,6 +334,7 @@ export function explainStatement(
       newInTransaction: facts.isNewInTransaction(l.relation),
       alreadyHeld: l.alreadyHeld,
     };
+    if (l.relation.set) lock.set = l.relation.set;
     if (held) lock.heldSince = lockedAt(held.statement, l.relation.key);
     return lock;
   });

@@ -120,6 +120,7 @@ function lockJson(l: ExplainedLock) {
   return {
     relation: l.relation,
     display: l.display,
+    ...(l.set ? { set: structuredClone(l.set) } : {}),
     role: l.role,
     mode: l.mode,
     summary: l.summary,

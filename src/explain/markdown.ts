@@ -90,7 +90,11 @@ function work(l: ExplainedLock): string {
   if (l.scan) parts.push('full scan');
   if (l.indexBuild) parts.push('index build');
   if (l.duration === 'brief') return parts.length > 0 ? `${parts.join(', ')}, brief` : 'brief';
-  const size = l.sizeOf && l.sizeOf !== l.relation ? `the size of ${code(l.sizeOf)}` : 'table size';
+  const size = l.set
+    ? 'the size of its tables'
+    : l.sizeOf && l.sizeOf !== l.relation
+      ? `the size of ${code(l.sizeOf)}`
+      : 'table size';
   return `${parts.join(', ')}${parts.length > 0 ? ': ' : ''}proportional to ${size}`;
 }
 

@@ -174,7 +174,11 @@ export class ExplainPrettyRenderer {
     if (l.rewrite) work.push('rewrites the table');
     if (l.scan) work.push('reads every row');
     if (l.indexBuild) work.push('builds an index');
-    const size = l.sizeOf && l.sizeOf !== l.relation ? `the size of ${l.sizeOf}` : 'the table’s size';
+    const size = l.set
+      ? 'the size of its tables'
+      : l.sizeOf && l.sizeOf !== l.relation
+        ? `the size of ${l.sizeOf}`
+        : 'the table’s size';
     let text =
       l.duration === 'table-size'
         ? `${work.length > 0 ? `${work.join(', ')}: ` : ''}for a time proportional to ${size}`

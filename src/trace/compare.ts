@@ -4,6 +4,7 @@
  */
 
 import type { StatementFacts } from '../analyze/analyze.js';
+import { type RelationSet, setMayContain } from '../analyze/ast.js';
 import { type LockMode, lockStrength } from '../catalog/locks.js';
 import type { RelationRole } from '../catalog/operations.js';
 import type { Observation } from './observe.js';
@@ -19,6 +20,11 @@ export interface Claim {
   newFile?: boolean;
   /** may be read in full, as the plan decides (the referenced table of a foreign key being checked) */
   mayScan?: boolean;
+  /**
+   * the claim is on relations the statement does not name and the analyzer could not list (`relation`
+   * then describes them): an observed lock on a relation that may be in the set is covered by it
+   */
+  set?: RelationSet;
 }
 
 export type MismatchKind = 'lock-mode' | 'unclaimed-lock' | 'missing-lock' | 'rewrite' | 'scan';
@@ -40,6 +46,7 @@ export function claimsFor(facts: StatementFacts): Claim[] {
       rewrite: false,
       scan: false,
       indexBuild: false,
+      ...(l.relation.set ? { set: l.relation.set } : {}),
     });
   }
   const claimOn = (a: StatementFacts['actions'][number], role: RelationRole | undefined) => {
@@ -96,11 +103,18 @@ const TABLE_LIKE = new Set(['table', 'partitioned table', 'materialized view']);
  */
 export function compare(claims: Claim[], observed: Observation): Mismatch[] {
   const out: Mismatch[] = [];
-  const claimed = new Map(claims.map((c) => [c.relation, c]));
+  const named = claims.filter((c) => !c.set);
+  const sets = claims.filter((c) => c.set);
+  const claimed = new Map(named.map((c) => [c.relation, c]));
   if (observed.locks) {
     const seen = new Set<string>();
     for (const lock of observed.locks) {
-      const claim = claimed.get(lock.relation);
+      const claim =
+        claimed.get(lock.relation) ??
+        // a relation of a set the analyzer could not list: the strongest set claim that may hold it
+        (TABLE_LIKE.has(lock.kind) ? sets : [])
+          .filter((c) => setMayContain(c.set!, lock.relation))
+          .sort((a, b) => lockStrength(b.mode) - lockStrength(a.mode))[0];
       if (claim) {
         seen.add(lock.relation);
         if (claim.mode !== lock.mode) {
@@ -115,14 +129,15 @@ export function compare(claims: Claim[], observed: Observation): Mismatch[] {
         });
       }
     }
-    for (const c of claims) {
+    for (const c of named) {
       // a claimed lock on a relation that does not exist (created by this statement, or a typo) is not checkable
       if (!seen.has(c.relation) && observed.ok) {
         out.push({ kind: 'missing-lock', relation: c.relation, claimed: c.mode, observed: 'no lock' });
       }
     }
   }
-  for (const c of claims) {
+  // a set may be empty, and which of its relations were rewritten or scanned is not known by name
+  for (const c of named) {
     const rewritten = observed.rewritten.includes(c.relation);
     if (rewritten !== (c.rewrite || !!c.newFile)) {
       const claimed = c.rewrite ? 'rewrite' : c.newFile ? 'new empty file' : 'no rewrite';

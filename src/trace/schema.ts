@@ -10,7 +10,9 @@ import type { TraceEngine } from './engine.js';
  * What a reader of the live schema knows and the example does not say: the table of each index,
  * the foreign keys (DROP INDEX and VALIDATE of a foreign key lock one more table), and the domains:
  * which tables have columns of each (ALTER DOMAIN … ADD CONSTRAINT locks and reads them), which
- * domains derive from which, and which carry CHECK or NOT NULL constraints.
+ * domains derive from which, and which carry CHECK or NOT NULL constraints; the tables of each schema,
+ * those clustered on an index and the default partitions (statements that lock relations they do not
+ * name: VACUUM, REINDEX SCHEMA, CLUSTER, DETACH PARTITION).
  */
 export async function teachSchema(engine: TraceEngine, analyzer: Analyzer): Promise<void> {
   const ref = (schema: string, name: string) => ({
@@ -66,6 +68,26 @@ export async function teachSchema(engine: TraceEngine, analyzer: Analyzer): Prom
     const uses = state.domainColumns.get(key) ?? [];
     uses.push({ table: ref(String(r.tschema), String(r.tname)), column: String(r.column) });
     state.domainColumns.set(key, uses);
+  }
+  // every table and materialized view (what a database-wide VACUUM or REINDEX SCHEMA goes through),
+  // which of them are clustered on an index (CLUSTER without a table), and default partitions
+  const tables = await engine.query(`SELECT n.nspname AS tschema, c.relname AS tname,
+      EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND x.indisclustered) AS clustered
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname NOT LIKE 'pg\\_%'`);
+  for (const r of tables) {
+    const table = ref(String(r.tschema), String(r.tname));
+    state.liveTables.set(table.key, table);
+    if (r.clustered === true) state.clusteredTables.set(table.key, table);
+  }
+  const defaults = await engine.query(`SELECT np.nspname AS pschema, p.relname AS pname,
+      nd.nspname AS dschema, d.relname AS dname
+    FROM pg_partitioned_table pt JOIN pg_class p ON p.oid = pt.partrelid
+    JOIN pg_namespace np ON np.oid = p.relnamespace
+    JOIN pg_class d ON d.oid = pt.partdefid JOIN pg_namespace nd ON nd.oid = d.relnamespace`);
+  for (const r of defaults) {
+    state.defaultPartitions.set(`${r.pschema}.${r.pname}`, ref(String(r.dschema), String(r.dname)));
   }
   state.schemaLearned = true;
 }

@@ -84,8 +84,10 @@ export const RULE_EXAMPLE_SETUPS: Record<string, string | ExampleSetup> = {
   // REINDEX TABLE reads the table once per index: the example's table needs one
   'reindex-non-concurrently#1': ORDERS_WITH_INDEX,
   'reindex-non-concurrently#5': ORDERS_WITH_INDEX,
+  // REINDEX DATABASE goes through every table: one, with an index
+  'reindex-non-concurrently#6': ORDERS_WITH_INDEX,
   // REINDEX SCHEMA reindexes every table of the schema: one, with an index; a writer makes it wait
-  // for its SHARE lock on that table (the analyzer claims no lock for it)
+  // for its SHARE lock on that table
   'reindex-non-concurrently#2': {
     setup: `CREATE SCHEMA app;
 CREATE TABLE app.orders (id int PRIMARY KEY, customer_id int);
@@ -96,6 +98,14 @@ INSERT INTO app.orders SELECT g, g FROM generate_series(1, 10) g;`,
   'table-rewrite-maintenance#4': `CREATE UNLOGGED TABLE events (id int, at int);
 INSERT INTO events SELECT g, g FROM generate_series(1, 10) g;`,
   'table-rewrite-maintenance#3': { tablespace: 'archive' },
+  // a second table access method (a stand-in for an extension's, with heap's handler)
+  'table-rewrite-maintenance#13': `DROP ACCESS METHOD IF EXISTS columnar CASCADE;
+CREATE ACCESS METHOD columnar TYPE TABLE HANDLER heap_tableam_handler;
+CREATE TABLE orders (id int, note text);
+INSERT INTO orders SELECT g, 'v' || g FROM generate_series(1, 10) g;`,
+  // a stored generated column whose expression the example changes
+  'change-column-type#10': `CREATE TABLE orders (id int, quantity int, price int, total int GENERATED ALWAYS AS (quantity * price) STORED);
+INSERT INTO orders (id, quantity, price) SELECT g, g, g FROM generate_series(1, 10) g;`,
   // CLUSTER without a table reclusters the tables clustered before; VACUUM FULL without one
   // rewrites every table. A reader of the table makes either wait for its lock on it.
   'table-rewrite-maintenance#6': { setup: CLUSTERED_ORDERS, stall: 'LOCK TABLE orders IN ACCESS SHARE MODE' },
@@ -133,6 +143,8 @@ INSERT INTO room_bookings SELECT g, int4range(g, g + 1), tstzrange(timestamptz '
   // using a value added in the same transaction block: Postgres refuses it, as the rule says
   'enum-add-value-in-transaction#0': { setup: ORDER_STATUS, refuses: /unsafe use of new value "archived"/ },
   'enum-add-value-in-transaction#2': ORDER_STATUS,
+  // PG 12–16 refuse a value added to an enum created in the same transaction, as the rule says
+  'enum-add-value-in-transaction#5': { refuses: /unsafe use of new value "archived"/ },
 
   // DROP DATABASE runs outside a transaction block; a lock on its pg_database row stops it at its
   // last step (it takes no lock on any relation of the database the migration runs in)

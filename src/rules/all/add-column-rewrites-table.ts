@@ -15,8 +15,8 @@ const KIND: Record<string, { what: string; help: string }> = {
     help: 'Add a plain nullable column kept up to date by a trigger and backfill the existing rows in batches (on PostgreSQL 18+ a VIRTUAL generated column needs no rewrite).',
   },
   'add-column-domain-check': {
-    what: 'of a domain with CHECK constraints',
-    help: 'Add the column with the domain’s base type, backfill it in batches, and enforce the rule with a CHECK constraint added NOT VALID and validated in a later transaction.',
+    what: 'of a domain with CHECK or NOT NULL constraints (even with a constant DEFAULT)',
+    help: 'Add the column with the domain’s base type, backfill it in batches, and enforce the rule with a CHECK constraint (or CHECK (col IS NOT NULL)) added NOT VALID and validated in a later transaction.',
   },
 };
 
@@ -29,14 +29,15 @@ export default defineRule({
   },
   verdict: 'alternative',
   summary:
-    'Adding a serial, identity, stored generated or CHECK-constrained domain column rewrites the whole table under ACCESS EXCLUSIVE.',
+    'Adding a serial, identity, stored generated or constrained-domain (CHECK or NOT NULL) column rewrites the whole table under ACCESS EXCLUSIVE.',
   on: ['AlterTableStmt'],
   docs: {
     problem: `\`ALTER TABLE … ADD COLUMN\` is only quick when the existing rows can keep a NULL (or a constant default stored in the
 catalog). A column that must get a value computed per row cannot: a \`serial\` / \`bigserial\` column (every row gets its
 own \`nextval()\`), a \`GENERATED … AS IDENTITY\` column (the same), a \`GENERATED ALWAYS AS (…) STORED\` column (the
-expression is evaluated for every row), and a column whose type is a domain with CHECK constraints (every row's
-NULL is checked against the domain). Postgres then rewrites the whole table — and rebuilds its indexes — while
+expression is evaluated for every row), and a column whose type is a domain with CHECK or NOT NULL constraints (every
+row's value is checked against the domain — even a constant \`DEFAULT\` does not avoid it, unlike for a plain type,
+because the check runs per row). Postgres then rewrites the whole table — and rebuilds its indexes — while
 holding ACCESS EXCLUSIVE on it: every query, plain SELECTs included, waits for the whole rewrite.`,
     solution: `Add a plain nullable column (a catalog-only change), fill it in batches, then add what made the column special.
 
@@ -59,8 +60,9 @@ past the largest value.
 For a stored generated column, keep a plain column up to date with a \`BEFORE INSERT OR UPDATE\` trigger and backfill it
 in batches; on PostgreSQL 18+ a \`GENERATED ALWAYS AS (…) VIRTUAL\` column is computed on read and needs no rewrite.
 
-For a domain with CHECK constraints, add the column with the domain's base type and enforce the rule with a CHECK
-constraint added \`NOT VALID\` and validated in a later transaction.`,
+For a domain with CHECK or NOT NULL constraints, add the column with the domain's base type and enforce the rule with
+a CHECK constraint (\`CHECK (col IS NOT NULL)\` for NOT NULL) added \`NOT VALID\` and validated in a later
+transaction.`,
     tools: {
       rails:
         '`add_column :orders, :number, :bigint`, then `execute` the sequence/identity statements and backfill in batches (`in_batches`) in a migration with `disable_ddl_transaction!`.',

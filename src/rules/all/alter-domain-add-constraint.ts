@@ -119,8 +119,9 @@ NOT NULL on a domain cannot be NOT VALID; \`CHECK (VALUE IS NOT NULL) NOT VALID\
     if (!first) return;
     const domain = domainNames.join('.');
     const tables = actions.flatMap((a) => (a.relations.table ? [a.relations.table] : []));
-    const existing = tables.filter((t) => !facts.isNew(t));
-    const unknown = first.detail?.domainUsersUnknown === true;
+    const existing = tables.filter((t) => !t.set && !facts.isNew(t));
+    // tables the analyzer could not list: the set of every table with a column of the domain
+    const unknown = tables.some((t) => t.set);
     // every table using it is known (a domain created in this migration is used only where the migration
     // says) and none existed before: nothing is locked that clients use
     if (!unknown && existing.length === 0) return;

@@ -145,9 +145,39 @@ in the next migration.`,
       bad: "SET TimeZone = 'UTC';\nALTER TABLE events ADD COLUMN at timestamp;\nCREATE INDEX CONCURRENTLY events_at_idx ON events (at);\nALTER TABLE events ALTER COLUMN at TYPE timestamptz;",
       pg: { min: 12 },
     },
+    {
+      title: 'a NOT VALID CHECK is added back NOT VALID: no row is checked',
+      ok: "ALTER TABLE orders ADD COLUMN note varchar(100);\nALTER TABLE orders ADD CONSTRAINT orders_note_not_blank CHECK (note <> '') NOT VALID;\nALTER TABLE orders ALTER COLUMN note TYPE varchar(200);",
+    },
+    {
+      title: 'the CHECK dropped before the change and added back NOT VALID after it',
+      ok: "ALTER TABLE orders ADD COLUMN note varchar(100);\nALTER TABLE orders ADD CONSTRAINT orders_note_not_blank CHECK (note <> '');\nALTER TABLE orders DROP CONSTRAINT orders_note_not_blank;\nALTER TABLE orders ALTER COLUMN note TYPE varchar(200);\nALTER TABLE orders ADD CONSTRAINT orders_note_not_blank CHECK (note <> '') NOT VALID;",
+    },
+    {
+      title: 'USING the column cast to the new type converts it as without USING: binary coercible',
+      ok: 'ALTER TABLE orders ADD COLUMN note varchar(100);\nALTER TABLE orders ALTER COLUMN note TYPE text USING note::text;',
+    },
+    {
+      title: 'a new expression for a stored generated column recomputes every row (PG 17+)',
+      pg: { min: 17 },
+      bad: 'ALTER TABLE orders ALTER COLUMN total SET EXPRESSION AS (quantity * price);',
+    },
   ],
   check(facts, ctx) {
     for (const action of facts.actions) {
+      if (action.op === 'set-expression' && !action.facts.unsupported) {
+        const table = action.relations.table!;
+        if (facts.isNew(table)) continue;
+        const mode = lockOn(action);
+        ctx.report({
+          statement: facts,
+          location: action.location,
+          message: `SET EXPRESSION computes the generated column ${quoteIdent(action.column ?? '?')} anew for every row, rewriting ${table.display} and its indexes while it ${lockClause(mode, table.display)}.`,
+          help: 'Add a new plain column, fill it in batches (and keep it in sync with a trigger), then swap the names in a short transaction and drop the old column; on PG 18 a VIRTUAL generated column computes its value on read and is not stored.',
+          lock: { mode, relation: table.display },
+        });
+        continue;
+      }
       if (action.op !== 'alter-column-type' && action.op !== 'alter-column-type-coercible') continue;
       const table = action.relations.table!;
       if (facts.isNew(table)) continue;

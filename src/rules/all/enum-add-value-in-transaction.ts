@@ -7,6 +7,8 @@ interface Added {
   transaction: number;
   type: string;
   value: string;
+  /** the type was created in the same transaction */
+  newType: boolean;
 }
 
 /** the type's name without its schema: enough to match CREATE TYPE and ALTER TYPE of one migration */
@@ -35,7 +37,9 @@ ALTER TYPE order_status ADD VALUE 'archived';
 UPDATE orders SET status = 'archived' WHERE closed_at < now() - interval '1 year';
 \`\`\`
 
-An enum type created in the same transaction is exempt: its new values can be used at once.`,
+An enum type created in the same transaction is exempt on PostgreSQL 17 and later: its new values can be used at
+once. On PostgreSQL 12–16 they cannot either; there, create the type with every value it needs from the start
+(\`CREATE TYPE … AS ENUM (…, 'archived')\`) instead of adding one in the same transaction.`,
     tools: {
       prisma:
         'Adding an enum member and using it in the same `prisma migrate dev` (say as a `@default`) produces one `migration.sql` that fails this way: create a migration for the new member first, then a second one that uses it — each file is applied as its own transaction.',
@@ -76,9 +80,14 @@ An enum type created in the same transaction is exempt: its new values can be us
       ok: "BEGIN;\nALTER TYPE order_status ADD VALUE 'archived';\nCOMMIT;\nBEGIN;\nUPDATE orders SET status = 'archived';\nCOMMIT;",
     },
     {
-      title: 'an enum created in the same transaction may use its new values at once',
-      pg: { min: 12 },
+      title: 'since PostgreSQL 17, an enum created in the same transaction may use its new values at once',
+      pg: { min: 17 },
       ok: "BEGIN;\nCREATE TYPE order_status AS ENUM ('open');\nALTER TYPE order_status ADD VALUE 'archived';\nCREATE TABLE orders (status order_status DEFAULT 'archived');\nCOMMIT;",
+    },
+    {
+      title: 'on PostgreSQL 12–16 not even then',
+      pg: { min: 12, max: 16 },
+      bad: "BEGIN;\nCREATE TYPE order_status AS ENUM ('open');\nALTER TYPE order_status ADD VALUE 'archived';\nCREATE TABLE orders (status order_status DEFAULT 'archived');\nCOMMIT;",
     },
   ],
   create(ctx) {
@@ -102,7 +111,15 @@ An enum type created in the same transaction is exempt: its new values can be us
           if (addValue.facts.noTransactionBlock) return;
           const s = node.AlterEnumStmt;
           const type = typeKey(s.typeName);
-          if (!created.get(tx.id)?.has(type)) added.push({ transaction: tx.id, type, value: s.newVal });
+          // a type created in this transaction may use its new values at once, on some versions
+          const exempt = created.get(tx.id)?.has(type) && addValue.facts.newValueUsableWhenTypeIsNew;
+          if (!exempt)
+            added.push({
+              transaction: tx.id,
+              type,
+              value: s.newVal,
+              newType: !!created.get(tx.id)?.has(type),
+            });
           return;
         }
         const pending = added.filter((a) => a.transaction === tx.id);
@@ -121,7 +138,7 @@ An enum type created in the same transaction is exempt: its new values can be us
         ctx.report({
           statement: facts,
           location: hit.location,
-          message: `'${hit.value.value}' was added to enum ${hit.value.type} earlier in this transaction: using it before the transaction commits fails with "unsafe use of new value".`,
+          message: `'${hit.value.value}' was added to enum ${hit.value.type} earlier in this transaction: using it before the transaction commits fails with "unsafe use of new value"${hit.value.newType ? ` on PostgreSQL ${facts.pgVersion}, although the type was created in the same transaction (allowed since PostgreSQL 17)` : ''}.`,
           help: commitHint(facts),
         });
       },

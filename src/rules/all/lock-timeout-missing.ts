@@ -167,6 +167,12 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
       title: 'a lock already held by the transaction is not waited for',
       ok: "BEGIN;\nSET LOCAL lock_timeout = '2s';\nLOCK TABLE t;\nSET LOCAL lock_timeout = 0;\nALTER TABLE t ADD COLUMN c boolean;\nCOMMIT;",
     },
+    {
+      title: 'ALTER DOMAIN locks every table with a column of the domain, even when the migration names none',
+      bad: 'ALTER DOMAIN positive_amount ADD CONSTRAINT positive_amount_check CHECK (VALUE > 0);',
+      fixed:
+        "SET lock_timeout = '2s';\nALTER DOMAIN positive_amount ADD CONSTRAINT positive_amount_check CHECK (VALUE > 0);",
+    },
   ],
   create(ctx) {
     let first: Wait | undefined;

@@ -1,6 +1,5 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
 import type { AnyNode } from '../../analyze/ast.js';
-import { as } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
 import { operationFacts } from '../../catalog/operations.js';
 import type { Fix } from '../../diagnostics.js';
@@ -92,35 +91,57 @@ An index that backs a constraint cannot be swapped this way; on those versions, 
       pg: { min: 14 },
       bad: 'REINDEX (CONCURRENTLY false) TABLE orders;',
     },
+    {
+      title: 'the current database, since PostgreSQL 16 without its name',
+      pg: { min: 16 },
+      bad: 'REINDEX DATABASE;',
+      fixed: 'REINDEX DATABASE CONCURRENTLY;',
+    },
+    {
+      title: 'system catalogs cannot be reindexed CONCURRENTLY: reported, without a fix',
+      pg: { min: 16 },
+      bad: 'REINDEX SYSTEM;',
+    },
     { pg: { min: 12 }, ok: 'REINDEX TABLE CONCURRENTLY orders;' },
     { pg: { min: 14 }, ok: 'REINDEX (VERBOSE) INDEX CONCURRENTLY orders_customer_id_idx;' },
     { ok: 'CREATE TABLE orders (id bigint PRIMARY KEY);\nREINDEX TABLE orders;' },
   ],
   check(facts, ctx) {
-    const action = facts.actions.find((a) => a.op === 'reindex');
+    const action = facts.actions.find((a) => a.op === 'reindex' || a.op === 'reindex-multiple');
+    if (!action) return;
     const stmt = (facts.statement.node as AnyNode).ReindexStmt;
     const kind: string = stmt?.kind ?? '';
+    const table = action.relations.table;
     let subject: string;
     let lock: { mode: ReturnType<typeof lockOf>; relation: string } | undefined;
-    if (action) {
-      const rel = action.relations.index ?? action.relations.table;
-      if (facts.isNew(rel) || facts.isNew(action.relations.table)) return;
+    if (action.op === 'reindex-multiple') {
+      // no table named: each table the statement covers, one after another, under the catalog's locks
+      const what = kind.replace('REINDEX_OBJECT_', '');
+      const scope = table?.display ?? 'every table it covers';
+      subject = `REINDEX ${what} rebuilds the indexes of ${scope}, one table after another; each table ${lockClause(lockOf(action, 'table'), 'it')} and each index ACCESS EXCLUSIVE while they are rebuilt`;
+      lock = { mode: lockOf(action, 'table'), relation: scope };
+    } else {
+      const rel = action.relations.index ?? table;
+      if (facts.isNew(rel) || facts.isNew(table)) return;
       const index = action.relations.index;
       if (index) {
         subject = `REINDEX INDEX ${index.display} takes ${lockOf(action, 'index')} on the index — queries that would use it wait — and ${lockClause(lockOf(action, 'table'), 'its table')}, while it rebuilds`;
         lock = { mode: lockOf(action, 'index'), relation: index.display };
       } else {
-        const table = action.relations.table!;
-        subject = `REINDEX TABLE ${table.display} ${lockClause(lockOf(action, 'table'), table.display)} while it rebuilds every index, each of which is locked ACCESS EXCLUSIVE`;
-        lock = { mode: lockOf(action, 'table'), relation: table.display };
+        subject = `REINDEX TABLE ${table!.display} ${lockClause(lockOf(action, 'table'), table!.display)} while it rebuilds every index, each of which is locked ACCESS EXCLUSIVE`;
+        lock = { mode: lockOf(action, 'table'), relation: table!.display };
       }
-    } else if (kind === 'REINDEX_OBJECT_SCHEMA' || kind === 'REINDEX_OBJECT_DATABASE') {
-      if (isConcurrent(stmt)) return;
-      // no single relation: the catalog's REINDEX locks apply to every table of the schema/database in turn
-      const what = kind === 'REINDEX_OBJECT_SCHEMA' ? 'SCHEMA' : 'DATABASE';
-      const tableMode = lockOf({ facts: operationFacts('reindex', facts.pgVersion) }, 'table');
-      subject = `REINDEX ${what} rebuilds every index it covers, one table after another; each table ${lockClause(tableMode, 'it')} while its indexes are rebuilt`;
-    } else return;
+    }
+    // system catalogs cannot be reindexed concurrently
+    if (kind === 'REINDEX_OBJECT_SYSTEM') {
+      ctx.report({
+        statement: facts,
+        message: `${subject}.`,
+        help: 'System catalogs cannot be reindexed CONCURRENTLY: run it in a maintenance window, outside migrations.',
+        lock,
+      });
+      return;
+    }
 
     const supported = !operationFacts('reindex-concurrently', facts.pgVersion).unsupported;
     const help = !supported
@@ -143,19 +164,6 @@ function lockOf(action: Pick<Action, 'facts'>, role: 'table' | 'index') {
   const lock = action.facts.locks.find((l) => l.on === role);
   if (!lock) throw new Error(`catalog: REINDEX takes no lock on its ${role}`);
   return lock.mode;
-}
-
-/** `(CONCURRENTLY)` in the option list, or the CONCURRENTLY keyword (which the parser turns into that option). */
-function isConcurrent(stmt: AnyNode): boolean {
-  const def = (stmt?.params ?? [])
-    .map((p: AnyNode) => as(p, 'DefElem'))
-    .find((d: AnyNode) => d?.defname === 'concurrently');
-  if (!def) return false;
-  if (def.arg === undefined) return true;
-  const int = as(def.arg, 'Integer');
-  if (int) return (int.ival ?? 0) !== 0;
-  const v = String(as(def.arg, 'String')?.sval ?? as(def.arg, 'Boolean')?.boolval ?? 'true').toLowerCase();
-  return !['false', 'off', 'f', 'no', 'n', '0'].includes(v);
 }
 
 /** Insert CONCURRENTLY after INDEX/TABLE/SCHEMA/DATABASE; not when an option list mentions it. */

@@ -109,6 +109,11 @@ online operations: they legitimately run for a long time without blocking anyone
       title: 'SET LOCAL covers its transaction',
       ok: "BEGIN;\nSET LOCAL statement_timeout = '10s';\nCREATE INDEX orders_customer_id_idx ON orders (customer_id);\nCOMMIT;",
     },
+    {
+      title:
+        'ALTER DOMAIN reads every table with a column of the domain, under SHARE, even when the migration names none',
+      bad: 'ALTER DOMAIN positive_amount ADD CONSTRAINT positive_amount_check CHECK (VALUE > 0);',
+    },
   ],
   create(ctx) {
     let first: LongLock | undefined;

@@ -1,14 +1,12 @@
-import type { StatementFacts } from '../../analyze/analyze.js';
-import { type AnyNode, as } from '../../analyze/ast.js';
-import type { Action } from '../../analyze/classify.js';
-import { operationFacts } from '../../catalog/operations.js';
 import { defineRule, lockOn } from '../define.js';
 import { lockClause } from '../sql.js';
 
 const WHAT: Record<string, string> = {
   'vacuum-full': 'VACUUM FULL',
   cluster: 'CLUSTER',
+  'cluster-all': 'CLUSTER',
   'set-tablespace': 'SET TABLESPACE',
+  'set-access-method': 'SET ACCESS METHOD',
   'set-logged': 'SET LOGGED / UNLOGGED',
 };
 
@@ -20,12 +18,14 @@ export default defineRule({
   },
   verdict: 'alternative',
   summary:
-    'VACUUM FULL, CLUSTER, SET TABLESPACE and SET LOGGED/UNLOGGED rewrite the whole table under ACCESS EXCLUSIVE; use pg_repack or pg_squeeze.',
+    'VACUUM FULL, CLUSTER, SET TABLESPACE, SET ACCESS METHOD and SET LOGGED/UNLOGGED rewrite the whole table under ACCESS EXCLUSIVE; use pg_repack or pg_squeeze.',
   on: ['VacuumStmt', 'ClusterStmt', 'AlterTableStmt'],
   docs: {
-    problem: `\`VACUUM FULL\`, \`CLUSTER\`, \`ALTER TABLE … SET TABLESPACE\` and \`ALTER TABLE … SET LOGGED\` / \`SET UNLOGGED\` copy
-every row of the table (and rebuild its indexes) into a new file while holding ACCESS EXCLUSIVE on it. Every query
-on the table — plain SELECTs included — waits for the whole copy, which takes as long as the table is big.`,
+    problem: `\`VACUUM FULL\`, \`CLUSTER\`, \`ALTER TABLE … SET TABLESPACE\`, \`ALTER TABLE … SET ACCESS METHOD\` (PG 15+) and
+\`ALTER TABLE … SET LOGGED\` / \`SET UNLOGGED\` copy every row of the table (and rebuild its indexes) into a new file
+while holding ACCESS EXCLUSIVE on it. Every query on the table — plain SELECTs included — waits for the whole copy,
+which takes as long as the table is big. Without a table, \`VACUUM FULL\` does this to every table of the database and
+\`CLUSTER\` to every table clustered before, one after another.`,
     solution: `Do the rewrite online with an extension that copies the table in the background and only takes ACCESS EXCLUSIVE
 for the final swap:
 
@@ -37,6 +37,9 @@ for the final swap:
 pg_repack --dbname=app --table=public.orders            # instead of VACUUM FULL orders
 pg_repack --dbname=app --table=public.orders --order-by=created_at   # instead of CLUSTER
 \`\`\`
+
+To move a table to another access method, create a new table \`USING\` it, copy the rows in batches while a trigger
+keeps it in sync, and swap the names in a short transaction.
 
 Neither is part of a migration: run them as an operations task. \`SET LOGGED\` / \`SET UNLOGGED\` have no online
 equivalent; run them in a quiet period with a short \`lock_timeout\`, or create the table with the persistence it
@@ -72,19 +75,13 @@ needs from the start. To only reclaim space for reuse, plain \`VACUUM\` is enoug
       title: 'a table created in this migration is empty',
       ok: 'CREATE TABLE events (id bigint);\nALTER TABLE events SET UNLOGGED;',
     },
+    {
+      title: 'SET ACCESS METHOD copies every row into the new table access method (PG 15+)',
+      pg: { min: 15 },
+      bad: 'ALTER TABLE orders SET ACCESS METHOD columnar;',
+    },
   ],
   check(facts, ctx) {
-    const whole = wholeDatabase(facts);
-    if (whole) {
-      // no relation named: every table it covers is rewritten in turn, each under the catalog's lock
-      const mode = lockOn({ facts: operationFacts(whole.op, facts.pgVersion) } as Action);
-      ctx.report({
-        statement: facts,
-        message: `${whole.what} rewrites ${whole.scope} one after another; each ${lockClause(mode, 'it')} while it is copied.`,
-        help: 'Do it online with pg_repack or pg_squeeze, outside the migration, table by table.',
-      });
-      return;
-    }
     for (const action of facts.actions) {
       const what =
         action.op === 'set-logged'
@@ -95,10 +92,22 @@ needs from the start. To only reclaim space for reuse, plain \`VACUUM\` is enoug
       const table = action.relations.table;
       if (!what || !table || !action.facts.rewrite || facts.isNew(table)) continue;
       const mode = lockOn(action);
+      if (table.set) {
+        // no table named (CLUSTER;, VACUUM FULL;): every table of the set in turn, each under the lock
+        ctx.report({
+          statement: facts,
+          message: `${what} rewrites ${table.display}, one after another; each ${lockClause(mode, 'it')} while it is copied.`,
+          help: 'Do it online with pg_repack or pg_squeeze, outside the migration, table by table.',
+          lock: { mode, relation: table.display },
+        });
+        continue;
+      }
       const online =
         action.op === 'set-logged'
           ? 'There is no online equivalent: run it in a quiet period with a short lock_timeout.'
-          : 'Do it online with pg_repack or pg_squeeze, outside the migration: they copy the table in the background and only lock it for the swap.';
+          : action.op === 'set-access-method'
+            ? 'Create a new table with the new access method, copy the rows in batches while a trigger keeps it in sync, and swap the names in a short transaction.'
+            : 'Do it online with pg_repack or pg_squeeze, outside the migration: they copy the table in the background and only lock it for the swap.';
       ctx.report({
         statement: facts,
         location: action.location,
@@ -109,30 +118,3 @@ needs from the start. To only reclaim space for reuse, plain \`VACUUM\` is enoug
     }
   },
 });
-
-/** `CLUSTER;` and `VACUUM FULL;` name no table: the classifier has no relation to give them. */
-function wholeDatabase(
-  facts: StatementFacts,
-): { op: 'cluster' | 'vacuum-full'; what: string; scope: string } | undefined {
-  const node = facts.statement.node as AnyNode;
-  const cluster = as(node, 'ClusterStmt');
-  if (cluster && !cluster.relation)
-    return { op: 'cluster', what: 'CLUSTER', scope: 'every table of the database that was clustered before' };
-  const vacuum = as(node, 'VacuumStmt');
-  if (vacuum?.is_vacuumcmd && !vacuum.rels?.length && fullOption(vacuum.options))
-    return { op: 'vacuum-full', what: 'VACUUM FULL', scope: 'every table of the database' };
-  return undefined;
-}
-
-/** `FULL` in VACUUM's options (`VACUUM FULL`, `(FULL)`, `(FULL true)`), read like Postgres' defGetBoolean. */
-function fullOption(options: AnyNode[] | undefined): boolean {
-  const def = (options ?? [])
-    .map((o: AnyNode) => as(o, 'DefElem'))
-    .find((d: AnyNode) => d?.defname === 'full');
-  if (!def) return false;
-  if (def.arg === undefined) return true;
-  const int = as(def.arg, 'Integer');
-  if (int) return (int.ival ?? 0) !== 0;
-  const v = String(as(def.arg, 'String')?.sval ?? as(def.arg, 'Boolean')?.boolval ?? 'true').toLowerCase();
-  return !['false', 'off', 'f', 'no', 'n', '0'].includes(v);
-}
