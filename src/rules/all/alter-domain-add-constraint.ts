@@ -79,7 +79,7 @@ NOT NULL on a domain cannot be NOT VALID; \`CHECK (VALUE IS NOT NULL) NOT VALID\
       bad: 'ALTER DOMAIN positive_amount SET NOT NULL;',
     },
     {
-      title: 'so does ADD CONSTRAINT … NOT NULL (PG 17+)',
+      title: 'so does ADD CONSTRAINT … NOT NULL',
       bad: 'ALTER DOMAIN positive_amount ADD CONSTRAINT positive_amount_not_null NOT NULL;',
       pg: { min: 17 },
     },

@@ -158,7 +158,7 @@ in the next migration.`,
       ok: 'ALTER TABLE orders ADD COLUMN note varchar(100);\nALTER TABLE orders ALTER COLUMN note TYPE text USING note::text;',
     },
     {
-      title: 'a new expression for a stored generated column recomputes every row (PG 17+)',
+      title: 'a new expression for a stored generated column recomputes every row',
       pg: { min: 17 },
       bad: 'ALTER TABLE orders ALTER COLUMN total SET EXPRESSION AS (quantity * price);',
     },

@@ -76,7 +76,7 @@ needs from the start. To only reclaim space for reuse, plain \`VACUUM\` is enoug
       ok: 'CREATE TABLE events (id bigint);\nALTER TABLE events SET UNLOGGED;',
     },
     {
-      title: 'SET ACCESS METHOD copies every row into the new table access method (PG 15+)',
+      title: 'SET ACCESS METHOD copies every row into the new table access method',
       pg: { min: 15 },
       bad: 'ALTER TABLE orders SET ACCESS METHOD columnar;',
     },
