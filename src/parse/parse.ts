@@ -61,8 +61,11 @@ export function loadParser(): Promise<void> {
   return loaded;
 }
 
-/** Target size of one parser call: big enough to amortise the call, small enough for the wasm heap. */
-const CHUNK_CHARS = 16 * 1024;
+/**
+ * Target size of one parser call: big enough to amortise the call, small enough that each tree dies
+ * young (measured: 4 KB parsed a 5 MB file ~10% faster than 16 KB or 64 KB, see `npm run bench`).
+ */
+const CHUNK_CHARS = 4 * 1024;
 
 export function openSource(source: string): SourceFile {
   const { sql, pieces, comments, metaCommands } = lex(source);
