@@ -99,6 +99,7 @@ function sameVersionRange(v: number, r: { minVersion?: number; maxVersion?: numb
 function analyzeProbe(probe: Probe, pgVersion: number): StatementFacts {
   const analyzer = new Analyzer({ pgVersion, runner: runnerModel('psql') });
   for (const s of parseSql(probe.setup).statements) analyzer.apply(analyzer.analyze(s));
+  for (const s of parseSql(inTransactionSql(probe)).statements) analyzer.apply(analyzer.analyze(s));
   const [stmt] = parseSql(probe.sql).statements;
   if (!stmt) throw new Error(`${probe.id}: no statement`);
   return analyzer.analyze(stmt);
@@ -109,8 +110,12 @@ async function analyzeProbeLive(engine: TraceEngine, probe: Probe): Promise<Stat
   const analyzer = new Analyzer({ pgVersion: engine.majorVersion, runner: runnerModel('psql') });
   for (const s of parseSql(probe.setup).statements) analyzer.apply(analyzer.analyze(s));
   await teachSchema(engine, analyzer);
+  for (const s of parseSql(inTransactionSql(probe)).statements) analyzer.apply(analyzer.analyze(s));
   return analyzer.analyze(parseSql(probe.sql).statements[0]!);
 }
+
+/** BEGIN and what the probe runs in its statement's transaction before it; empty when nothing */
+const inTransactionSql = (probe: Probe) => (probe.inTransaction ? `BEGIN;\n${probe.inTransaction}` : '');
 
 async function runProbe(engine: TraceEngine, observer: Observer, probe: Probe): Promise<ProbeResult> {
   const major = engine.majorVersion;
@@ -170,6 +175,16 @@ async function runProbe(engine: TraceEngine, observer: Observer, probe: Probe): 
         ? 'no stall defined'
         : 'cannot run in a transaction block: locks not observable here';
     }
+  } else if (probe.inTransaction) {
+    await observer.run('BEGIN', { transactionControl: 'begin' });
+    for (const s of statementsOf(probe.inTransaction)) {
+      const o = await observer.run(s);
+      if (!o.ok)
+        return { cell: 'err', mismatches: [], detail: `in-transaction setup failed: ${o.error} in ${s}` };
+    }
+    observation = await observer.run(probe.sql);
+    // a failed statement has rolled the transaction back already
+    if (observation.ok) await observer.run('ROLLBACK', { transactionControl: 'end' });
   } else {
     observation = await observer.run(probe.sql);
     if (!observation.ok && REFUSED_IN_BLOCK.test(observation.error ?? '')) {

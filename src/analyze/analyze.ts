@@ -106,6 +106,8 @@ export class MigrationState {
   readonly domainsWithConstraints = new Set<string>();
   /** domains created in this migration, by `schema.name` */
   readonly createdDomains = new Set<string>();
+  /** enum types created in this migration, by `schema.name`, with the transaction that created each */
+  readonly createdEnums = new Map<string, { transaction: number | undefined }>();
   /** the domain a domain is derived from (`CREATE DOMAIN b AS a`), by `schema.name`; any base type otherwise */
   readonly domainBases = new Map<string, string>();
   /** columns of each domain in tables of the live schema (see trace/schema.ts), by domain `schema.name` */
@@ -286,6 +288,14 @@ export class Analyzer {
         return false;
       },
       typeKey: (n) => state.typeKey(n),
+      enumIsNewInTransaction: (n) => {
+        const created = state.createdEnums.get(state.typeKey(n));
+        return (
+          created !== undefined &&
+          state.transaction !== undefined &&
+          created.transaction === state.transaction.id
+        );
+      },
       notNullConstraintColumn: (table, name) => {
         if (options.pgVersion < 18 || !name) return undefined;
         const info = state.constraints.get(`${table.key}|${name}`);
@@ -451,6 +461,7 @@ export class Analyzer {
     const id = this.state.transaction?.id;
     if (id === undefined) return;
     for (const [k, v] of this.state.created) if (v.transaction === id) this.state.created.delete(k);
+    for (const [k, v] of this.state.createdEnums) if (v.transaction === id) this.state.createdEnums.delete(k);
     [this.state.sessionLockTimeout, this.state.sessionStatementTimeout] = this.sessionTimeoutsAtBegin;
   }
 
@@ -574,6 +585,11 @@ export class Analyzer {
       }
       case 'CreateSeqStmt':
         markCreated(relationRef(n.CreateSeqStmt.sequence, state.defaultSchema));
+        break;
+      case 'CreateEnumStmt':
+        state.createdEnums.set(state.typeKey(names(n.CreateEnumStmt.typeName)), {
+          transaction: state.transaction?.id,
+        });
         break;
       case 'CreateDomainStmt': {
         const s = n.CreateDomainStmt;

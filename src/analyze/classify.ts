@@ -81,6 +81,8 @@ export interface ClassifyContext {
   domainHasConstraints(name: string[]): boolean;
   /** `schema.name` of a type or domain as written */
   typeKey(name: string[]): string;
+  /** an enum type created earlier in the current transaction */
+  enumIsNewInTransaction(name: string[]): boolean;
   /** the column whose NOT NULL a constraint of this name is (PG ≥ 18), when it is one */
   notNullConstraintColumn(table: RelationRef, constraint: string): string | undefined;
   /** a CHECK constraint defined in this migration reads the column */
@@ -284,8 +286,10 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
       classifyAlterDomain(n, ctx, add);
       break;
     case 'AlterEnumStmt':
-      if (n.AlterEnumStmt.newVal !== undefined && !n.AlterEnumStmt.oldVal)
-        add('alter-type-add-value', n, { relations: {} });
+      if (n.AlterEnumStmt.newVal !== undefined && !n.AlterEnumStmt.oldVal) {
+        const newType = ctx.enumIsNewInTransaction(names(n.AlterEnumStmt.typeName));
+        add(newType ? 'alter-type-add-value-new-type' : 'alter-type-add-value', n, { relations: {} });
+      }
       break;
     case 'LockStmt': {
       // LOCK TABLE takes the mode it names (1 = ACCESS SHARE … 8 = ACCESS EXCLUSIVE, the default)

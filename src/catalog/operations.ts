@@ -485,20 +485,29 @@ const ENTRIES = {
   // ── types ──────────────────────────────────────────────────────────────────
   'alter-type-add-value': {
     base: op('ALTER TYPE … ADD VALUE', [], {
-      note: 'The new value cannot be used until the transaction that added it commits, unless the enum type was created in that transaction.',
-      newValueUsableWhenTypeIsNew: true,
+      note: 'The new value cannot be used until the transaction that added it commits.',
     }),
     versions: [
       {
         until: 11,
         facts: { noTransactionBlock: true, note: 'Not allowed in a transaction block before PG 12.' },
       },
+    ],
+  },
+  // Postgres lets a transaction extend an enum it created itself on every version: no index outside
+  // the transaction can hold the type's values, so a rollback loses nothing (AlterEnum)
+  'alter-type-add-value-new-type': {
+    base: op('ALTER TYPE … ADD VALUE on an enum created in the same transaction', [], {
+      note: 'The enum type is new in this transaction: the value may be added inside it and used at once.',
+      newValueUsableWhenTypeIsNew: true,
+    }),
+    versions: [
       {
         from: 12,
         until: 16,
         facts: {
           newValueUsableWhenTypeIsNew: false,
-          note: 'The new value cannot be used until the transaction that added it commits, even when the enum type was created in that transaction (allowed again since PG 17).',
+          note: 'The value may be added in the transaction that created the enum, but not used before it commits (allowed again since PG 17).',
         },
       },
     ],

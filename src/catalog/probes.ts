@@ -46,6 +46,11 @@ export interface Probe {
   setup: string;
   /** the one statement under test */
   sql: string;
+  /**
+   * SQL run after BEGIN in the statement's own transaction, before it: for facts that hold only for
+   * objects new in that transaction (the transaction is rolled back afterwards)
+   */
+  inTransaction?: string;
   /** first / last major version the statement exists on (inclusive) */
   minVersion?: number;
   maxVersion?: number;
@@ -1042,6 +1047,16 @@ ${rows('t', "g, 'ok'")}`,
     design: ['enum-add-value'],
   },
 
+  {
+    id: 'alter-type-add-value-new-type',
+    op: 'alter-type-add-value-new-type',
+    setup: 'CREATE TABLE t (id int);',
+    inTransaction: "CREATE TYPE mood AS ENUM ('sad', 'ok');",
+    sql: "ALTER TYPE mood ADD VALUE 'happy'",
+    notes: 'an enum created in the same transaction may be extended inside it on every version, PG 11 too',
+    design: ['enum-add-value'],
+  },
+
   // ── domains ──────────────────────────────────────────────────────────────────
   {
     id: 'alter-domain-add-check',
@@ -1179,6 +1194,20 @@ INSERT INTO t VALUES (1, 1), (2, 1);`,
       { sql: "CREATE TYPE mood AS ENUM ('sad', 'ok')" },
       { sql: "ALTER TYPE mood ADD VALUE 'happy'" },
       { sql: "SELECT 'happy'::mood", error: 'unsafe use of new value' },
+    ],
+  },
+  {
+    id: 'alter-type-add-value/new-type-usable-before-12',
+    title: 'before PG 12 a value added to an enum created in the same transaction can be used at once',
+    design: ['enum-add-value'],
+    maxVersion: 11,
+    setup: '',
+    steps: [
+      { sql: 'BEGIN' },
+      { sql: "CREATE TYPE mood AS ENUM ('sad', 'ok')" },
+      { sql: "ALTER TYPE mood ADD VALUE 'happy'" },
+      { sql: "SELECT 'happy'::mood" },
+      { sql: 'ROLLBACK' },
     ],
   },
   {

@@ -120,6 +120,11 @@ In a plain SQL script, end the transaction before the statement and open a new o
       ok: "BEGIN;\nALTER TYPE mood ADD VALUE 'meh';\nCOMMIT;",
       pg: { min: 12 },
     },
+    {
+      title: 'before PG 12 too, for an enum created in the same transaction',
+      ok: "BEGIN;\nCREATE TYPE mood AS ENUM ('sad', 'ok');\nALTER TYPE mood ADD VALUE 'meh';\nCOMMIT;",
+      pg: { max: 11 },
+    },
   ],
   check(facts, ctx) {
     if (!facts.transaction) return;

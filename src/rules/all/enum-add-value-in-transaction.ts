@@ -85,6 +85,11 @@ once. On PostgreSQL 12–16 they cannot either; there, create the type with ever
       ok: "BEGIN;\nCREATE TYPE order_status AS ENUM ('open');\nALTER TYPE order_status ADD VALUE 'archived';\nCREATE TABLE orders (status order_status DEFAULT 'archived');\nCOMMIT;",
     },
     {
+      title: 'before PostgreSQL 12 the value may be added and used in the transaction that created the enum',
+      pg: { max: 11 },
+      ok: "BEGIN;\nCREATE TYPE order_status AS ENUM ('open');\nALTER TYPE order_status ADD VALUE 'archived';\nCREATE TABLE orders (status order_status DEFAULT 'archived');\nCOMMIT;",
+    },
+    {
       title: 'on PostgreSQL 12–16 not even then',
       pg: { min: 12, max: 16 },
       bad: "BEGIN;\nCREATE TYPE order_status AS ENUM ('open');\nALTER TYPE order_status ADD VALUE 'archived';\nCREATE TABLE orders (status order_status DEFAULT 'archived');\nCOMMIT;",
@@ -92,34 +97,22 @@ once. On PostgreSQL 12–16 they cannot either; there, create the type with ever
   ],
   create(ctx) {
     const added: Added[] = [];
-    /** enum types created in each transaction */
-    const created = new Map<number, Set<string>>();
     return {
       statement(facts: StatementFacts) {
         const tx = facts.transaction;
         const node = facts.statement.node as AnyNode;
         if (!tx) return;
-        if (facts.statement.kind === 'CreateEnumStmt') {
-          const set = created.get(tx.id) ?? new Set<string>();
-          set.add(typeKey(node.CreateEnumStmt.typeName));
-          created.set(tx.id, set);
-          return;
-        }
-        const addValue = facts.actions.find((a) => a.op === 'alter-type-add-value');
+        const addValue = facts.actions.find(
+          (a) => a.op === 'alter-type-add-value' || a.op === 'alter-type-add-value-new-type',
+        );
         if (addValue) {
           // before PG 12 the ADD VALUE itself fails in a transaction block: concurrently-in-transaction reports it
           if (addValue.facts.noTransactionBlock) return;
           const s = node.AlterEnumStmt;
-          const type = typeKey(s.typeName);
+          const newType = addValue.op === 'alter-type-add-value-new-type';
           // a type created in this transaction may use its new values at once, on some versions
-          const exempt = created.get(tx.id)?.has(type) && addValue.facts.newValueUsableWhenTypeIsNew;
-          if (!exempt)
-            added.push({
-              transaction: tx.id,
-              type,
-              value: s.newVal,
-              newType: !!created.get(tx.id)?.has(type),
-            });
+          if (!(newType && addValue.facts.newValueUsableWhenTypeIsNew))
+            added.push({ transaction: tx.id, type: typeKey(s.typeName), value: s.newVal, newType });
           return;
         }
         const pending = added.filter((a) => a.transaction === tx.id);
