@@ -1,6 +1,7 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
 import type { AnyNode, RelationRef } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
+import { operationFacts } from '../../catalog/operations.js';
 import type { Fix } from '../../diagnostics.js';
 import { defineRule, lockOn, replaceStatement } from '../define.js';
 import { lockClause, quoteIdent } from '../sql.js';
@@ -181,7 +182,9 @@ then \`pgm.sql('ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null')\` a
         });
         continue;
       }
-      const pg = facts.pgVersion;
+      const notNullNotValid = !operationFacts('add-not-null-constraint-not-valid', facts.pgVersion)
+        .unsupported;
+      const checkProves = !operationFacts('set-not-null-proven', facts.pgVersion).scan;
       const checkIgnored =
         action.op === 'set-not-null-proven'
           ? ' Before PG 12 the validated CHECK constraint does not spare the scan.'
@@ -190,12 +193,11 @@ then \`pgm.sql('ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null')\` a
         statement: facts,
         location: action.location ?? table.location,
         message: `SET NOT NULL on ${col} reads every row while it ${lockClause(mode, table.display)}.${checkIgnored}`,
-        help:
-          pg >= 18
-            ? `Use ADD CONSTRAINT … NOT NULL ${col} NOT VALID (a brief lock), then VALIDATE CONSTRAINT in a separate transaction, which lets reads and writes through.`
-            : pg >= 12
-              ? `Add CHECK (${col} IS NOT NULL) NOT VALID and VALIDATE it in a separate transaction; SET NOT NULL then skips the scan, and the CHECK can be dropped.`
-              : `Before PG 12 SET NOT NULL always scans: keep a CHECK (${col} IS NOT NULL) constraint (added NOT VALID, validated separately) instead, until you upgrade.`,
+        help: notNullNotValid
+          ? `Use ADD CONSTRAINT … NOT NULL ${col} NOT VALID (a brief lock), then VALIDATE CONSTRAINT in a separate transaction, which lets reads and writes through.`
+          : checkProves
+            ? `Add CHECK (${col} IS NOT NULL) NOT VALID and VALIDATE it in a separate transaction; SET NOT NULL then skips the scan, and the CHECK can be dropped.`
+            : `Before PG 12 SET NOT NULL always scans: keep a CHECK (${col} IS NOT NULL) constraint (added NOT VALID, validated separately) instead, until you upgrade.`,
         lock: { mode, relation: table.display },
         fix: action.op === 'set-not-null' ? provenSequence(facts, action, table) : undefined,
       });
@@ -213,7 +215,10 @@ function loneCommand(facts: StatementFacts): boolean {
  * short of keeping the CHECK instead of NOT NULL avoids the scan.
  */
 function provenSequence(facts: StatementFacts, action: Action, table: RelationRef): Fix | undefined {
-  if (facts.transaction || facts.pgVersion < 12 || !loneCommand(facts)) return undefined;
+  // the sequence needs a proof Postgres uses: a validated CHECK (12+), or a NOT NULL NOT VALID (18+)
+  if (facts.transaction || operationFacts('set-not-null-proven', facts.pgVersion).scan || !loneCommand(facts))
+    return undefined;
+  const notNullNotValid = !operationFacts('add-not-null-constraint-not-valid', facts.pgVersion).unsupported;
   const stmt = (facts.statement.node as AnyNode).AlterTableStmt;
   // ONLY (no inheritance) and IF EXISTS would be lost in the rewrite
   if (stmt.missing_ok || !stmt.relation?.inh) return undefined;
@@ -221,18 +226,16 @@ function provenSequence(facts: StatementFacts, action: Action, table: RelationRe
   const col = quoteIdent(column);
   const name = quoteIdent(`${table.name}_${column}_not_null`.slice(0, 63));
   const t = `ALTER TABLE ${table.display}`;
-  const steps =
-    facts.pgVersion >= 18
-      ? [`${t} ADD CONSTRAINT ${name} NOT NULL ${col} NOT VALID`, `${t} VALIDATE CONSTRAINT ${name}`]
-      : [
-          `${t} ADD CONSTRAINT ${name} CHECK (${col} IS NOT NULL) NOT VALID`,
-          `${t} VALIDATE CONSTRAINT ${name}`,
-          `${t} ALTER COLUMN ${col} SET NOT NULL`,
-          `${t} DROP CONSTRAINT ${name}`,
-        ];
-  const title =
-    facts.pgVersion >= 18
-      ? 'Add the NOT NULL constraint NOT VALID, then validate it'
-      : 'Prove the column with a validated CHECK constraint before SET NOT NULL';
+  const steps = notNullNotValid
+    ? [`${t} ADD CONSTRAINT ${name} NOT NULL ${col} NOT VALID`, `${t} VALIDATE CONSTRAINT ${name}`]
+    : [
+        `${t} ADD CONSTRAINT ${name} CHECK (${col} IS NOT NULL) NOT VALID`,
+        `${t} VALIDATE CONSTRAINT ${name}`,
+        `${t} ALTER COLUMN ${col} SET NOT NULL`,
+        `${t} DROP CONSTRAINT ${name}`,
+      ];
+  const title = notNullNotValid
+    ? 'Add the NOT NULL constraint NOT VALID, then validate it'
+    : 'Prove the column with a validated CHECK constraint before SET NOT NULL';
   return replaceStatement(facts, title, steps.join(';\n'));
 }
