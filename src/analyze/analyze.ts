@@ -5,7 +5,12 @@
  */
 
 import { covers, type LockMode, strongerLock } from '../catalog/locks.js';
-import { generatedNotNullColumn, type OperationId, operationFacts } from '../catalog/operations.js';
+import {
+  generatedNotNullColumn,
+  type OperationId,
+  operationFacts,
+  type RelationRole,
+} from '../catalog/operations.js';
 import { parseInterval } from '../config/interval.js';
 import type { Statement } from '../parse/parse.js';
 import {
@@ -251,6 +256,61 @@ const FOREIGN_KEY_OPS: Partial<Record<OperationId, OperationId>> = {
   'drop-constraint': 'drop-foreign-key',
 };
 
+/** A copy of `modes` with `mode` added (entries stay immutable: rules may keep earlier ones). */
+function withMode(modes: Set<LockMode> | undefined, mode: LockMode): Set<LockMode> {
+  const out = new Set(modes);
+  out.add(mode);
+  return out;
+}
+
+/** Constraint types the state keeps by name (one map for all calls of `recordConstraint`). */
+const CONSTRAINT_KINDS = new Map<string, ConstraintInfo['kind']>([
+  ['CONSTR_CHECK', 'check'],
+  ['CONSTR_FOREIGN', 'foreign-key'],
+  ['CONSTR_UNIQUE', 'unique'],
+  ['CONSTR_PRIMARY', 'primary-key'],
+  ['CONSTR_EXCLUSION', 'exclusion'],
+  // PG 18: named NOT NULL constraints, which can be added NOT VALID and validated later
+  ['CONSTR_NOTNULL', 'not-null'],
+]);
+
+/** An action on a relation set (see `resolveSets`); almost none are. */
+function hasSet(a: Action): boolean {
+  for (const role in a.relations) if (a.relations[role as RelationRole]?.set) return true;
+  return false;
+}
+
+/** StatementFacts whose questions are methods shared by every statement, not closures made for each. */
+class Facts implements StatementFacts {
+  readonly pgVersion: number;
+  readonly runner: RunnerModel;
+  constructor(
+    readonly statement: Statement,
+    options: AnalyzeOptions,
+    readonly actions: Action[],
+    readonly locks: StatementLock[],
+    readonly transaction: Transaction | undefined,
+    readonly lockTimeout: Timeout | undefined,
+    readonly statementTimeout: Timeout | undefined,
+    readonly state: MigrationState,
+  ) {
+    this.pgVersion = options.pgVersion;
+    this.runner = options.runner;
+  }
+
+  isNew(rel: RelationRef | undefined): boolean {
+    return this.state.isNew(rel);
+  }
+
+  isNewInTransaction(rel: RelationRef | undefined): boolean {
+    return this.state.isNewInTransaction(rel);
+  }
+
+  isNewColumn(table: RelationRef, column: string): boolean {
+    return this.state.columnTypes.get(table.key)?.has(column) ?? false;
+  }
+}
+
 /** Analyzes one statement after another; keeps state between calls. */
 export class Analyzer {
   readonly state: MigrationState;
@@ -339,9 +399,15 @@ export class Analyzer {
   analyze(stmt: Statement): StatementFacts {
     const state = this.state;
     this.handleTransactionStart(stmt);
-    const actions = classify(stmt, this.classifyContext)
-      .flatMap((a) => this.resolveSets(a))
-      .flatMap((a) => [this.resolve(a), ...this.droppedForeignKeys(a)]);
+    // plain loops: flatMap chains allocated several arrays per statement, most holding one action
+    const actions: Action[] = [];
+    for (const classified of classify(stmt, this.classifyContext)) {
+      const resolved = hasSet(classified) ? this.resolveSets(classified) : [classified];
+      for (const a of resolved) {
+        actions.push(this.resolve(a));
+        if (a.op === 'drop-table') actions.push(...this.droppedForeignKeys(a));
+      }
+    }
     const tx = state.transaction;
     const locks: StatementLock[] = [];
     for (const a of actions) {
@@ -353,25 +419,22 @@ export class Analyzer {
         else locks.push({ relation, mode: effect.mode, isNew: state.isNew(relation), alreadyHeld: false });
       }
     }
-    for (const l of locks) {
-      const held = tx?.heldLocks.get(l.relation.key);
-      l.alreadyHeld = held !== undefined && covers(held.modes, l.mode);
+    if (tx) {
+      for (const l of locks) {
+        const held = tx.heldLocks.get(l.relation.key);
+        l.alreadyHeld = held !== undefined && covers(held.modes, l.mode);
+      }
     }
-    const facts: StatementFacts = {
-      statement: stmt,
-      pgVersion: this.options.pgVersion,
-      runner: this.options.runner,
+    return new Facts(
+      stmt,
+      this.options,
       actions,
       locks,
-      transaction: tx,
-      lockTimeout: state.lockTimeout(),
-      statementTimeout: state.statementTimeout(),
-      isNew: (r) => state.isNew(r),
-      isNewInTransaction: (r) => state.isNewInTransaction(r),
-      isNewColumn: (t, c) => state.columnTypes.get(t.key)?.has(c) ?? false,
+      tx,
+      state.lockTimeout(),
+      state.statementTimeout(),
       state,
-    };
-    return facts;
+    );
   }
 
   /** Applies the statement's effects to the state; call after the rules have seen its facts. */
@@ -383,7 +446,7 @@ export class Analyzer {
         const held = tx.heldLocks.get(l.relation.key);
         tx.heldLocks.set(l.relation.key, {
           mode: strongerLock(held?.mode, l.mode),
-          modes: new Set([...(held?.modes ?? []), l.mode]),
+          modes: withMode(held?.modes, l.mode),
           relation: l.relation,
           statement: held?.statement ?? facts.statement.index,
         });
@@ -711,8 +774,10 @@ export class Analyzer {
     if (!con) return;
     const keyed =
       con.contype === 'CONSTR_PRIMARY' || (con.contype === 'CONSTR_NOTNULL' && !con.skip_validation);
-    if (keyed)
-      for (const c of column !== undefined ? [column] : names(con.keys)) this.notNull(table, c, true);
+    if (keyed) {
+      if (column !== undefined) this.notNull(table, column, true);
+      else for (const c of names(con.keys)) this.notNull(table, c, true);
+    }
     // a NOT VALID CHECK is not re-verified when a column it reads changes type (until it is validated,
     // which only a named one can be)
     if (con.contype === 'CONSTR_CHECK' && (con.conname || !con.skip_validation)) {
@@ -726,16 +791,7 @@ export class Analyzer {
         return true;
       });
     }
-    const kinds: Record<string, ConstraintInfo['kind']> = {
-      CONSTR_CHECK: 'check',
-      CONSTR_FOREIGN: 'foreign-key',
-      CONSTR_UNIQUE: 'unique',
-      CONSTR_PRIMARY: 'primary-key',
-      CONSTR_EXCLUSION: 'exclusion',
-      // PG 18: named NOT NULL constraints, which can be added NOT VALID and validated later
-      CONSTR_NOTNULL: 'not-null',
-    };
-    const kind = kinds[con.contype];
+    const kind = CONSTRAINT_KINDS.get(con.contype);
     if (!kind) return;
     // unnamed constraints get generated names we cannot predict reliably; they cannot be VALIDATEd by name here
     const name: string | undefined = con.conname;

@@ -22,8 +22,14 @@ export function as<K extends string>(node: unknown, kind: K): AnyNode | undefine
 
 /** `[{String:{sval:'a'}}, …]` → `['a', …]` */
 export function names(list: unknown): string[] {
-  if (!Array.isArray(list)) return [];
-  return list.map((n) => as(n, 'String')?.sval ?? '').filter((s: string) => s !== '');
+  const out: string[] = [];
+  if (!Array.isArray(list)) return out;
+  // one loop, no map/filter intermediates: called for nearly every name in every statement
+  for (const n of list) {
+    const s = as(n, 'String')?.sval ?? '';
+    if (s !== '') out.push(s);
+  }
+  return out;
 }
 
 /** The integer or string value of an A_Const (`{ival:{}}` is 0 in the JSON form). */
@@ -48,13 +54,26 @@ export function walk(root: unknown, visit: (kind: string, body: AnyNode) => bool
       continue;
     }
     if (n === null || typeof n !== 'object') continue;
-    const u = unwrap(n);
-    if (u && /^[A-Z]/.test(u[0])) {
-      if (visit(u[0], u[1]) === false) continue;
-      stack.push(u[1]);
-      continue;
+    // as `unwrap`, without its key array and regex for every node of the tree
+    let kind: string | undefined;
+    let keys = 0;
+    for (const k in n) {
+      if (++keys > 1) break;
+      kind = k;
     }
-    for (const v of Object.values(n)) if (v !== null && typeof v === 'object') stack.push(v);
+    if (keys === 1) {
+      const c = kind!.charCodeAt(0);
+      if (c >= 65 && c <= 90) {
+        const body = (n as Record<string, unknown>)[kind!];
+        if (visit(kind!, body) === false) continue;
+        stack.push(body);
+        continue;
+      }
+    }
+    for (const k in n) {
+      const v = (n as Record<string, unknown>)[k];
+      if (v !== null && typeof v === 'object') stack.push(v);
+    }
   }
 }
 

@@ -99,10 +99,29 @@ export interface ClassifyContext {
 
 const SERIAL_TYPES = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2']);
 
+/**
+ * `operationFacts`, looked up without building its `op@version` key string: asked for every action.
+ * The catalog caches the objects, so both return the same one.
+ */
+const factsByVersion = new Map<number, Map<OperationId, OperationFacts>>();
+function factsOf(op: OperationId, pgVersion: number): OperationFacts {
+  let byOp = factsByVersion.get(pgVersion);
+  if (!byOp) {
+    byOp = new Map();
+    factsByVersion.set(pgVersion, byOp);
+  }
+  let facts = byOp.get(op);
+  if (!facts) {
+    facts = operationFacts(op, pgVersion);
+    byOp.set(op, facts);
+  }
+  return facts;
+}
+
 export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
   const out: Action[] = [];
   const add: Add = (op, node, rest, shape) => {
-    const facts = operationFacts(op, ctx.pgVersion);
+    const facts = factsOf(op, ctx.pgVersion);
     out.push({ op, facts: shape ? { ...facts, ...shape } : facts, node, ...rest });
   };
   const rel = (rv: AnyNode) => relationRef(rv, ctx.defaultSchema);

@@ -115,13 +115,21 @@ export function typeRefFromAst(typeName: unknown): TypeRef | undefined {
     'TypeName' in typeName ? (typeName as { TypeName: TypeName }).TypeName : typeName
   ) as TypeName;
   if (!Array.isArray(tn.names) || tn.names.length === 0 || tn.setof || tn.pct_type) return undefined;
-  const parts = tn.names.map(stringOf);
-  if (parts.some((p) => p === undefined)) return undefined;
-  const names = parts as string[];
+  // no intermediate arrays for the usual one- and two-part names: this runs for every column written
   let name: string;
-  if (names.length === 1) name = names[0]!;
-  else if (names.length === 2 && names[0] === 'pg_catalog') name = names[1]!;
-  else name = names.join('.');
+  if (tn.names.length === 1) {
+    const only = stringOf(tn.names[0]);
+    if (only === undefined) return undefined;
+    name = only;
+  } else {
+    const names: string[] = [];
+    for (const n of tn.names) {
+      const part = stringOf(n);
+      if (part === undefined) return undefined;
+      names.push(part);
+    }
+    name = names.length === 2 && names[0] === 'pg_catalog' ? names[1]! : names.join('.');
+  }
   const typmods: number[] = [];
   for (const m of (tn.typmods ?? []) as Node[]) {
     const v = intOf(m);

@@ -3,7 +3,7 @@
  * Single pass: each statement's AST is dropped once its rules have run.
  */
 
-import { Analyzer } from '../analyze/analyze.js';
+import { Analyzer, type StatementFacts } from '../analyze/analyze.js';
 import { runnerModel } from '../analyze/runners.js';
 import { parseInterval } from '../config/interval.js';
 import { DEFAULT_PG_VERSION, type Preset, type RuleSetting, type RunnerName } from '../config/types.js';
@@ -146,7 +146,14 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
 
   function report(rule: Rule, severity: Severity, d: ReportDescriptor): void {
     const stmt = d.statement.statement;
-    for (const dir of [...(directivesByStatement.get(stmt.index) ?? []), ...fileDirectives]) {
+    const here = directivesByStatement.get(stmt.index);
+    if (here) {
+      for (const dir of here) {
+        if (dir.scope === 'statement' && dir.statement !== stmt.index) continue;
+        if (suppresses(dir, rule.id, names)) return;
+      }
+    }
+    for (const dir of fileDirectives) {
       if (dir.scope === 'statement' && dir.statement !== stmt.index) continue;
       if (suppresses(dir, rule.id, names)) return;
     }
@@ -171,19 +178,6 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
   }
 
   /** A bug in one rule must not cost the user the rest of the report: it becomes a finding of its own. */
-  function guarded<T>(
-    what: string,
-    stmt: { index: number; start: number; end: number } | undefined,
-    run: () => T,
-  ) {
-    try {
-      return run();
-    } catch (e) {
-      failed(what, stmt, e);
-      return undefined;
-    }
-  }
-
   function failed(what: string, stmt: { index: number; start: number; end: number } | undefined, e: unknown) {
     const at = stmt ?? { index: -1, start: 0, end: 0 };
     diagnostics.push(
@@ -218,18 +212,30 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
     return list;
   };
 
+  // try/catch around each step, not a helper taking a closure: closures made for every statement
+  // and rule were a measurable cost
   function lintStatement(stmt: Statement, depth: number): void {
-    const facts = guarded('the analyzer', stmt, () => analyzer.analyze(stmt));
-    if (!facts) return;
-    for (const { rule, visitor } of visitorsOf(stmt.kind)) {
-      // as `guarded`, without a closure per rule and statement
+    let facts: StatementFacts;
+    try {
+      facts = analyzer.analyze(stmt);
+    } catch (e) {
+      failed('the analyzer', stmt, e);
+      return;
+    }
+    const list = visitorsOf(stmt.kind);
+    for (let i = 0; i < list.length; i++) {
+      const { rule, visitor } = list[i]!;
       try {
         visitor.statement!(facts);
       } catch (e) {
         failed(`rule ${rule.id}`, stmt, e);
       }
     }
-    guarded('the analyzer', stmt, () => analyzer.apply(facts));
+    try {
+      analyzer.apply(facts);
+    } catch (e) {
+      failed('the analyzer', stmt, e);
+    }
     embedded.run(stmt, depth, analyzer, lintStatement);
   }
 
@@ -262,7 +268,14 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
     if (here.length > 0) directivesByStatement.set(item.index, here);
     lintStatement(item, 0);
   }
-  for (const { rule, visitor } of visitors) guarded(`rule ${rule.id}`, undefined, () => visitor.end?.());
+  for (const { rule, visitor } of visitors) {
+    if (!visitor.end) continue;
+    try {
+      visitor.end();
+    } catch (e) {
+      failed(`rule ${rule.id}`, undefined, e);
+    }
+  }
   analyzer.finish();
 
   checkDirectives(directives, names, (rule, d, message) => {

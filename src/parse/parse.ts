@@ -1,8 +1,8 @@
 import type { Node } from '@pgsql/types';
-import { loadModule, parseSync } from 'libpg-query';
 import { type Comment, lex, type Piece } from './lexer.js';
 import type { EmbeddedIn } from './plpgsql.js';
 import { ByteMap, LineIndex, type Position } from './positions.js';
+import { loadModule, parseSync } from './wasm.js';
 
 /** One parsed SQL statement, with its place in the file. */
 export interface Statement {
@@ -123,9 +123,9 @@ function* parsePieces(sql: string, pieces: Piece[], bytes: ByteMap): Generator<P
     const chunkEnd = pieces[p - 1]!.end;
     const result = tryParse(sql.slice(chunkStart, chunkEnd));
     if (result.ok) {
-      for (const s of toStatements(sql, result.stmts, chunkStart, chunkEnd, bytes)) {
-        yield { type: 'statement', ...s, index: index++ };
-      }
+      const items = toStatements(sql, result.stmts, chunkStart, chunkEnd, bytes, index);
+      index += items.length;
+      yield* items;
       continue;
     }
     // a statement in the chunk is invalid: parse piece by piece so that only it is lost
@@ -133,9 +133,9 @@ function* parsePieces(sql: string, pieces: Piece[], bytes: ByteMap): Generator<P
       const piece = pieces[q]!;
       const r = first + 1 === p ? result : tryParse(sql.slice(piece.start, piece.end));
       if (r.ok) {
-        for (const s of toStatements(sql, r.stmts, piece.start, piece.end, bytes)) {
-          yield { type: 'statement', ...s, index: index++ };
-        }
+        const items = toStatements(sql, r.stmts, piece.start, piece.end, bytes, index);
+        index += items.length;
+        yield* items;
       } else {
         const base = bytes.charToByte(piece.start);
         const at = Math.min(piece.end, bytes.byteToChar(base + r.cursor));
@@ -157,13 +157,16 @@ function tryParse(text: string): ParseOutcome {
   }
 }
 
-function* toStatements(
+/** The chunk's statements, numbered from `index` (an array, not a generator: one fewer object per statement). */
+function toStatements(
   sql: string,
   stmts: RawStmt[],
   chunkStart: number,
   chunkEnd: number,
   bytes: ByteMap,
-): Generator<Omit<Statement, 'index'>> {
+  index: number,
+): ParsedItem[] {
+  const out: ParsedItem[] = [];
   const byteBase = bytes.charToByte(chunkStart);
   for (const raw of stmts) {
     if (!raw.stmt) continue;
@@ -172,9 +175,23 @@ function* toStatements(
     let end = raw.stmt_len ? bytes.byteToChar(byteBase + loc + raw.stmt_len) : chunkEnd;
     start = skipTrivia(sql, start, end);
     while (end > start && isSpace(sql.charCodeAt(end - 1))) end--;
-    const kind = Object.keys(raw.stmt)[0] ?? 'Unknown';
-    yield { node: raw.stmt, kind, start, end, text: sql.slice(start, end), byteBase };
+    let kind = 'Unknown';
+    for (const k in raw.stmt) {
+      kind = k;
+      break;
+    }
+    out.push({
+      type: 'statement',
+      node: raw.stmt,
+      kind,
+      start,
+      end,
+      text: sql.slice(start, end),
+      byteBase,
+      index: index + out.length,
+    });
   }
+  return out;
 }
 
 function isSpace(c: number): boolean {

@@ -11,8 +11,8 @@
  */
 
 import type { Node } from '@pgsql/types';
-import { parsePlPgSQLSync, parseSync } from 'libpg-query';
 import type { SourceFile, Statement } from './parse.js';
+import { parsePlPgSQLSync, parseSync } from './wasm.js';
 
 export interface EmbeddedIn {
   kind: 'do' | 'function';
@@ -109,7 +109,11 @@ export function calledFunctions(stmt: Statement): string[] {
         const name = (call.funcname ?? []).map((p: AnyNode) => p?.String?.sval).at(-1);
         if (name) out.push(name);
       }
-      for (const k in v as AnyNode) stack.push((v as AnyNode)[k]);
+      // only objects can hold calls: leaving strings and numbers off the stack halves the walk
+      for (const k in v as AnyNode) {
+        const x = (v as AnyNode)[k];
+        if (x !== null && typeof x === 'object') stack.push(x);
+      }
     }
   }
   return out;
@@ -183,6 +187,9 @@ export function embeddedBody(file: SourceFile, host: Statement, index: number): 
   }
 }
 
+/** A name whose spelling in SQL text contains it (in some case): printable ASCII without `"`. */
+const PLAIN_NAME = /^[\x20\x21\x23-\x7e]+$/;
+
 /** Nesting of DO blocks and function calls followed. */
 export const MAX_EMBEDDING = 4;
 
@@ -237,7 +244,7 @@ export class EmbeddedSql {
       }
       return [];
     }
-    if (this.functions.size === 0) return [];
+    if (this.functions.size === 0 || !this.mayCall(stmt)) return [];
     const out: EmbeddedBody[] = [];
     for (const name of calledFunctions(stmt)) {
       const def = this.functions.get(name);
@@ -256,6 +263,22 @@ export class EmbeddedSql {
       });
     }
     return out;
+  }
+
+  /**
+   * False when `stmt` cannot call a known function, judged from its text: most statements of a file
+   * that defines a function never name it, and reading the text is cheaper than walking the AST.
+   * Exact for a top-level statement, whose text is what was parsed: a call names the function in
+   * it as written (any case, maybe quoted, maybe longer than the 63 bytes kept), unless spelled with
+   * U&"…" escapes or doubled quotes, which fall back to the walk, as do many functions (a search each).
+   */
+  private mayCall(stmt: Statement): boolean {
+    if (stmt.embeddedIn || this.functions.size > 8 || stmt.text.includes('&')) return true;
+    const text = stmt.text.toLowerCase();
+    for (const name of this.functions.keys()) {
+      if (!PLAIN_NAME.test(name) || text.includes(name.toLowerCase())) return true;
+    }
+    return false;
   }
 
   /**

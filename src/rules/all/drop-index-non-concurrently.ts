@@ -13,6 +13,8 @@ export default defineRule({
     strongMigrations: ['remove_index'],
   },
   verdict: 'alternative',
+  // only DROP INDEX classifies as drop-index
+  on: ['DropStmt'],
   summary: 'DROP INDEX locks the indexed table against reads and writes; use DROP INDEX CONCURRENTLY.',
   docs: {
     problem: `\`DROP INDEX\` takes ACCESS EXCLUSIVE on the table the index belongs to (and on the index). The drop

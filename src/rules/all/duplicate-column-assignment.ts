@@ -24,10 +24,13 @@ function duplicate(targets: Target[]): Target | undefined {
 }
 
 function resTargets(list: AnyNode[] | undefined): Target[] {
-  return (list ?? [])
-    .map((n: AnyNode) => as(n, 'ResTarget'))
-    .filter((r: AnyNode) => typeof r?.name === 'string')
-    .map((r: AnyNode) => ({ name: r.name, partial: Boolean(r.indirection?.length), location: r.location }));
+  const out: Target[] = [];
+  for (const n of list ?? []) {
+    const r = as(n, 'ResTarget');
+    if (typeof r?.name === 'string')
+      out.push({ name: r.name, partial: Boolean(r.indirection?.length), location: r.location });
+  }
+  return out;
 }
 
 /** The name Postgres gives an unnamed output column (FigureColname); undefined where we do not know it. */
@@ -77,6 +80,16 @@ export default defineRule({
     squawk: ['ban-duplicate-column-assignments'],
   },
   verdict: 'alternative',
+  // the kinds `check` looks at
+  on: [
+    'UpdateStmt',
+    'InsertStmt',
+    'MergeStmt',
+    'CreateStmt',
+    'CreateForeignTableStmt',
+    'ViewStmt',
+    'CreateTableAsStmt',
+  ],
   summary:
     'Assigning or declaring the same column twice in one statement makes Postgres reject it, failing the deploy.',
   docs: {
@@ -164,10 +177,11 @@ Different parts of one composite or array column may be assigned side by side (\
       case 'CreateStmt':
       case 'CreateForeignTableStmt': {
         const s = n.CreateStmt ?? n.CreateForeignTableStmt?.base;
-        const cols: Target[] = (s?.tableElts ?? [])
-          .map((e: AnyNode) => as(e, 'ColumnDef'))
-          .filter((c: AnyNode) => c?.colname)
-          .map((c: AnyNode) => ({ name: c.colname, partial: false, location: c.location }));
+        const cols: Target[] = [];
+        for (const e of s?.tableElts ?? []) {
+          const c = as(e, 'ColumnDef');
+          if (c?.colname) cols.push({ name: c.colname, partial: false, location: c.location });
+        }
         inspect(cols, 'declared');
         break;
       }

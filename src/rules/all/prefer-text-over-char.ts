@@ -19,17 +19,21 @@ export interface WrittenColumnType {
   tableConstraints: AnyNode[];
 }
 
-/** per statement: six type rules ask for the same list, and walking the AST six times showed in profiles */
-const writtenColumnTypesCache = new WeakMap<StatementFacts, readonly WrittenColumnType[]>();
+/**
+ * per statement: six type rules ask for the same list, and walking the AST six times showed in profiles.
+ * Rules see one statement at a time, so the last statement's list is the only one worth keeping
+ * (a WeakMap entry per statement is work for the GC, which treats WeakMap entries specially).
+ */
+let cachedFacts: StatementFacts | undefined;
+let cachedTypes: readonly WrittenColumnType[] = [];
 
 /** Column types the statement writes (CREATE [FOREIGN] TABLE, ADD COLUMN, ALTER COLUMN … TYPE). */
 export function writtenColumnTypes(facts: StatementFacts): readonly WrittenColumnType[] {
-  let found = writtenColumnTypesCache.get(facts);
-  if (!found) {
-    found = collectWrittenColumnTypes(facts);
-    writtenColumnTypesCache.set(facts, found);
+  if (cachedFacts !== facts) {
+    cachedTypes = collectWrittenColumnTypes(facts);
+    cachedFacts = facts;
   }
-  return found;
+  return cachedTypes;
 }
 
 function collectWrittenColumnTypes(facts: StatementFacts): WrittenColumnType[] {

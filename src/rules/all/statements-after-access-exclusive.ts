@@ -171,9 +171,14 @@ COMMIT;
         const tx = facts.transaction;
         if (pending && pending.tx !== tx?.id) flush();
         if (tx) {
-          const held = [...tx.heldLocks.values()].find(
-            (h) => h.mode === 'ACCESS EXCLUSIVE' && !facts.isNew(h.relation) && !dropped.has(h.relation.key),
-          );
+          // a loop, not a copy of the map: this runs for every statement of a transaction
+          let held: HeldLock | undefined;
+          for (const h of tx.heldLocks.values()) {
+            if (h.mode === 'ACCESS EXCLUSIVE' && !facts.isNew(h.relation) && !dropped.has(h.relation.key)) {
+              held = h;
+              break;
+            }
+          }
           if (held) {
             for (const action of facts.actions) {
               if (DML.has(action.op)) continue;

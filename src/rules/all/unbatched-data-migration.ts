@@ -1,4 +1,4 @@
-import type { StatementFacts } from '../../analyze/analyze.js';
+import type { StatementFacts, Transaction } from '../../analyze/analyze.js';
 import { type AnyNode, as, names } from '../../analyze/ast.js';
 import { blockSummary, blocksApplication, lockStrength } from '../../catalog/locks.js';
 import { defineRule } from '../define.js';
@@ -154,10 +154,14 @@ in a \`disable_ddl_transaction!\` migration, then make the column NOT NULL the w
  * Locks the transaction holds that block application queries on tables that existed before: the one on
  * the changed table if any, else the strongest, and how many others there are.
  */
+/** what a transaction holds on one relation */
+type HeldLock = Transaction['heldLocks'] extends Map<string, infer H> ? H : never;
+
 function blockingLocksHeld(facts: StatementFacts, table: string) {
-  const held = [...(facts.transaction?.heldLocks.values() ?? [])].filter(
-    (h) => blocksApplication(h.mode) && !facts.isNew(h.relation),
-  );
+  const locks = facts.transaction?.heldLocks;
+  if (!locks || locks.size === 0) return undefined;
+  const held: HeldLock[] = [];
+  for (const h of locks.values()) if (blocksApplication(h.mode) && !facts.isNew(h.relation)) held.push(h);
   if (held.length === 0) return undefined;
   // the table being changed if it is locked, else the strongest lock
   const main =
