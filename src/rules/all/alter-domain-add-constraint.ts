@@ -53,16 +53,16 @@ NOT NULL on a domain cannot be NOT VALID; \`CHECK (VALUE IS NOT NULL) NOT VALID\
       prisma:
         'Prisma does not model domains: the ALTER DOMAIN is hand-written in migration.sql. Write the table CHECKs there instead (`--create-only`, then edit), the VALIDATE in a second migration.',
       drizzle:
-        'drizzle-kit does not generate ALTER DOMAIN; it comes from a custom migration (`drizzle-kit generate --custom`). Put the table CHECKs `NOT VALID` there and the VALIDATE in the next custom migration.',
-      knex: 'Domains need `knex.raw()`. Use `knex.raw("ALTER TABLE … ADD CONSTRAINT … CHECK (…) NOT VALID")`, and the VALIDATE in the next migration.',
+        'drizzle-kit does not generate ALTER DOMAIN; it comes from a custom migration (`drizzle-kit generate --custom`). Put the table CHECKs `NOT VALID` there and the VALIDATE in the next custom migration, applied in a later `drizzle-kit migrate` run: one run applies all pending migrations in one transaction.',
+      knex: 'Domains need `knex.raw()`. Use `knex.raw("ALTER TABLE … ADD CONSTRAINT … CHECK (…) NOT VALID")`, and the VALIDATE in the next migration with `config = { transaction: false }` exported: `migrate:latest` runs all pending migrations in one transaction.',
       typeorm:
-        'TypeORM has no domain support: the statement is in a migration’s `queryRunner.query()`. Add the table CHECKs NOT VALID there, and validate in a later migration.',
+        "TypeORM has no domain support: the statement is in a migration’s `queryRunner.query()`. Add the table CHECKs NOT VALID there, and validate in a later migration run with `migrationsTransactionMode: 'each'` (the default `all` puts every pending migration in one transaction).",
       sequelize:
         '`queryInterface.sequelize.query()` runs the ALTER DOMAIN; run the table CHECKs NOT VALID that way instead, and the VALIDATE in a later migration.',
       'node-pg-migrate':
-        '`pgm.alterDomain(name, { check })` adds a validating constraint. Use `pgm.sql("ALTER TABLE … ADD CONSTRAINT … CHECK (…) NOT VALID")` for each table and `pgm.sql("ALTER TABLE … VALIDATE CONSTRAINT …")` in the next migration, or `pgm.sql()` with NOT VALID on the domain.',
+        '`pgm.alterDomain(name, { check })` adds a validating constraint. Use `pgm.sql("ALTER TABLE … ADD CONSTRAINT … CHECK (…) NOT VALID")` for each table and `pgm.sql("ALTER TABLE … VALIDATE CONSTRAINT …")` in the next migration, which calls `pgm.noTransaction()` (all pending migrations share one transaction by default); or `pgm.sql()` with NOT VALID on the domain.',
       alembic:
-        '`op.execute("ALTER TABLE … ADD CONSTRAINT … CHECK (…) NOT VALID")`, and `op.execute("ALTER TABLE … VALIDATE CONSTRAINT …")` in the next revision.',
+        '`op.execute("ALTER TABLE … ADD CONSTRAINT … CHECK (…) NOT VALID")`, and `op.execute("ALTER TABLE … VALIDATE CONSTRAINT …")` in the next revision, with `transaction_per_migration=True` in `context.configure()` (by default all pending revisions share one transaction).',
       django:
         'Domains only exist through `RunSQL`. Use `RunSQL` with `ALTER TABLE … ADD CONSTRAINT … CHECK (…) NOT VALID`, and a second migration with the VALIDATE (a `CheckConstraint` in `Meta.constraints` validates at once).',
       rails:
