@@ -40,7 +40,7 @@ If the column must end up NOT NULL, add that afterwards the safe way (see \`set-
       prisma: `\`@default(uuid())\` / \`@default(cuid())\` are filled in by Prisma Client and produce no database default;
 \`@default(dbgenerated("gen_random_uuid()"))\` does, and triggers the rewrite. Split the generated SQL as above.`,
       drizzle:
-        '`.defaultRandom()` on a `uuid()` column and ``.default(sql`gen_random_uuid()`)`` (any volatile function) become a database default: add the column without it, and put `ALTER COLUMN … SET DEFAULT` and the batched backfill in later migrations.',
+        '`.defaultRandom()` on a `uuid()` column and ``.default(sql`gen_random_uuid()`)`` (any volatile function) become a database default: add the column without it, and put `ALTER COLUMN … SET DEFAULT` and the batched backfill in later migrations, applied in a later `drizzle-kit migrate` run (one run applies all pending migrations in one transaction).',
       typeorm:
         "`@Column({ default: () => \"gen_random_uuid()\" })` and `@Generated('uuid')` add a volatile default: add the column without it, then `queryRunner.query('ALTER TABLE … ALTER COLUMN … SET DEFAULT gen_random_uuid()')` and batched updates in a migration with `transaction = false`.",
       sequelize:

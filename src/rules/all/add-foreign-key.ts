@@ -38,16 +38,17 @@ constraint separately as above. A table created earlier in the same migration is
       prisma: `Prisma emits \`ADD CONSTRAINT … FOREIGN KEY … ON DELETE … ON UPDATE …\`: append \`NOT VALID\` in the generated
 \`migration.sql\` and put \`VALIDATE CONSTRAINT\` in the next migration (one file is one transaction).`,
       drizzle:
-        'Edit the generated SQL: append `NOT VALID` to the `ADD CONSTRAINT … FOREIGN KEY`, and validate in a later migration.',
-      knex: 'Use `knex.raw()` for `ADD CONSTRAINT … FOREIGN KEY … NOT VALID`; `table.foreign()` always validates. VALIDATE in the next migration.',
+        'Edit the generated SQL: append `NOT VALID` to the `ADD CONSTRAINT … FOREIGN KEY`, and validate in a later migration, applied in a later `drizzle-kit migrate` run (one run applies all pending migrations in one transaction).',
+      knex: 'Use `knex.raw()` for `ADD CONSTRAINT … FOREIGN KEY … NOT VALID`; `table.foreign()` always validates. VALIDATE in the next migration, with `config = { transaction: false }` exported from it (`migrate:latest` runs all pending migrations in one transaction).',
       typeorm:
         'Write the `ADD CONSTRAINT … NOT VALID` with `queryRunner.query()`; generated migrations always validate.',
       'node-pg-migrate':
-        'Write `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY … NOT VALID` with `pgm.sql()`, and the VALIDATE with `pgm.sql()` in a later migration.',
+        'Write `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY … NOT VALID` with `pgm.sql()`, and the VALIDATE with `pgm.sql()` in a later migration, which calls `pgm.noTransaction()` (all pending migrations share one transaction by default).',
       sequelize:
         "`queryInterface.addConstraint(table, { type: 'foreign key', … })` and `addColumn` with `references` always validate: run `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY … NOT VALID` with `queryInterface.sequelize.query()`, and the VALIDATE in a later migration.",
       alembic: `\`op.execute("ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY … NOT VALID")\` (\`op.create_foreign_key\` always
-validates), then \`op.execute("ALTER TABLE … VALIDATE CONSTRAINT …")\` in the next migration.`,
+validates), then \`op.execute("ALTER TABLE … VALIDATE CONSTRAINT …")\` in the next revision, with \`transaction_per_migration=True\` in
+\`context.configure()\` (by default all pending revisions share one transaction).`,
       django: `Django's \`ForeignKey\` validates at once: use \`SeparateDatabaseAndState\` with \`RunSQL\` for the NOT VALID
 constraint and a second migration for \`VALIDATE CONSTRAINT\`.`,
       rails: `\`add_foreign_key :orders, :customers, validate: false\`, then \`validate_foreign_key :orders, :customers\` in the

@@ -60,9 +60,9 @@ itself is free.`,
     tools: {
       prisma:
         'Changing a field from optional to required generates `SET NOT NULL`: edit `migration.sql` into the steps above, each VALIDATE in its own migration (Prisma runs a file as one transaction).',
-      knex: '`table.dropNullable()` / `.notNullable().alter()` emit SET NOT NULL: write the steps with `knex.raw()` across two migrations instead.',
+      knex: '`table.dropNullable()` / `.notNullable().alter()` emit SET NOT NULL: write the steps with `knex.raw()` across two migrations instead, the second with `config = { transaction: false }` exported from it (`migrate:latest` runs all pending migrations in one transaction).',
       alembic:
-        '`op.alter_column(..., nullable=False)` emits SET NOT NULL: use `op.execute()` for the steps, with the VALIDATE in the next revision.',
+        '`op.alter_column(..., nullable=False)` emits SET NOT NULL: use `op.execute()` for the steps, with the VALIDATE in the next revision, with `transaction_per_migration=True` in `context.configure()` (by default all pending revisions share one transaction).',
       django:
         'Changing `null=True` to `null=False` emits SET NOT NULL: use `SeparateDatabaseAndState` with `RunSQL` for the steps above.',
       rails: `\`add_check_constraint :users, "email IS NOT NULL", name: "users_email_null", validate: false\`; in the next
@@ -74,11 +74,12 @@ Do not pass a default to \`change_column_null\` (it fills the NULLs with one UPD
 the VALIDATE in a later migration.`,
       'node-pg-migrate': `\`pgm.alterColumn(table, column, { notNull: true })\` emits SET NOT NULL: use
 \`pgm.addConstraint('users', 'users_email_not_null', 'CHECK (email IS NOT NULL) NOT VALID')\` (a string is used as is),
-then \`pgm.sql('ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null')\` and the SET NOT NULL in a later migration.`,
+then \`pgm.sql('ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null')\` and the SET NOT NULL in a later migration that calls
+\`pgm.noTransaction()\` (all pending migrations share one transaction by default).`,
       typeorm:
-        'Making a column non-nullable generates `ALTER COLUMN … SET NOT NULL`: replace it with the steps above in `queryRunner.query()` calls, the VALIDATE in a later migration.',
+        "Making a column non-nullable generates `ALTER COLUMN … SET NOT NULL`: replace it with the steps above in `queryRunner.query()` calls, the VALIDATE in a later migration, run with `migrationsTransactionMode: 'each'` (the default `all` shares one transaction).",
       drizzle:
-        'Adding `.notNull()` generates `SET NOT NULL`: edit the generated SQL into the steps above, with the VALIDATE in the next migration.',
+        'Adding `.notNull()` generates `SET NOT NULL`: edit the generated SQL into the steps above, with the VALIDATE in the next migration, applied in a later `drizzle-kit migrate` run (one run applies all pending migrations in one transaction).',
     },
   },
   examples: [
