@@ -8,20 +8,15 @@
  * its last step, when it changes or deletes that row, still holding every lock it took.
  */
 
-import { LOCK_MODES, type LockMode, PG_LOCKS_NAME } from '../catalog/locks.js';
 import type { Row, TraceEngine } from './engine.js';
-import { type Observation, type ObservedLock, type RelationKind, strongestPerRelation } from './observe.js';
-
-const MODE_BY_PG_NAME = new Map<string, LockMode>(LOCK_MODES.map((m) => [PG_LOCKS_NAME[m], m]));
-const KINDS: Record<string, RelationKind> = {
-  r: 'table',
-  p: 'partitioned table',
-  i: 'index',
-  I: 'index',
-  S: 'sequence',
-  v: 'view',
-  m: 'materialized view',
-};
+import {
+  lockModeOf,
+  type Observation,
+  type ObservedLock,
+  type RelationKind,
+  relationKindOf,
+  strongestPerRelation,
+} from './observe.js';
 
 const RELATIONS_SQL = `SELECT c.oid::text AS oid, n.nspname || '.' || c.relname AS relation, c.relkind AS kind,
     c.relfilenode::text AS node
@@ -40,7 +35,7 @@ async function relations(engine: Pick<TraceEngine, 'query'>): Promise<Map<string
   return new Map(
     rows.map((r: Row) => [
       String(r.oid),
-      { relation: String(r.relation), kind: KINDS[String(r.kind)] ?? 'other', node: String(r.node) },
+      { relation: String(r.relation), kind: relationKindOf(r.kind), node: String(r.node) },
     ]),
   );
 }
@@ -113,7 +108,7 @@ export async function observeStalled(
   const durationMs = performance.now() - t0;
   const after = await relations(engine);
   const lockOf = (r: Row): ObservedLock | undefined => {
-    const mode = MODE_BY_PG_NAME.get(String(r.mode));
+    const mode = lockModeOf(r.mode);
     const info = before.get(String(r.oid)) ?? after.get(String(r.oid));
     if (r.locktype !== 'relation' || !mode || !info) return undefined;
     return { relation: info.relation, kind: info.kind, mode };

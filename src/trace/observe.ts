@@ -53,6 +53,12 @@ const KINDS: Record<string, RelationKind> = {
   m: 'materialized view',
 };
 
+/** The lock mode of a `pg_locks.mode` value (`AccessExclusiveLock` …); undefined for other lock kinds. */
+export const lockModeOf = (pgName: unknown): LockMode | undefined => MODE_BY_PG_NAME.get(String(pgName));
+
+/** What a `pg_class.relkind` is. */
+export const relationKindOf = (relkind: unknown): RelationKind => KINDS[String(relkind)] ?? 'other';
+
 /** User relations: not in system schemas. */
 const USER_RELATIONS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
 
@@ -103,11 +109,11 @@ export class Observer {
   async locksHeld(namesBefore?: Map<string, { relation: string; kind?: string }>): Promise<ObservedLock[]> {
     const rows = await this.engine.query(LOCKS_SQL.replace('$PID', String(await this.myPid())));
     return rows.flatMap((r) => {
-      const mode = MODE_BY_PG_NAME.get(String(r.mode));
+      const mode = lockModeOf(r.mode);
       const before = namesBefore?.get(String(r.oid));
       if (!mode || (!before && r.relation == null)) return [];
       const relation = before?.relation ?? String(r.relation);
-      return [{ relation, kind: KINDS[String(r.kind ?? before?.kind)] ?? 'other', mode }];
+      return [{ relation, kind: relationKindOf(r.kind ?? before?.kind), mode }];
     });
   }
 
