@@ -2,8 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, main } from '../src/cli/main.js';
-import { clearConfigCache } from '../src/config/load.js';
+import { runCli } from './run-cli.js';
 
 let dir: string;
 
@@ -14,24 +13,8 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function run(argv: string[], stdin?: string) {
-  clearConfigCache();
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (s) => {
-      stdout += s;
-    },
-    stderr: (s) => {
-      stderr += s;
-    },
-    isTTY: false,
-    cwd: dir,
-    readStdin: async () => stdin ?? '',
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+const run = (argv: string[], stdin?: string) =>
+  runCli(argv, { cwd: dir, readStdin: async () => stdin ?? '' });
 
 describe('pgsafe lint', () => {
   it('exits 1 with findings and 0 when clean', async () => {

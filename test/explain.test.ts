@@ -3,10 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, main } from '../src/cli/main.js';
-import { clearConfigCache } from '../src/config/load.js';
 import { explainSql } from '../src/explain/explain.js';
 import { formatExplain } from '../src/explain/index.js';
+import { runCli } from './run-cli.js';
 
 let dir: string;
 
@@ -17,23 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function run(argv: string[]) {
-  clearConfigCache();
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (s) => {
-      stdout += s;
-    },
-    stderr: (s) => {
-      stderr += s;
-    },
-    isTTY: false,
-    cwd: dir,
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+const run = (argv: string[]) => runCli(argv, { cwd: dir });
 
 const MIGRATION = `BEGIN;
 CREATE TABLE invoices (id bigint PRIMARY KEY, total numeric);
@@ -435,14 +418,7 @@ describe('pgsafe explain', () => {
     const readme = readFileSync('README.md', 'utf8');
     const section = readme.slice(readme.indexOf('`pgsafe explain examples/002_orders_amount_check.sql`:'));
     const block = /```\n([\s\S]*?)```/.exec(section)![1]!;
-    clearConfigCache();
-    let out = '';
-    const code = await main(['explain', 'examples/002_orders_amount_check.sql'], {
-      stdout: (s) => {
-        out += s;
-      },
-      stderr: () => {},
-      isTTY: false,
+    const { code, stdout: out } = await runCli(['explain', 'examples/002_orders_amount_check.sql'], {
       cwd: process.cwd(),
     });
     expect(code).toBe(0);

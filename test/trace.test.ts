@@ -3,14 +3,13 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, main } from '../src/cli/main.js';
-import { clearConfigCache } from '../src/config/load.js';
 import { type Claim, compare } from '../src/trace/compare.js';
 import type { TraceEngine } from '../src/trace/engine.js';
 import { startEngine } from '../src/trace/engines/index.js';
 import { Observer } from '../src/trace/observe.js';
 import { formatTrace, mismatchText } from '../src/trace/report.js';
 import { type TracedFile, traceFiles, traceSql } from '../src/trace/trace.js';
+import { runCli } from './run-cli.js';
 
 let engine: TraceEngine;
 let dir: string;
@@ -383,24 +382,7 @@ describe('README', () => {
 });
 
 describe('pgsafe trace', () => {
-  async function run(argv: string[], env: Record<string, string> = {}) {
-    clearConfigCache();
-    let stdout = '';
-    let stderr = '';
-    const io: CliIo = {
-      stdout: (s) => {
-        stdout += s;
-      },
-      stderr: (s) => {
-        stderr += s;
-      },
-      isTTY: false,
-      cwd: dir,
-      env,
-    };
-    const code = await main(argv, io);
-    return { code, stdout, stderr };
-  }
+  const run = (argv: string[], env: Record<string, string> = {}) => runCli(argv, { cwd: dir, env });
 
   it('traces on the embedded engine, prints JSON, exits 1 on an error', async () => {
     await writeFile(join(dir, 'schema.sql'), 'CREATE TABLE accounts (id int PRIMARY KEY, email text);\n');
