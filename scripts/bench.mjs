@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Times `pgsafe lint` against squawk on the same inputs. A report, not a gate: exits 0 when targets
+// Times `pgkeel lint` against squawk on the same inputs. A report, not a gate: exits 0 when targets
 // are missed, 1 when a tool crashes (or hangs past --timeout-ms), 2 on a usage error.
 //
 //   npm run bench                       full run (squawk's pretty reporter needs ~100 s on regress_clean.sql)
 //   npm run bench -- --only squawk      squawk only (works before the CLI exists)
 //   npm run bench -- --inputs small --small-runs 30 --json .bench/small.json
-//   npm run bench -- --pgsafe-cmd "npx tsx src/cli/main.ts"
+//   npm run bench -- --pgkeel-cmd "npx tsx src/cli/main.ts"
 //
 // Run `node scripts/bench.mjs --help` for every option.
 import { spawn, spawnSync } from 'node:child_process';
@@ -66,13 +66,13 @@ ALTER TABLE order_events ADD CONSTRAINT order_events_order_fk FOREIGN KEY (order
 
 const HELP = `usage: node scripts/bench.mjs [options]      (npm run bench -- [options])
 
-Times \`pgsafe lint --format pretty\` against squawk (pretty/tty reporter) on:
+Times \`pgkeel lint --format pretty\` against squawk (pretty/tty reporter) on:
   regress   ${REGRESS}
   synthetic ${SYNTH_DIR}: ${SYNTH_FILES} files from gen_synthetic.js (seed ${SYNTH_SEED}), generated if missing
   small     ${SMALL}: a 5-statement migration written by this script
-  machine   regress_clean.sql again with pgsafe --format json / squawk --reporter gcc, to separate
+  machine   regress_clean.sql again with pgkeel --format json / squawk --reporter gcc, to separate
             linting from pretty printing (the "pretty output scaling" section)
-Runs alternate pgsafe/squawk after one uncounted warm-up each; wall time is measured around the
+Runs alternate pgkeel/squawk after one uncounted warm-up each; wall time is measured around the
 spawn with stdout drained through a pipe; peak RSS comes from ${TIME_BIN} -f %M.
 
 options:
@@ -81,8 +81,8 @@ options:
   --slow-ms MS        a tool whose warm-up on an input takes longer than this ... (default 30000)
   --slow-runs N       ... gets only N counted runs there (default 1)
   --inputs LIST       comma-separated subset of regress,synthetic,small,machine (default all)
-  --only TOOL         pgsafe | squawk
-  --pgsafe-cmd CMD    command that replaces \`node bin/pgsafe.js\` (\`lint --format pretty|json PATHS\` is appended)
+  --only TOOL         pgkeel | squawk
+  --pgkeel-cmd CMD    command that replaces \`node bin/pgkeel.js\` (\`lint --format pretty|json PATHS\` is appended)
   --squawk-cmd CMD    command that replaces squawk's native binary (e.g. node_modules/.bin/squawk,
                       the npm wrapper, which adds a Node start-up to every run)
   --timeout-ms MS     kill a run after this long and count it as a failure (default 600000)
@@ -105,7 +105,7 @@ function parseOptions() {
         'slow-runs': { type: 'string', default: '1' },
         inputs: { type: 'string', default: 'regress,synthetic,small,trace,machine' },
         only: { type: 'string' },
-        'pgsafe-cmd': { type: 'string' },
+        'pgkeel-cmd': { type: 'string' },
         'squawk-cmd': { type: 'string' },
         'timeout-ms': { type: 'string', default: '600000' },
         json: { type: 'string' },
@@ -125,8 +125,8 @@ function parseOptions() {
     if (!Number.isInteger(n) || n < min) usage(`--${name} must be an integer ≥ ${min}, got ${v[name]}`);
     return n;
   };
-  if (v.only !== undefined && v.only !== 'pgsafe' && v.only !== 'squawk') {
-    usage(`--only must be pgsafe or squawk, got ${v.only}`);
+  if (v.only !== undefined && v.only !== 'pgkeel' && v.only !== 'squawk') {
+    usage(`--only must be pgkeel or squawk, got ${v.only}`);
   }
   const inputs = v.inputs.split(',').map((s) => s.trim());
   for (const id of inputs) {
@@ -139,8 +139,8 @@ function parseOptions() {
     slowRuns: int('slow-runs', 1),
     timeoutMs: int('timeout-ms', 1),
     inputs,
-    tools: v.only ? [v.only] : ['pgsafe', 'squawk'],
-    pgsafeCmd: v['pgsafe-cmd'] ? splitCommand(v['pgsafe-cmd']) : null,
+    tools: v.only ? [v.only] : ['pgkeel', 'squawk'],
+    pgkeelCmd: v['pgkeel-cmd'] ? splitCommand(v['pgkeel-cmd']) : null,
     squawkCmd: v['squawk-cmd'] ? splitCommand(v['squawk-cmd']) : null,
     json: v.json ?? null,
   };
@@ -157,17 +157,17 @@ function splitCommand(line) {
 
 // ── tools ───────────────────────────────────────────────────────────────────
 
-function resolvePgsafe(opts) {
-  if (opts.pgsafeCmd) return opts.pgsafeCmd;
-  if (!existsSync('bin/pgsafe.js')) {
+function resolvePgkeel(opts) {
+  if (opts.pgkeelCmd) return opts.pgkeelCmd;
+  if (!existsSync('bin/pgkeel.js')) {
     console.error(
-      'bench: bin/pgsafe.js not found: run `npm run build` first ' +
-        '(or pass --pgsafe-cmd "<cmd>", or --only squawk to time squawk alone).',
+      'bench: bin/pgkeel.js not found: run `npm run build` first ' +
+        '(or pass --pgkeel-cmd "<cmd>", or --only squawk to time squawk alone).',
     );
     process.exit(2);
   }
-  // run as users run it (`npx pgsafe`, `pgsafe`): through the shebang, which sets V8 start-up flags
-  return [path.join(ROOT, 'bin/pgsafe.js')];
+  // run as users run it (`npx pgkeel`, `pgkeel`): through the shebang, which sets V8 start-up flags
+  return [path.join(ROOT, 'bin/pgkeel.js')];
 }
 
 /** squawk's npm package is a Node wrapper around a native binary: time the binary itself. */
@@ -210,7 +210,7 @@ function ensureSmall() {
   if (!existsSync(SMALL) || readFileSync(SMALL, 'utf8') !== SMALL_SQL) writeFileSync(SMALL, SMALL_SQL);
 }
 
-/** A 10-statement migration over a small schema: what `pgsafe trace` is timed on, cold. */
+/** A 10-statement migration over a small schema: what `pgkeel trace` is timed on, cold. */
 function ensureTraceInput() {
   mkdirSync(path.join(ROOT, '.bench/trace'), { recursive: true });
   writeFileSync(
@@ -263,7 +263,7 @@ function buildInputs(opts) {
       id: 'regress',
       label: 'regress_clean.sql',
       big: true,
-      pgsafe: ['lint', '--format', 'pretty', REGRESS],
+      pgkeel: ['lint', '--format', 'pretty', REGRESS],
       squawk: [REGRESS],
     });
   }
@@ -274,9 +274,9 @@ function buildInputs(opts) {
       id: 'synthetic',
       label: `synthetic (${SYNTH_FILES} files)`,
       big: true,
-      pgsafe: ['lint', '--format', 'pretty', SYNTH_DIR],
+      pgkeel: ['lint', '--format', 'pretty', SYNTH_DIR],
       squawk: sq.args,
-      note: `squawk gets the ${sq.how}, pgsafe the directory`,
+      note: `squawk gets the ${sq.how}, pgkeel the directory`,
     });
   }
   if (want.has('small')) {
@@ -285,7 +285,7 @@ function buildInputs(opts) {
       id: 'small',
       label: 'small.sql (5 stmts)',
       big: false,
-      pgsafe: ['lint', '--format', 'pretty', SMALL],
+      pgkeel: ['lint', '--format', 'pretty', SMALL],
       squawk: [SMALL],
     });
     // the small-file target is stated against `npx squawk`, which is how most people start it
@@ -293,7 +293,7 @@ function buildInputs(opts) {
       id: 'small-npx',
       label: 'small.sql vs npx squawk',
       big: false,
-      pgsafe: ['lint', '--format', 'pretty', SMALL],
+      pgkeel: ['lint', '--format', 'pretty', SMALL],
       squawk: ['squawk', SMALL],
       commands: { squawk: ['npx', '--no-install'] },
       note: 'squawk started as `npx squawk`',
@@ -305,8 +305,8 @@ function buildInputs(opts) {
       id: 'trace',
       label: 'trace cold start (10 stmts)',
       big: false,
-      pgsafe: ['trace', '--schema', TRACE_SCHEMA, TRACE_SQL],
-      note: 'pgsafe trace on the embedded engine (PGlite), a fresh process each run',
+      pgkeel: ['trace', '--schema', TRACE_SCHEMA, TRACE_SQL],
+      note: 'pgkeel trace on the embedded engine (PGlite), a fresh process each run',
     });
   }
   if (want.has('machine')) {
@@ -314,9 +314,9 @@ function buildInputs(opts) {
       id: 'machine',
       label: 'regress_clean.sql json/gcc',
       big: true,
-      pgsafe: ['lint', '--format', 'json', REGRESS],
+      pgkeel: ['lint', '--format', 'json', REGRESS],
       squawk: ['--reporter', 'gcc', REGRESS],
-      note: 'pgsafe --format json, squawk --reporter gcc: linting without the pretty printer',
+      note: 'pgkeel --format json, squawk --reporter gcc: linting without the pretty printer',
       optional: true, // an unsupported format is reported, not counted as a crash
     });
   }
@@ -409,7 +409,7 @@ function runOnce(cmd, args, timeoutMs, rssFile) {
   });
 }
 
-/** Why a run counts as a crash, or null. Exit 2 is pgsafe's usage/input error: a failure here too. */
+/** Why a run counts as a crash, or null. Exit 2 is pgkeel's usage/input error: a failure here too. */
 function failure(tool, run) {
   if (run.spawnError) return `could not start: ${run.spawnError}`;
   if (run.timedOut) return 'timed out';
@@ -419,7 +419,7 @@ function failure(tool, run) {
     return run.code > 128 ? `killed by signal ${run.code - 128}` : `exit code ${run.code}`;
   }
   // an uncaught exception in Node exits 1, the same as "findings": look for its stack
-  if (tool === 'pgsafe' && STACK_LINE.test(run.stderr)) return 'stack trace on stderr';
+  if (tool === 'pgkeel' && STACK_LINE.test(run.stderr)) return 'stack trace on stderr';
   return null;
 }
 
@@ -475,7 +475,7 @@ async function benchInput(input, cmds, opts, tmp) {
     log(`  ${input.label} · ${tool} · ${what}: ${fmtMs(run.ms)}${why ? ` ✖ ${why}` : ''}`);
     if (why) {
       const unsupported =
-        input.optional && tool === 'pgsafe' && run.code === 2 && !STACK_LINE.test(run.stderr);
+        input.optional && tool === 'pgkeel' && run.code === 2 && !STACK_LINE.test(run.stderr);
       cell.error = why;
       cell.unsupported = unsupported;
       cell.stderr = run.stderr.slice(0, 2000);
@@ -536,7 +536,7 @@ async function benchInput(input, cmds, opts, tmp) {
       stderr: c.error ? c.stderr : undefined,
     };
   }
-  const p = result.tools.pgsafe?.medianMs ?? null;
+  const p = result.tools.pgkeel?.medianMs ?? null;
   const s = result.tools.squawk?.medianMs ?? null;
   result.ratio = p !== null && s !== null ? p / s : null;
   return result;
@@ -558,14 +558,14 @@ function table(rows) {
 
 function targetsOf(results, ran) {
   const by = Object.fromEntries(results.map((r) => [r.id, r]));
-  const pg = (id) => by[id]?.tools.pgsafe;
+  const pg = (id) => by[id]?.tools.pgkeel;
   const targets = [];
   const add = (name, value, shown, met) => targets.push({ name, value, shown, met });
   for (const id of ['regress', 'synthetic']) {
     const r = by[id];
     const ok = r?.ratio !== null && r?.ratio !== undefined;
     add(
-      `${id === 'regress' ? 'regress_clean.sql' : 'synthetic corpus'}: pgsafe/squawk ≤ ${TARGETS.bigRatio.toFixed(1)}`,
+      `${id === 'regress' ? 'regress_clean.sql' : 'synthetic corpus'}: pgkeel/squawk ≤ ${TARGETS.bigRatio.toFixed(1)}`,
       ok ? r.ratio : null,
       ok ? r.ratio.toFixed(2) : 'n/a',
       ok ? r.ratio <= TARGETS.bigRatio : null,
@@ -573,7 +573,7 @@ function targetsOf(results, ran) {
   }
   const small = pg('small')?.medianMs ?? null;
   add(
-    `small file: pgsafe median ≤ ${TARGETS.smallMs} ms`,
+    `small file: pgkeel median ≤ ${TARGETS.smallMs} ms`,
     small,
     fmtMs(small),
     small === null ? null : small <= TARGETS.smallMs,
@@ -581,21 +581,21 @@ function targetsOf(results, ran) {
   const npx = by['small-npx'];
   const npxRatio = npx?.ratio ?? null;
   add(
-    'small file: pgsafe no slower than `npx squawk`',
+    'small file: pgkeel no slower than `npx squawk`',
     npxRatio,
     npxRatio === null ? 'n/a' : npxRatio.toFixed(2),
     npxRatio === null ? null : npxRatio <= 1,
   );
   const trace = pg('trace')?.medianMs ?? null;
   add(
-    `trace cold start, 10 statements: pgsafe median ≤ ${TARGETS.traceColdMs} ms`,
+    `trace cold start, 10 statements: pgkeel median ≤ ${TARGETS.traceColdMs} ms`,
     trace,
     fmtMs(trace),
     trace === null ? null : trace <= TARGETS.traceColdMs,
   );
   const mem = pg('regress')?.peakRssMb ?? null;
   add(
-    `regress_clean.sql: pgsafe peak ≤ ${TARGETS.regressPeakMb} MB`,
+    `regress_clean.sql: pgkeel peak ≤ ${TARGETS.regressPeakMb} MB`,
     mem,
     fmtMb(mem),
     mem === null ? null : mem <= TARGETS.regressPeakMb,
@@ -607,7 +607,7 @@ function targetsOf(results, ran) {
     fmtMs(pretty),
     pretty === null ? null : pretty <= TARGETS.prettyMs,
   );
-  if (!ran.includes('pgsafe')) for (const t of targets) t.met = null;
+  if (!ran.includes('pgkeel')) for (const t of targets) t.met = null;
   return targets;
 }
 
@@ -617,12 +617,12 @@ function report(results, env, opts) {
   const rows = [
     [
       'input',
-      'pgsafe med',
+      'pgkeel med',
       'squawk med',
       'pg/sq',
-      'pgsafe peak',
+      'pgkeel peak',
       'squawk peak',
-      'pgsafe found',
+      'pgkeel found',
       'squawk found',
       'runs p/s',
     ],
@@ -631,26 +631,26 @@ function report(results, env, opts) {
     const med = (t) => (t.error ? (t.unsupported ? 'unsupported' : 'CRASH') : fmtMs(t.medianMs));
     rows.push([
       r.label,
-      cell(r, 'pgsafe', med),
+      cell(r, 'pgkeel', med),
       cell(r, 'squawk', med),
       r.ratio === null ? '—' : r.ratio.toFixed(2),
-      cell(r, 'pgsafe', (t) => fmtMb(t.peakRssMb)),
+      cell(r, 'pgkeel', (t) => fmtMb(t.peakRssMb)),
       cell(r, 'squawk', (t) => fmtMb(t.peakRssMb)),
-      cell(r, 'pgsafe', (t) => t.findings ?? '?'),
+      cell(r, 'pgkeel', (t) => t.findings ?? '?'),
       cell(r, 'squawk', (t) => t.findings ?? '?'),
-      `${cell(r, 'pgsafe', (t) => t.runs)}/${cell(r, 'squawk', (t) => t.runs)}`,
+      `${cell(r, 'pgkeel', (t) => t.runs)}/${cell(r, 'squawk', (t) => t.runs)}`,
     ]);
   }
   out.push('');
-  out.push(`pgsafe: ${env.pgsafe ?? '(not run)'}`);
+  out.push(`pgkeel: ${env.pgkeel ?? '(not run)'}`);
   out.push(`squawk: ${env.squawk ?? '(not run)'}`);
   out.push(`node ${env.node} · ${env.cpu} × ${env.cpus} · commit ${env.commit}`);
   const load = `load average ${env.loadAtStart.toFixed(1)} at start, ${env.loadAtEnd.toFixed(1)} at end`;
   const busy = Math.max(env.loadAtStart, env.loadAtEnd) > env.cpus / 2;
   out.push(busy ? `${load}: the machine is busy, wall times are noisy (see medianCpuMs in --json)` : load);
   if (process.env.NODE_EXTRA_CA_CERTS) {
-    // Node reads the extra certificates at every start, before any of pgsafe runs
-    out.push('NODE_EXTRA_CA_CERTS is set: every Node start (pgsafe, npx) pays for loading it (~40 ms here)');
+    // Node reads the extra certificates at every start, before any of pgkeel runs
+    out.push('NODE_EXTRA_CA_CERTS is set: every Node start (pgkeel, npx) pays for loading it (~40 ms here)');
   }
   out.push('');
   out.push(table(rows));
@@ -675,7 +675,7 @@ function report(results, env, opts) {
     out.push('');
     out.push('pretty output scaling (regress_clean.sql, output to a pipe):');
     for (const [tool, machine] of [
-      ['pgsafe', 'json'],
+      ['pgkeel', 'json'],
       ['squawk', 'gcc'],
     ]) {
       const p = reg?.tools[tool];
@@ -694,7 +694,7 @@ function report(results, env, opts) {
     }
     if (mach?.ratio !== null && mach?.ratio !== undefined) {
       out.push(
-        `  pgsafe json / squawk gcc on regress_clean.sql: ${mach.ratio.toFixed(2)} (linting speed alone)`,
+        `  pgkeel json / squawk gcc on regress_clean.sql: ${mach.ratio.toFixed(2)} (linting speed alone)`,
       );
     }
   }
@@ -720,7 +720,7 @@ function environment(cmds, opts) {
     memGb: Math.round(os.totalmem() / 2 ** 30),
     loadAtStart: os.loadavg()[0],
     commit: git.status === 0 ? `${git.stdout.trim()}${dirty.stdout.trim() ? '+dirty' : ''}` : 'unknown',
-    pgsafe: cmds.pgsafe ? `${cmds.pgsafe.join(' ')} lint --format pretty` : null,
+    pgkeel: cmds.pgkeel ? `${cmds.pgkeel.join(' ')} lint --format pretty` : null,
     squawk: cmds.squawk ? `${cmds.squawk.join(' ')} (${versionOf(cmds.squawk)})` : null,
     rss: existsSync(TIME_BIN),
     options: { runs: opts.runs, smallRuns: opts.smallRuns, slowMs: opts.slowMs, slowRuns: opts.slowRuns },
@@ -730,11 +730,11 @@ function environment(cmds, opts) {
 async function main() {
   const opts = parseOptions();
   const cmds = {};
-  if (opts.tools.includes('pgsafe')) cmds.pgsafe = resolvePgsafe(opts);
+  if (opts.tools.includes('pgkeel')) cmds.pgkeel = resolvePgkeel(opts);
   if (opts.tools.includes('squawk')) cmds.squawk = resolveSquawk(opts);
   const inputs = buildInputs(opts);
   const env = environment(cmds, opts);
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'pgsafe-bench-'));
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'pgkeel-bench-'));
   const results = [];
   try {
     for (const input of inputs) {

@@ -31,7 +31,7 @@ await build({
   // pgsql-deparser is required lazily, when a fix needs it
   external: ['libpg-query', 'jiti', '@electric-sql/pglite', 'pgsql-deparser'],
   banner: {
-    js: "import { createRequire as __pgsafeRequire } from 'node:module'; const require = __pgsafeRequire(import.meta.url);",
+    js: "import { createRequire as __pgkeelRequire } from 'node:module'; const require = __pgkeelRequire(import.meta.url);",
   },
   logLevel: 'warning',
 });

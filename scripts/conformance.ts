@@ -1,5 +1,5 @@
 /**
- * `npm run conformance -- [dir]`: lints squawk's rule test cases and reports where pgsafe agrees,
+ * `npm run conformance -- [dir]`: lints squawk's rule test cases and reports where pgkeel agrees,
  * through each rule's `equivalents.squawk`. Every disagreement must be explained below by a Postgres
  * fact the version matrix traces; an unexplained one fails the run.
  *
@@ -16,7 +16,7 @@ import { allRules } from '../src/rules/index.js';
 /** Cases where squawk is wrong about Postgres, with the fact (see `npm run test:pg-matrix`). */
 const EXPLAINED: Record<string, string> = {
   'ignore__regression_unknown_name.sql':
-    "an unqualified CREATE TABLE: require-schema-qualified (squawk's require-table-schema) is opt-in in both tools and this case ran squawk without it; conformance turns every pgsafe rule on",
+    "an unqualified CREATE TABLE: require-schema-qualified (squawk's require-table-schema) is opt-in in both tools and this case ran squawk without it; conformance turns every pgkeel rule on",
   'adding_field_with_default__docs_example_error_on_pg_11.sql':
     'a constant DEFAULT has not rewritten the table since PG 11 (probe add-column-default/constant: relfilenode unchanged on 11–18)',
   'adding_field_with_default__default_random_with_args_err.sql':
@@ -30,7 +30,7 @@ const EXPLAINED: Record<string, string> = {
   'prefer_robust_stmts__enable_row_level_security_without_exists_check_err.sql':
     'ENABLE ROW LEVEL SECURITY on a table that has it succeeds: a re-run does not fail',
   'transaction_nesting__squawk_disable_assume_in_transaction_allows_begin_commit.sql':
-    "the case relies on squawk's own `-- squawk-disable-assume-in-transaction` comment; pgsafe takes the runner from config or --runner, and a BEGIN inside the runner's transaction does nest",
+    "the case relies on squawk's own `-- squawk-disable-assume-in-transaction` comment; pgkeel takes the runner from config or --runner, and a BEGIN inside the runner's transaction does nest",
   'ban_char_field__all_the_types.sql':
     'the case is not valid Postgres (libpg-query 18 rejects it: a parse error at its location), so there is nothing to lint',
   'ban_char_field__fix_char_with_length__5.sql':
@@ -41,7 +41,7 @@ const EXPLAINED: Record<string, string> = {
   'prefer_bigint_over_smallint__fix_array_types__2.sql': 'as above: array columns are not ids',
   'prefer_bigint_over_smallint__fix_array_types__4.sql': 'as above: array columns are not ids',
   'prefer_bigint_over_int__ok.sql':
-    "pgsafe's prefer-bigint covers both of squawk's rules (int and smallint): the smallint id columns of this case are reported under the combined rule",
+    "pgkeel's prefer-bigint covers both of squawk's rules (int and smallint): the smallint id columns of this case are reported under the combined rule",
   'require_timeout_settings__err_missing_statement_timeout.sql':
     'ADD COLUMN without a default holds ACCESS EXCLUSIVE only briefly (probe add-column: no rewrite, no scan): lock_timeout bounds the wait, a statement_timeout adds nothing',
   'require_timeout_settings__err_only_statement_timeout_rule_enabled.sql':
@@ -50,14 +50,14 @@ const EXPLAINED: Record<string, string> = {
     'same as above: statement_timeout is only asked for where the lock is held for a time that grows with the table',
 };
 
-/** squawk rules whose scope differs from pgsafe's by design, with the fact behind the difference. */
+/** squawk rules whose scope differs from pgkeel's by design, with the fact behind the difference. */
 const POLICY: Record<string, string> = {
   'require-statement-timeout':
-    'pgsafe asks for statement_timeout only where the lock is held for a time that grows with the table (rewrite, scan, index build); brief ACCESS EXCLUSIVE (ADD/DROP COLUMN, probes add-column, drop-column) is bounded by lock_timeout',
+    'pgkeel asks for statement_timeout only where the lock is held for a time that grows with the table (rewrite, scan, index build); brief ACCESS EXCLUSIVE (ADD/DROP COLUMN, probes add-column, drop-column) is bounded by lock_timeout',
   'prefer-repack':
-    'squawk fires only from PG 19 (its REPACK command); the rewrite under ACCESS EXCLUSIVE exists on every version (probes vacuum-full, cluster), so pgsafe reports it everywhere and points to pg_repack / pg_squeeze',
+    'squawk fires only from PG 19 (its REPACK command); the rewrite under ACCESS EXCLUSIVE exists on every version (probes vacuum-full, cluster), so pgkeel reports it everywhere and points to pg_repack / pg_squeeze',
   'unused-ignore':
-    'an ignore naming rules that exist in no linter is reported as unknown-rule (pgsafe) rather than unused-ignore (squawk)',
+    'an ignore naming rules that exist in no linter is reported as unknown-rule (pgkeel) rather than unused-ignore (squawk)',
 };
 
 interface Case {
@@ -85,7 +85,7 @@ function pgVersionOf(flags: string): number | undefined {
   const v = /--pg-version=(\d+)/.exec(flags)?.[1];
   if (!v) return undefined;
   const n = Number(v);
-  // squawk knows versions pgsafe does not model yet: the newest we have is the closest
+  // squawk knows versions pgkeel does not model yet: the newest we have is the closest
   return Math.min(
     Math.max(n, SUPPORTED_PG_VERSIONS[0]),
     SUPPORTED_PG_VERSIONS[SUPPORTED_PG_VERSIONS.length - 1]!,
@@ -95,7 +95,7 @@ function pgVersionOf(flags: string): number | undefined {
 type Verdict = 'agree' | 'disagree' | 'explained' | 'unmapped';
 const results: { c: Case; verdict: Verdict; detail: string }[] = [];
 for (const c of cases) {
-  // `*` tests every rule: the expected ones, or, when none is expected, every rule pgsafe maps
+  // `*` tests every rule: the expected ones, or, when none is expected, every rule pgkeel maps
   const squawkIds =
     c.ruleUnderTest !== '*'
       ? c.ruleUnderTest.split(',')
@@ -103,7 +103,7 @@ for (const c of cases) {
         ? [...bySquawk.keys()]
         : c.expected.split(/[,|]/);
   if (squawkIds.every((s) => !bySquawk.has(s))) {
-    results.push({ c, verdict: 'unmapped', detail: `no pgsafe rule for ${squawkIds.join(', ')}` });
+    results.push({ c, verdict: 'unmapped', detail: `no pgkeel rule for ${squawkIds.join(', ')}` });
     continue;
   }
   const sql = readFileSync(join(dir, 'cases', c.file), 'utf8');
@@ -126,7 +126,7 @@ for (const c of cases) {
     ok = missing.length === 0;
   }
   const byPolicy = missing.length > 0 && missing.every((s) => POLICY[s]);
-  const detail = `expected ${c.expected}; pgsafe reported ${[...fired].join(', ') || 'nothing'}`;
+  const detail = `expected ${c.expected}; pgkeel reported ${[...fired].join(', ') || 'nothing'}`;
   const verdict: Verdict = ok ? 'agree' : EXPLAINED[c.file] || byPolicy ? 'explained' : 'disagree';
   results.push({ c, verdict, detail: byPolicy ? missing.map((m) => POLICY[m]).join('; ') : detail });
 }
@@ -150,6 +150,6 @@ for (const r of results.filter((x) => x.verdict === 'explained')) {
 for (const r of results.filter((x) => x.verdict === 'disagree'))
   console.log(`  DISAGREE   ${r.c.file}: ${r.detail}`);
 console.log(
-  `\n${cases.length} cases: ${count('agree')} agree, ${count('explained')} differ, each explained by a traced Postgres fact or a deliberate difference in scope, ${count('disagree')} unexplained, ${count('unmapped')} for squawk rules pgsafe does not map yet`,
+  `\n${cases.length} cases: ${count('agree')} agree, ${count('explained')} differ, each explained by a traced Postgres fact or a deliberate difference in scope, ${count('disagree')} unexplained, ${count('unmapped')} for squawk rules pgkeel does not map yet`,
 );
 process.exitCode = count('disagree') > 0 ? 1 : 0;

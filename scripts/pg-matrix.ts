@@ -52,7 +52,7 @@ interface EngineRun {
   ms: number;
 }
 
-const TABLESPACE = 'pgsafe_probe';
+const TABLESPACE = 'pgkeel_probe';
 
 // ─── engines ──────────────────────────────────────────────────────────────────
 

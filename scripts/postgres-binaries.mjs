@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Installs the PostgreSQL binaries `pgsafe trace --pg N` and the version matrix use, ahead of time
+// Installs the PostgreSQL binaries `pgkeel trace --pg N` and the version matrix use, ahead of time
 // (CI warm-up), and times each step: install, initdb + start, a query, shutdown.
 //
 //   node scripts/postgres-binaries.mjs              every major available on this platform
@@ -7,7 +7,7 @@
 //   node scripts/postgres-binaries.mjs --no-start   install only
 //   node scripts/postgres-binaries.mjs --list       print the version table
 //
-// The cache root is $PGSAFE_CACHE_DIR, else ~/.cache/pgsafe (as root: /var/tmp/pgsafe-cache-0).
+// The cache root is $PGKEEL_CACHE_DIR, else ~/.cache/pgkeel (as root: /var/tmp/pgkeel-cache-0).
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';

@@ -1,7 +1,7 @@
 /**
- * pgsafe's library API. The CLI is a thin layer over these functions.
+ * pgkeel's library API. The CLI is a thin layer over these functions.
  *
- *   import { lintSql } from 'pgsafe';
+ *   import { lintSql } from 'pgkeel';
  *   const result = await lintSql('ALTER TABLE t ADD CONSTRAINT u UNIQUE (x);', { pgVersion: 16 });
  */
 

@@ -7,7 +7,7 @@ import { runCli } from './run-cli.js';
 let dir: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pgsafe-cli-'));
+  dir = await mkdtemp(join(tmpdir(), 'pgkeel-cli-'));
   await writeFile(join(dir, 'unsafe.sql'), 'CREATE INDEX a ON t (x);\n');
   await writeFile(join(dir, 'safe.sql'), "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY a ON t (x);\n");
 });
@@ -16,7 +16,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 const run = (argv: string[], stdin?: string) =>
   runCli(argv, { cwd: dir, readStdin: async () => stdin ?? '' });
 
-describe('pgsafe lint', () => {
+describe('pgkeel lint', () => {
   it('exits 1 with findings and 0 when clean', async () => {
     const bad = await run(['lint', 'unsafe.sql']);
     expect(bad.code).toBe(1);
@@ -50,7 +50,7 @@ describe('pgsafe lint', () => {
 
   it('counts warnings against --max-warnings and hides them with --quiet', async () => {
     await writeFile(
-      join(dir, 'pgsafe.config.json'),
+      join(dir, 'pgkeel.config.json'),
       JSON.stringify({ rules: { 'create-index-non-concurrently': 'warn' } }),
     );
     try {
@@ -68,7 +68,7 @@ describe('pgsafe lint', () => {
       expect(quiet.stdout).not.toContain('create-index-non-concurrently');
       expect(quiet.code).toBe(0);
     } finally {
-      await rm(join(dir, 'pgsafe.config.json'));
+      await rm(join(dir, 'pgkeel.config.json'));
     }
   });
 
@@ -98,7 +98,7 @@ describe('pgsafe lint', () => {
   });
 });
 
-describe('pgsafe rules', () => {
+describe('pgkeel rules', () => {
   it('lists every rule as JSON with its equivalents', async () => {
     const r = await run(['rules', '--format', 'json']);
     const rules = JSON.parse(r.stdout);

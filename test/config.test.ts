@@ -16,7 +16,7 @@ const tempDirs: string[] = [];
 
 /** A fresh temp directory holding `files` (paths relative to it, `/`-separated). */
 async function tree(files: Record<string, string>): Promise<string> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'pgsafe-config-'));
+  const root = await mkdtemp(path.join(os.tmpdir(), 'pgkeel-config-'));
   tempDirs.push(root);
   for (const [rel, content] of Object.entries(files)) {
     const abs = path.join(root, ...rel.split('/'));
@@ -187,7 +187,7 @@ describe('validateConfig', () => {
   it('accepts a full config and normalizes numeric timeouts to strings', () => {
     const result = validateConfig(
       {
-        $schema: './node_modules/pgsafe/schema.json',
+        $schema: './node_modules/pgkeel/schema.json',
         pgVersion: 16,
         runner: 'goose',
         presets: ['recommended'],
@@ -271,30 +271,30 @@ describe('validateConfig', () => {
 describe('loadConfig: finding the file', () => {
   it('searches upward from searchFrom to the nearest config', async () => {
     const root = await tree({
-      'pgsafe.config.json': json({ pgVersion: 15 }),
-      'a/pgsafe.config.json': json({ pgVersion: 16 }),
+      'pgkeel.config.json': json({ pgVersion: 15 }),
+      'a/pgkeel.config.json': json({ pgVersion: 16 }),
       'a/b/c/.keep': '',
       'other/x/.keep': '',
     });
     const nested = await search(root, 'a/b/c');
     expect(nested).toEqual({
       config: { pgVersion: 16 },
-      filepath: path.join(root, 'a', 'pgsafe.config.json'),
+      filepath: path.join(root, 'a', 'pgkeel.config.json'),
       dir: path.join(root, 'a'),
     });
     expect((await search(root, 'other/x')).config).toEqual({ pgVersion: 15 });
   });
 
   it('defaults searchFrom to cwd', async () => {
-    const root = await tree({ 'pgsafe.config.json': json({ runner: 'psql' }) });
+    const root = await tree({ 'pgkeel.config.json': json({ runner: 'psql' }) });
     expect(await loadConfig({ cwd: root, knownRules: KNOWN_RULES })).toMatchObject({
       config: { runner: 'psql' },
     });
   });
 
-  it('reads the pgsafe key of package.json, and skips package.json files without it', async () => {
+  it('reads the pgkeel key of package.json, and skips package.json files without it', async () => {
     const root = await tree({
-      'package.json': json({ name: 'app', pgsafe: { runner: 'prisma' } }),
+      'package.json': json({ name: 'app', pgkeel: { runner: 'prisma' } }),
       'packages/db/package.json': json({ name: 'db' }),
       'packages/db/migrations/.keep': '',
     });
@@ -303,10 +303,10 @@ describe('loadConfig: finding the file', () => {
     expect(loaded.filepath).toBe(path.join(root, 'package.json'));
   });
 
-  it('prefers pgsafe.config.* over package.json in the same directory', async () => {
+  it('prefers pgkeel.config.* over package.json in the same directory', async () => {
     const root = await tree({
-      'package.json': json({ pgsafe: { runner: 'prisma' } }),
-      'pgsafe.config.json': json({ runner: 'knex' }),
+      'package.json': json({ pgkeel: { runner: 'prisma' } }),
+      'pgkeel.config.json': json({ runner: 'knex' }),
     });
     expect((await search(root)).config).toEqual({ runner: 'knex' });
   });
@@ -319,16 +319,16 @@ describe('loadConfig: finding the file', () => {
   });
 
   it('treats an empty config file as an empty config', async () => {
-    const root = await tree({ 'pgsafe.config.json': '', 'sub/.keep': '' });
+    const root = await tree({ 'pgkeel.config.json': '', 'sub/.keep': '' });
     expect(await search(root, 'sub')).toMatchObject({
       config: {},
-      filepath: path.join(root, 'pgsafe.config.json'),
+      filepath: path.join(root, 'pgkeel.config.json'),
     });
   });
 
   it('loads a TypeScript config through jiti', async () => {
     const root = await tree({
-      'pgsafe.config.ts': [
+      'pgkeel.config.ts': [
         "type Level = 'off' | 'warn' | 'error';",
         'interface Shape { pgVersion: number; rules: Record<string, Level> }',
         "const level: Level = 'warn';",
@@ -339,35 +339,35 @@ describe('loadConfig: finding the file', () => {
   });
 
   it('loads .mjs and .js configs (ESM and CommonJS)', async () => {
-    const esm = await tree({ 'pgsafe.config.mjs': "export default { runner: 'dbmate' };" });
+    const esm = await tree({ 'pgkeel.config.mjs': "export default { runner: 'dbmate' };" });
     expect((await search(esm)).config).toEqual({ runner: 'dbmate' });
-    const cjs = await tree({ 'pgsafe.config.js': "module.exports = { runner: 'goose' };" });
+    const cjs = await tree({ 'pgkeel.config.js': "module.exports = { runner: 'goose' };" });
     expect((await search(cjs)).config).toEqual({ runner: 'goose' });
   });
 
   it('requires a default-exported object from script configs', async () => {
-    const named = await tree({ 'pgsafe.config.mjs': 'export const pgVersion = 15;' });
+    const named = await tree({ 'pgkeel.config.mjs': 'export const pgVersion = 15;' });
     expect((await configError(search(named))).message).toBe(
-      'pgsafe.config.mjs: the config must be the default export (`export default { … }`)',
+      'pgkeel.config.mjs: the config must be the default export (`export default { … }`)',
     );
-    const fn = await tree({ 'pgsafe.config.ts': 'export default () => ({ pgVersion: 15 });' });
+    const fn = await tree({ 'pgkeel.config.ts': 'export default () => ({ pgVersion: 15 });' });
     expect((await configError(search(fn))).message).toBe(
-      'pgsafe.config.ts: the default export must be the config object, not a function',
+      'pgkeel.config.ts: the default export must be the config object, not a function',
     );
   });
 
   it('reports a script that fails to load, naming the file', async () => {
-    const root = await tree({ 'pgsafe.config.ts': 'export default {{;' });
+    const root = await tree({ 'pgkeel.config.ts': 'export default {{;' });
     const error = await configError(search(root));
-    expect(error.file).toBe(path.join(root, 'pgsafe.config.ts'));
-    expect(error.message).toMatch(/^pgsafe\.config\.ts: failed to load: /);
+    expect(error.file).toBe(path.join(root, 'pgkeel.config.ts'));
+    expect(error.message).toMatch(/^pgkeel\.config\.ts: failed to load: /);
   });
 
   it('loads exactly the configPath given, relative to cwd', async () => {
     const root = await tree({
-      'pgsafe.config.json': json({ pgVersion: 15 }),
+      'pgkeel.config.json': json({ pgVersion: 15 }),
       'config/ci.json': json({ pgVersion: 17 }),
-      'config/pkg/package.json': json({ pgsafe: { pgVersion: 12 } }),
+      'config/pkg/package.json': json({ pgkeel: { pgVersion: 12 } }),
     });
     const loaded = await loadConfig({ cwd: root, configPath: 'config/ci.json', knownRules: KNOWN_RULES });
     expect(loaded).toEqual({
@@ -386,29 +386,29 @@ describe('loadConfig: finding the file', () => {
   it('fails clearly for a missing, unsupported or key-less configPath', async () => {
     const root = await tree({ 'a.yaml': 'x: 1', 'package.json': json({ name: 'x' }) });
     const load = (configPath: string) => loadConfig({ cwd: root, configPath, knownRules: KNOWN_RULES });
-    const missing = await configError(load('nope/pgsafe.config.json'));
-    expect(missing.message).toBe('nope/pgsafe.config.json: config file not found');
-    expect(missing.file).toBe(path.join(root, 'nope', 'pgsafe.config.json'));
+    const missing = await configError(load('nope/pgkeel.config.json'));
+    expect(missing.message).toBe('nope/pgkeel.config.json: config file not found');
+    expect(missing.file).toBe(path.join(root, 'nope', 'pgkeel.config.json'));
     expect((await configError(load('a.yaml'))).message).toMatch(
       /^a\.yaml: unsupported config file type "\.yaml"/,
     );
     expect((await configError(load('.'))).message).toMatch(/is a directory/);
     expect((await configError(load('package.json'))).message).toBe(
-      'package.json: no "pgsafe" key in package.json',
+      'package.json: no "pgkeel" key in package.json',
     );
   });
 
   it('caches per directory until clearConfigCache()', async () => {
-    const root = await tree({ 'pgsafe.config.json': json({ pgVersion: 15 }), 'm/.keep': '' });
+    const root = await tree({ 'pgkeel.config.json': json({ pgVersion: 15 }), 'm/.keep': '' });
     const first = await search(root, 'm');
-    await writeFile(path.join(root, 'pgsafe.config.json'), json({ pgVersion: 16 }));
+    await writeFile(path.join(root, 'pgkeel.config.json'), json({ pgVersion: 16 }));
     expect(await search(root, 'm')).toBe(first);
     clearConfigCache();
     expect((await search(root, 'm')).config).toEqual({ pgVersion: 16 });
   });
 
   it('does not search twice for concurrent loads from one directory', async () => {
-    const root = await tree({ 'pgsafe.config.json': json({ pgVersion: 15 }) });
+    const root = await tree({ 'pgkeel.config.json': json({ pgVersion: 15 }) });
     const loads = Array.from({ length: 20 }, () => search(root));
     const results = await Promise.all(loads);
     expect(new Set(results).size).toBe(1);
@@ -422,54 +422,54 @@ describe('loadConfig: validation errors', () => {
   }
 
   it('names an unknown key, with a suggestion', async () => {
-    const error = await errorFor({ 'pgsafe.config.json': json({ rule: {} }) });
-    expect(error.message).toBe('pgsafe.config.json: rule: unknown key "rule" (did you mean "rules"?)');
+    const error = await errorFor({ 'pgkeel.config.json': json({ rule: {} }) });
+    expect(error.message).toBe('pgkeel.config.json: rule: unknown key "rule" (did you mean "rules"?)');
     expect(error.keyPath).toBe('rule');
   });
 
   it('lists the allowed keys when nothing is close', async () => {
-    const error = await errorFor({ 'pgsafe.config.json': json({ database: 'x' }) });
+    const error = await errorFor({ 'pgkeel.config.json': json({ database: 'x' }) });
     expect(error.message).toBe(
-      'pgsafe.config.json: database: unknown key "database"; allowed keys: pgVersion, runner, presets, rules, ignorePaths, timeouts',
+      'pgkeel.config.json: database: unknown key "database"; allowed keys: pgVersion, runner, presets, rules, ignorePaths, timeouts',
     );
   });
 
   it('rejects an unsupported Postgres version, listing the supported ones', async () => {
-    const error = await errorFor({ 'pgsafe.config.json': json({ pgVersion: 9 }) });
+    const error = await errorFor({ 'pgkeel.config.json': json({ pgVersion: 9 }) });
     expect(error.message).toBe(
-      'pgsafe.config.json: pgVersion: unsupported Postgres version 9 (supported: 11, 12, 13, 14, 15, 16, 17, 18)',
+      'pgkeel.config.json: pgVersion: unsupported Postgres version 9 (supported: 11, 12, 13, 14, 15, 16, 17, 18)',
     );
-    const fraction = await errorFor({ 'pgsafe.config.json': json({ pgVersion: 15.2 }) });
+    const fraction = await errorFor({ 'pgkeel.config.json': json({ pgVersion: 15.2 }) });
     expect(fraction.message).toMatch(/unsupported Postgres version 15\.2/);
   });
 
   it('rejects an unknown runner, suggesting the closest', async () => {
-    const error = await errorFor({ 'pgsafe.config.json': json({ runner: 'prsima' }) });
+    const error = await errorFor({ 'pgkeel.config.json': json({ runner: 'prsima' }) });
     expect(error.message).toMatch(
-      /^pgsafe\.config\.json: runner: unknown runner "prsima" \(did you mean "prisma"\?\); known runners: psql, /,
+      /^pgkeel\.config\.json: runner: unknown runner "prsima" \(did you mean "prisma"\?\); known runners: psql, /,
     );
     expect(error.keyPath).toBe('runner');
   });
 
   it('rejects an unknown rule, suggesting the closest', async () => {
-    const error = await errorFor({ 'pgsafe.config.json': json({ rules: { 'add-foriegn-key': 'off' } }) });
+    const error = await errorFor({ 'pgkeel.config.json': json({ rules: { 'add-foriegn-key': 'off' } }) });
     expect(error.message).toBe(
-      'pgsafe.config.json: rules.add-foriegn-key: unknown rule "add-foriegn-key" (did you mean "add-foreign-key"?)',
+      'pgkeel.config.json: rules.add-foriegn-key: unknown rule "add-foriegn-key" (did you mean "add-foreign-key"?)',
     );
     expect(error.keyPath).toBe('rules.add-foriegn-key');
   });
 
   it('rejects an invalid timeout interval', async () => {
-    const error = await errorFor({ 'pgsafe.config.json': json({ timeouts: { lockTimeout: '2 secs' } }) });
+    const error = await errorFor({ 'pgkeel.config.json': json({ timeouts: { lockTimeout: '2 secs' } }) });
     expect(error.message).toBe(
-      'pgsafe.config.json: timeouts.lockTimeout: invalid interval "2 secs": unknown unit "secs" (did you mean "s"?); units are us, ms, s, min, h, d (case-sensitive)',
+      'pgkeel.config.json: timeouts.lockTimeout: invalid interval "2 secs": unknown unit "secs" (did you mean "s"?); units are us, ms, s, min, h, d (case-sensitive)',
     );
   });
 
   it('reports JSON syntax errors with line and column', async () => {
-    const error = await errorFor({ 'pgsafe.config.json': '{\n  "pgVersion": 15,\n}\n' });
-    expect(error.message).toBe('pgsafe.config.json:3:1: invalid JSON: trailing comma is not allowed');
-    expect(error).toMatchObject({ line: 3, column: 1, file: expect.stringMatching(/pgsafe\.config\.json$/) });
+    const error = await errorFor({ 'pgkeel.config.json': '{\n  "pgVersion": 15,\n}\n' });
+    expect(error.message).toBe('pgkeel.config.json:3:1: invalid JSON: trailing comma is not allowed');
+    expect(error).toMatchObject({ line: 3, column: 1, file: expect.stringMatching(/pgkeel\.config\.json$/) });
   });
 
   it('reports a broken package.json met on the way up', async () => {
@@ -478,28 +478,28 @@ describe('loadConfig: validation errors', () => {
     expect(error.message).toBe('package.json:1:14: invalid JSON: property name expected');
   });
 
-  it('prefixes key paths with pgsafe for package.json', async () => {
-    const error = await errorFor({ 'package.json': json({ pgsafe: { runner: 'flyaway' } }) });
+  it('prefixes key paths with pgkeel for package.json', async () => {
+    const error = await errorFor({ 'package.json': json({ pgkeel: { runner: 'flyaway' } }) });
     expect(error.message).toMatch(
-      /^package\.json: pgsafe\.runner: unknown runner "flyaway" \(did you mean "flyway"\?\)/,
+      /^package\.json: pgkeel\.runner: unknown runner "flyaway" \(did you mean "flyway"\?\)/,
     );
-    const notObject = await errorFor({ 'package.json': json({ pgsafe: 'strict' }) });
+    const notObject = await errorFor({ 'package.json': json({ pgkeel: 'strict' }) });
     expect(notObject.message).toBe(
-      'package.json: pgsafe: expected an object (the config), got string "strict"',
+      'package.json: pgkeel: expected an object (the config), got string "strict"',
     );
   });
 
   it('lists every problem, one per line, each naming the file', async () => {
-    const error = await errorFor({ 'pgsafe.config.json': json({ pgVersion: 8, runner: 'x', extra: true }) });
+    const error = await errorFor({ 'pgkeel.config.json': json({ pgVersion: 8, runner: 'x', extra: true }) });
     const lines = error.message.split('\n');
     expect(lines).toHaveLength(3);
-    for (const line of lines) expect(line.startsWith('pgsafe.config.json: ')).toBe(true);
+    for (const line of lines) expect(line.startsWith('pgkeel.config.json: ')).toBe(true);
     expect(error.issues.map((i) => i.keyPath)).toEqual(['pgVersion', 'runner', 'extra']);
     expect(error.exitCode).toBe(2);
   });
 
   it('shows a config outside cwd by its absolute path', async () => {
-    const root = await tree({ 'pgsafe.config.json': json({ pgVersion: 1 }), 'app/.keep': '' });
+    const root = await tree({ 'pgkeel.config.json': json({ pgVersion: 1 }), 'app/.keep': '' });
     const error = await configError(
       loadConfig({
         cwd: path.join(root, 'app'),
@@ -507,7 +507,7 @@ describe('loadConfig: validation errors', () => {
         knownRules: KNOWN_RULES,
       }),
     );
-    expect(error.message.startsWith(`${path.join(root, 'pgsafe.config.json')}: pgVersion: `)).toBe(true);
+    expect(error.message.startsWith(`${path.join(root, 'pgkeel.config.json')}: pgVersion: `)).toBe(true);
   });
 });
 

@@ -10,7 +10,7 @@ import { runCli } from './run-cli.js';
 let dir: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pgsafe-explain-'));
+  dir = await mkdtemp(join(tmpdir(), 'pgkeel-explain-'));
   await writeFile(join(dir, 'check.sql'), 'ALTER TABLE orders ADD CONSTRAINT c CHECK (amount >= 0);\n');
   await writeFile(join(dir, 'broken.sql'), 'ALTER TABLE orders ADD COLUMN;\nCREATE INDEX i ON t (x);\n');
 });
@@ -332,7 +332,7 @@ describe('explain formats', () => {
     const report = { files: [await explainSql(MIGRATION, { pgVersion: 16, path: 'm.sql' })] };
     const doc = JSON.parse(formatExplain('json', report, { toolVersion: '1.2.3' }));
     expect(doc.version).toBe(1);
-    expect(doc.tool).toEqual({ name: 'pgsafe', version: '1.2.3' });
+    expect(doc.tool).toEqual({ name: 'pgkeel', version: '1.2.3' });
     const file = doc.files[0];
     expect(Object.keys(file)).toEqual([
       'path',
@@ -392,7 +392,7 @@ describe('explain formats', () => {
   });
 });
 
-describe('pgsafe explain', () => {
+describe('pgkeel explain', () => {
   it('explains files, exits 0, and applies --pg-version and --format', async () => {
     const r = await run(['explain', 'check.sql', '--pg-version', '12', '--format', 'json']);
     expect(r.code).toBe(0);
@@ -416,7 +416,7 @@ describe('pgsafe explain', () => {
 
   it('prints what the README shows for examples/002', async () => {
     const readme = readFileSync('README.md', 'utf8');
-    const section = readme.slice(readme.indexOf('`pgsafe explain examples/002_orders_amount_check.sql`:'));
+    const section = readme.slice(readme.indexOf('`pgkeel explain examples/002_orders_amount_check.sql`:'));
     const block = /```\n([\s\S]*?)```/.exec(section)![1]!;
     const { code, stdout: out } = await runCli(['explain', 'examples/002_orders_amount_check.sql'], {
       cwd: process.cwd(),

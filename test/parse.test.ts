@@ -59,9 +59,9 @@ describe('lexer', () => {
   });
 
   it('collects comments with their text', () => {
-    const r = lex('-- pgsafe-ignore a -- why\nselect 1; /* block */');
+    const r = lex('-- pgkeel-ignore a -- why\nselect 1; /* block */');
     expect(r.comments.map((c) => [c.kind, c.text])).toEqual([
-      ['line', 'pgsafe-ignore a -- why'],
+      ['line', 'pgkeel-ignore a -- why'],
       ['block', 'block'],
     ]);
   });

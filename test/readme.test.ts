@@ -1,12 +1,12 @@
-/** The README's example output is real: it must be what `pgsafe lint examples/` prints. */
+/** The README's example output is real: it must be what `pgkeel lint examples/` prints. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type CliIo, main } from '../src/cli/main.js';
 
 describe('README', () => {
-  it('shows output that `pgsafe lint examples/` really prints, with the exit code it states', async () => {
+  it('shows output that `pgkeel lint examples/` really prints, with the exit code it states', async () => {
     const readme = readFileSync('README.md', 'utf8');
-    const section = readme.slice(readme.indexOf('`pgsafe lint examples/` reports'));
+    const section = readme.slice(readme.indexOf('`pgkeel lint examples/` reports'));
     const block = /```\n([\s\S]*?)```/.exec(section)![1]!;
     let out = '';
     const io: CliIo = { stdout: (s) => (out += s), stderr: () => {}, isTTY: false, cwd: process.cwd() };

@@ -467,7 +467,7 @@ describe('json report', () => {
       'fix',
     ]);
     expect(report.version).toBe(1);
-    expect(report.tool).toEqual({ name: 'pgsafe', version: '9.9.9' });
+    expect(report.tool).toEqual({ name: 'pgkeel', version: '9.9.9' });
     expect(report.summary).toEqual({ fileCount: 2, errorCount: 1, warningCount: 1, infoCount: 0 });
   });
 

@@ -1,5 +1,5 @@
 /**
- * The documents pgsafe was conceived from: their unsafe statements are flagged, with the safe sequence they
+ * The documents pgkeel was conceived from: their unsafe statements are flagged, with the safe sequence they
  * describe as the fix, and those safe sequences lint clean with the recommended rules.
  */
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -18,7 +18,7 @@ const tempDirs: string[] = [];
 
 /** A fresh temp directory holding `files` (paths relative to it, `/`-separated). */
 async function tree(files: Record<string, string | Uint8Array>): Promise<string> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'pgsafe-sources-'));
+  const root = await mkdtemp(path.join(os.tmpdir(), 'pgkeel-sources-'));
   tempDirs.push(root);
   for (const [rel, content] of Object.entries(files)) {
     const abs = path.join(root, ...rel.split('/'));

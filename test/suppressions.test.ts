@@ -12,7 +12,7 @@ const rulesOf = (sql: string) =>
 describe('ignore directives', () => {
   it('a statement directive silences the named rule on the next statement only', () => {
     expect(
-      rulesOf(`-- pgsafe-ignore create-index-non-concurrently -- built off-peak
+      rulesOf(`-- pgkeel-ignore create-index-non-concurrently -- built off-peak
 CREATE INDEX a ON t (x);
 CREATE INDEX b ON t (y);`),
     ).toEqual(['3:create-index-non-concurrently']);
@@ -20,7 +20,7 @@ CREATE INDEX b ON t (y);`),
 
   it('works inside the statement and as a block comment, with several names', () => {
     expect(
-      rulesOf(`ALTER TABLE t /* pgsafe-ignore add-check-constraint, add-unique-constraint */
+      rulesOf(`ALTER TABLE t /* pgkeel-ignore add-check-constraint, add-unique-constraint */
   ADD CONSTRAINT c CHECK (x > 0), ADD CONSTRAINT u UNIQUE (x);`),
     ).toEqual([]);
   });
@@ -28,15 +28,15 @@ CREATE INDEX b ON t (y);`),
   it('a file directive silences the rule everywhere', () => {
     expect(
       rulesOf(
-        '-- pgsafe-ignore-file create-index-non-concurrently\nCREATE INDEX a ON t (x);\nCREATE INDEX b ON t (y);',
+        '-- pgkeel-ignore-file create-index-non-concurrently\nCREATE INDEX a ON t (x);\nCREATE INDEX b ON t (y);',
       ),
     ).toEqual([]);
   });
 
   it('reports unknown rule names and directives that suppress nothing', () => {
-    expect(rulesOf('-- pgsafe-ignore no-such-rule\nSELECT 1;')).toEqual(['1:unknown-rule']);
-    expect(rulesOf('-- pgsafe-ignore add-check-constraint\nSELECT 1;')).toEqual(['1:unused-ignore']);
-    expect(rulesOf('-- pgsafe-ignore\nSELECT 1;')).toEqual(['1:unused-ignore']);
+    expect(rulesOf('-- pgkeel-ignore no-such-rule\nSELECT 1;')).toEqual(['1:unknown-rule']);
+    expect(rulesOf('-- pgkeel-ignore add-check-constraint\nSELECT 1;')).toEqual(['1:unused-ignore']);
+    expect(rulesOf('-- pgkeel-ignore\nSELECT 1;')).toEqual(['1:unused-ignore']);
   });
 
   it('honours squawk-ignore through the rules’ squawk equivalents', () => {
@@ -48,13 +48,13 @@ CREATE INDEX b ON t (y);`),
         '-- squawk-ignore-file disallowed-unique-constraint\nALTER TABLE t ADD CONSTRAINT u UNIQUE (x);',
       ),
     ).toEqual([]);
-    // a real squawk rule pgsafe has no counterpart for is not an error; a made-up one is
+    // a real squawk rule pgkeel has no counterpart for is not an error; a made-up one is
     expect(rulesOf('-- squawk-ignore ban-drop-database\nSELECT 1;')).toEqual([]);
     expect(rulesOf('-- squawk-ignore not-a-squawk-rule\nSELECT 1;')).toEqual(['1:unknown-rule']);
   });
 
   it('cannot suppress parse errors', () => {
-    expect(rulesOf('-- pgsafe-ignore\nSELEC 1;')).toEqual(['1:unused-ignore', '2:parse-error']);
+    expect(rulesOf('-- pgkeel-ignore\nSELEC 1;')).toEqual(['1:unused-ignore', '2:parse-error']);
   });
 });
 

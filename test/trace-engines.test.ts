@@ -23,7 +23,7 @@ import {
 describe('PGlite engine and its data directory snapshot', () => {
   let cacheDir: string;
   beforeAll(async () => {
-    cacheDir = await mkdtemp(join(tmpdir(), 'pgsafe-engines-'));
+    cacheDir = await mkdtemp(join(tmpdir(), 'pgkeel-engines-'));
   });
   afterAll(() => rm(cacheDir, { recursive: true, force: true }));
 
@@ -67,14 +67,14 @@ describe('PGlite engine and its data directory snapshot', () => {
 });
 
 describe('cache location', () => {
-  it('PGSAFE_CACHE_DIR wins', () => {
-    const saved = process.env.PGSAFE_CACHE_DIR;
+  it('PGKEEL_CACHE_DIR wins', () => {
+    const saved = process.env.PGKEEL_CACHE_DIR;
     try {
-      process.env.PGSAFE_CACHE_DIR = '/somewhere/else';
+      process.env.PGKEEL_CACHE_DIR = '/somewhere/else';
       expect(defaultCacheRoot()).toBe('/somewhere/else');
     } finally {
-      if (saved === undefined) delete process.env.PGSAFE_CACHE_DIR;
-      else process.env.PGSAFE_CACHE_DIR = saved;
+      if (saved === undefined) delete process.env.PGKEEL_CACHE_DIR;
+      else process.env.PGKEEL_CACHE_DIR = saved;
     }
   });
 });

@@ -16,7 +16,7 @@ let dir: string;
 
 beforeAll(async () => {
   engine = await startEngine({ kind: 'pglite' });
-  dir = await mkdtemp(join(tmpdir(), 'pgsafe-trace-'));
+  dir = await mkdtemp(join(tmpdir(), 'pgkeel-trace-'));
 }, 60_000);
 afterAll(async () => {
   await engine?.close();
@@ -213,7 +213,7 @@ END $$;
 
   it('claims SHARE for CREATE INDEX in a DO block, and shows a mismatch when Postgres takes more', async () => {
     await engine.exec('CREATE TABLE do2 (id int PRIMARY KEY, note text)');
-    // a function the database has and the migration does not define: pgsafe cannot know what it does
+    // a function the database has and the migration does not define: pgkeel cannot know what it does
     await engine.exec(
       `CREATE FUNCTION do2_lock() RETURNS void LANGUAGE plpgsql AS $$ BEGIN LOCK TABLE do2 IN ACCESS EXCLUSIVE MODE; END $$`,
     );
@@ -381,7 +381,7 @@ describe('README', () => {
   });
 });
 
-describe('pgsafe trace', () => {
+describe('pgkeel trace', () => {
   const run = (argv: string[], env: Record<string, string> = {}) => runCli(argv, { cwd: dir, env });
 
   it('traces on the embedded engine, prints JSON, exits 1 on an error', async () => {
@@ -423,7 +423,7 @@ describe('pgsafe trace', () => {
       DATABASE_URL: 'postgres://me:s3cr%21t@127.0.0.1:1/db',
     });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/pgsafe: .*trace engine/);
+    expect(r.stderr).toMatch(/pgkeel: .*trace engine/);
     expect(r.stderr + r.stdout).not.toMatch(/s3cr/);
   });
 });

@@ -97,7 +97,7 @@ export interface RelationRef {
 /**
  * Relations a statement locks without naming them, described by what they have in common. Each
  * kind may turn out empty; the analyzer names the members when it knows all of them (tables of this
- * migration, or the live schema read by `pgsafe trace`).
+ * migration, or the live schema read by `pgkeel trace`).
  */
 export type RelationSet =
   /** every table and materialized view of the database (VACUUM, ANALYZE, REINDEX DATABASE) */

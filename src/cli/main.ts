@@ -1,4 +1,4 @@
-/** The `pgsafe` command line: parses flags, calls the library, sets the exit code. Nothing else. */
+/** The `pgkeel` command line: parses flags, calls the library, sets the exit code. Nothing else. */
 
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -116,7 +116,7 @@ function processIo(): CliIo {
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let exitCode: number = EXIT.ok;
   const out = io.stdout;
-  const program = new Command('pgsafe')
+  const program = new Command('pgkeel')
     .description('Find and fix Postgres migrations that would block a live database.')
     .version(VERSION, '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
@@ -227,7 +227,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       }
       const rule = allRules.find((r) => r.id === id);
       if (!rule) {
-        io.stderr(`pgsafe: unknown rule "${id}"; \`pgsafe rules\` lists them\n`);
+        io.stderr(`pgkeel: unknown rule "${id}"; \`pgkeel rules\` lists them\n`);
         exitCode = EXIT.usage;
         return;
       }
@@ -244,7 +244,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (e instanceof InputError || e instanceof ConfigError || e instanceof TraceEngineError) {
-      io.stderr(`pgsafe: ${e.message}\n`);
+      io.stderr(`pgkeel: ${e.message}\n`);
       return EXIT.usage;
     }
     throw e;
@@ -305,7 +305,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 
 async function traceCommand(paths: string[], flags: TraceFlags, io: CliIo): Promise<number> {
   const usage = (message: string) => {
-    io.stderr(`pgsafe trace: ${message}\n`);
+    io.stderr(`pgkeel trace: ${message}\n`);
     return EXIT.usage;
   };
   let engine: EngineSpec = { kind: 'pglite' };
@@ -346,8 +346,8 @@ async function traceCommand(paths: string[], flags: TraceFlags, io: CliIo): Prom
       applyEarlier: flags.applyEarlier,
       // installing binaries takes a while the first time: say so; server logs only when debugging
       onLog: (line) => {
-        if (/^installing /.test(line) || (io.env ?? process.env).PGSAFE_DEBUG)
-          write(() => io.stderr(`pgsafe: ${line}\n`));
+        if (/^installing /.test(line) || (io.env ?? process.env).PGKEEL_DEBUG)
+          write(() => io.stderr(`pgkeel: ${line}\n`));
       },
       onEngine: (e) => write(() => reporter.engine(e)),
       onProgress: (p) => progress?.update(p),

@@ -1,6 +1,6 @@
 /**
  * Timeout values (`lock_timeout`, `statement_timeout`) read the way Postgres reads an integer GUC
- * whose base unit is milliseconds, so that what pgsafe believes matches what the server will do.
+ * whose base unit is milliseconds, so that what pgkeel believes matches what the server will do.
  */
 
 /** Postgres' time units for a millisecond-based GUC, largest first (the order matters for rounding). */

@@ -4,19 +4,19 @@ import type { Jiti } from 'jiti';
 import { type LilconfigResult, type Loader, lilconfig } from 'lilconfig';
 import { ConfigError } from './errors.js';
 import { JsonSyntaxError, parseJson } from './json.js';
-import type { LoadedConfig, PgsafeConfig } from './types.js';
+import type { LoadedConfig, PgkeelConfig } from './types.js';
 
 /** Searched in this order in each directory, from `searchFrom` up to the filesystem root. */
 export const CONFIG_FILE_NAMES = [
-  'pgsafe.config.json',
-  'pgsafe.config.js',
-  'pgsafe.config.mjs',
-  'pgsafe.config.ts',
+  'pgkeel.config.json',
+  'pgkeel.config.js',
+  'pgkeel.config.mjs',
+  'pgkeel.config.ts',
   'package.json',
 ] as const;
 
 const SCRIPT_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
-const PACKAGE_KEY = 'pgsafe';
+const PACKAGE_KEY = 'pgkeel';
 
 export interface LoadConfigOptions {
   cwd: string;
@@ -28,8 +28,8 @@ export interface LoadConfigOptions {
   knownRules: readonly string[];
 }
 
-/** Identity; gives `pgsafe.config.ts` type checking and completion. */
-export function defineConfig(config: PgsafeConfig): PgsafeConfig {
+/** Identity; gives `pgkeel.config.ts` type checking and completion. */
+export function defineConfig(config: PgkeelConfig): PgkeelConfig {
   return config;
 }
 
@@ -81,7 +81,7 @@ const scriptLoader: Loader = async (filepath) => {
   return config;
 };
 
-const explorer = lilconfig('pgsafe', {
+const explorer = lilconfig('pgkeel', {
   searchPlaces: [...CONFIG_FILE_NAMES],
   loaders: {
     '.json': jsonLoader,
@@ -91,7 +91,7 @@ const explorer = lilconfig('pgsafe', {
   packageProp: PACKAGE_KEY,
   // lilconfig stops at the home directory by default; a config above it (a monorepo in /srv) must count
   stopDir: path.parse(process.cwd()).root,
-  // an empty pgsafe.config.json still marks where the project's config lives
+  // an empty pgkeel.config.json still marks where the project's config lives
   ignoreEmptySearchPlaces: false,
   cache: true,
 });

@@ -3,7 +3,7 @@ import type { ConfigIssue } from './errors.js';
 import { IntervalError, parseInterval } from './interval.js';
 import { didYouMean } from './suggest.js';
 import {
-  type PgsafeConfig,
+  type PgkeelConfig,
   type Preset,
   RUNNER_NAMES,
   type RuleSetting,
@@ -190,7 +190,7 @@ function toIssues(error: z.ZodError): ConfigIssue[] {
   return issues;
 }
 
-export type ValidationResult = { ok: true; config: PgsafeConfig } | { ok: false; issues: ConfigIssue[] };
+export type ValidationResult = { ok: true; config: PgkeelConfig } | { ok: false; issues: ConfigIssue[] };
 
 /**
  * Checks a raw config object (from any source: a file, package.json, CLI flags assembled into the
@@ -200,7 +200,7 @@ export function validateConfig(raw: unknown, knownRules: readonly string[]): Val
   const result = buildSchema(knownRules).safeParse(raw, { reportInput: true });
   if (!result.success) return { ok: false, issues: toIssues(result.error) };
   const { $schema: _schema, ...rest } = result.data;
-  const config: PgsafeConfig = {};
+  const config: PgkeelConfig = {};
   // drop keys whose value was `undefined` so configs compare cleanly
   for (const [key, value] of Object.entries(rest)) {
     if (value !== undefined) (config as Record<string, unknown>)[key] = value;

@@ -38,8 +38,8 @@ export interface TimeoutSettings {
   statementTimeout?: string;
 }
 
-/** What a `pgsafe.config.*` file (or package.json's `pgsafe` key) may contain. */
-export interface PgsafeConfig {
+/** What a `pgkeel.config.*` file (or package.json's `pgkeel` key) may contain. */
+export interface PgkeelConfig {
   pgVersion?: number;
   runner?: RunnerName;
   presets?: Preset[];
@@ -50,7 +50,7 @@ export interface PgsafeConfig {
 
 /** A config file after loading: where it came from, and its directory (ignorePaths are relative to it). */
 export interface LoadedConfig {
-  config: PgsafeConfig;
+  config: PgkeelConfig;
   /** absolute path of the file, or undefined when defaults apply */
   filepath?: string;
   dir: string;

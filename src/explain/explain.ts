@@ -62,7 +62,7 @@ export interface ExplainedLock {
   /** the name as written in the statement; for a set, the set in words */
   display: string;
   /**
-   * the lock is on relations the statement does not name and pgsafe could not list, described by
+   * the lock is on relations the statement does not name and pgkeel could not list, described by
    * what they have in common (`relation` is then a `<kind …>` key, not a name)
    */
   set?: RelationSet;
@@ -154,7 +154,7 @@ export interface ExplainedStatement extends Span {
   conditional?: boolean;
 }
 
-/** SQL a DO block or function runs that pgsafe cannot know before it runs. */
+/** SQL a DO block or function runs that pgkeel cannot know before it runs. */
 export interface ExplainedUnknown extends Span {
   sql: string;
   /** e.g. `EXECUTE of a string built at run time` */

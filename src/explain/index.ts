@@ -9,7 +9,7 @@ export const EXPLAIN_FORMATS = ['pretty', 'json', 'markdown'] as const;
 export type ExplainFormat = (typeof EXPLAIN_FORMATS)[number];
 
 export interface ExplainFormatOptions {
-  /** pgsafe's version (json) */
+  /** pgkeel's version (json) */
   toolVersion: string;
   /** ANSI colours (pretty); default false */
   color?: boolean;

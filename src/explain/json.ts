@@ -26,7 +26,7 @@ export interface ExplainJsonOptions {
 export function formatExplainJson(report: ExplainReport, options: ExplainJsonOptions): string {
   const doc = {
     version: EXPLAIN_JSON_VERSION,
-    tool: { name: 'pgsafe', version: options.toolVersion },
+    tool: { name: 'pgkeel', version: options.toolVersion },
     files: report.files.map(fileJson),
   };
   return `${JSON.stringify(doc, null, options.indent ?? 2)}\n`;

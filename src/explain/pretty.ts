@@ -82,7 +82,7 @@ export class ExplainPrettyRenderer {
       runs.length === 0 &&
       !SELF_EXPLAINING.has(s.kind ?? '')
     ) {
-      out.push(...this.labelled('lock', [c.dim(`none that pgsafe knows of (${oneLine(s.kind ?? '?')})`)]));
+      out.push(...this.labelled('lock', [c.dim(`none that pgkeel knows of (${oneLine(s.kind ?? '?')})`)]));
     } else if (s.locks.length === 0 && s.actions.length > 0) {
       out.push(...this.labelled('lock', [c.dim('no lock on an existing relation')]));
     }

@@ -1,6 +1,6 @@
 /** Lints files and stdin: resolves inputs, finds each file's config, merges settings, runs the linter. */
 
-import type { PgsafeConfig } from '../config/types.js';
+import type { PgkeelConfig } from '../config/types.js';
 import type { FileResult, LintSummary } from '../diagnostics.js';
 import { loadParser } from '../parse/parse.js';
 import { type ConfiguredInputOptions, configuredFiles } from '../sources/configured.js';
@@ -23,7 +23,7 @@ export async function lintFiles(
   await loadParser();
   const summary: LintSummary = { files: [], errorCount: 0, warningCount: 0, infoCount: 0 };
   for await (const { file, config } of configuredFiles(args, options)) {
-    const settings = { ...config, ...definedOnly(options.overrides ?? {}) } as PgsafeConfig;
+    const settings = { ...config, ...definedOnly(options.overrides ?? {}) } as PgkeelConfig;
     const result = lintSqlSync(file.text, {
       path: file.path,
       pgVersion: settings.pgVersion,

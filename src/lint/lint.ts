@@ -72,7 +72,7 @@ function ruleNames(rules: readonly Rule[]): RuleNames {
     for (const s of r.equivalents?.squawk ?? []) bySquawk.set(s, [...(bySquawk.get(s) ?? []), r.id]);
   }
   names = {
-    pgsafe: (n) => (ids.has(n) ? n : undefined),
+    pgkeel: (n) => (ids.has(n) ? n : undefined),
     squawk: (n) => bySquawk.get(n) ?? (SQUAWK_RULE_IDS.has(n) ? [] : undefined),
   };
   ruleNamesCache.set(rules, names);
@@ -182,8 +182,8 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
     const at = stmt ?? { index: -1, start: 0, end: 0 };
     diagnostics.push(
       toDiagnostic('internal-error', 'error', at.start, at.end, at.index, {
-        message: `pgsafe failed in ${what}${stmt ? ' on this statement' : ''}: ${(e as Error)?.message ?? e}`,
-        help: 'This is a bug in pgsafe; please report it with this statement. The other checks still ran.',
+        message: `pgkeel failed in ${what}${stmt ? ' on this statement' : ''}: ${(e as Error)?.message ?? e}`,
+        help: 'This is a bug in pgkeel; please report it with this statement. The other checks still ran.',
       }),
     );
   }
@@ -326,12 +326,12 @@ function checkDirectives(
 ): void {
   for (const d of directives) {
     const known = (n: string) =>
-      d.dialect === 'pgsafe' ? names.pgsafe(n) !== undefined : names.squawk(n) !== undefined;
+      d.dialect === 'pgkeel' ? names.pgkeel(n) !== undefined : names.squawk(n) !== undefined;
     for (const n of d.names) {
       if (!known(n)) emit('unknown-rule', d, `Unknown rule "${n}" in ${d.dialect}-ignore.`);
     }
     // squawk directives naming squawk-only checks legitimately suppress nothing here
-    if (d.dialect !== 'pgsafe') continue;
+    if (d.dialect !== 'pgkeel') continue;
     const unused =
       d.names.length === 0
         ? d.used.size === 0
@@ -342,7 +342,7 @@ function checkDirectives(
       emit(
         'unused-ignore',
         d,
-        `This pgsafe-ignore${d.scope === 'file' ? '-file' : ''} suppresses nothing: ${unused.join(', ')}. Remove it.`,
+        `This pgkeel-ignore${d.scope === 'file' ? '-file' : ''} suppresses nothing: ${unused.join(', ')}. Remove it.`,
       );
     }
   }

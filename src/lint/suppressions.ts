@@ -1,7 +1,7 @@
 /**
  * Ignore directives in comments:
- *   -- pgsafe-ignore rule-a, rule-b -- reason     (the statement it precedes or sits in)
- *   -- pgsafe-ignore-file rule-a -- reason        (the whole file)
+ *   -- pgkeel-ignore rule-a, rule-b -- reason     (the statement it precedes or sits in)
+ *   -- pgkeel-ignore-file rule-a -- reason        (the whole file)
  * `squawk-ignore` / `squawk-ignore-file` are honoured through each rule's `equivalents.squawk`,
  * so a team switching from squawk keeps its files as they are.
  */
@@ -11,7 +11,7 @@ import type { Comment } from '../parse/lexer.js';
 export interface Directive {
   comment: Comment;
   scope: 'statement' | 'file';
-  dialect: 'pgsafe' | 'squawk';
+  dialect: 'pgkeel' | 'squawk';
   /** rule names as written; empty = every rule */
   names: string[];
   /** the statement it applies to (statement scope), set while linting */
@@ -20,7 +20,7 @@ export interface Directive {
   used: Set<string>;
 }
 
-const DIRECTIVE = /^(pgsafe|squawk)-ignore(-file)?(?=\s|$|:)\s*:?\s*(.*)$/s;
+const DIRECTIVE = /^(pgkeel|squawk)-ignore(-file)?(?=\s|$|:)\s*:?\s*(.*)$/s;
 
 export function parseDirectives(comments: Comment[]): Directive[] {
   const out: Directive[] = [];
@@ -32,7 +32,7 @@ export function parseDirectives(comments: Comment[]): Directive[] {
     out.push({
       comment,
       scope: m[2] ? 'file' : 'statement',
-      dialect: m[1] as 'pgsafe' | 'squawk',
+      dialect: m[1] as 'pgkeel' | 'squawk',
       names: list === '' ? [] : list.split(/[\s,]+/).filter(Boolean),
       used: new Set(),
     });
@@ -40,11 +40,11 @@ export function parseDirectives(comments: Comment[]): Directive[] {
   return out;
 }
 
-/** Maps rule ids as a directive names them to pgsafe rule ids. */
+/** Maps rule ids as a directive names them to pgkeel rule ids. */
 export interface RuleNames {
-  /** pgsafe rule id → itself; unknown → undefined */
-  pgsafe(name: string): string | undefined;
-  /** squawk rule id → the pgsafe rules it corresponds to; a known squawk id may map to none */
+  /** pgkeel rule id → itself; unknown → undefined */
+  pgkeel(name: string): string | undefined;
+  /** squawk rule id → the pgkeel rules it corresponds to; a known squawk id may map to none */
   squawk(name: string): string[] | undefined;
 }
 
@@ -55,7 +55,7 @@ export function suppresses(directive: Directive, ruleId: string, names: RuleName
     return true;
   }
   for (const name of directive.names) {
-    const targets = directive.dialect === 'pgsafe' ? [names.pgsafe(name)] : (names.squawk(name) ?? []);
+    const targets = directive.dialect === 'pgkeel' ? [names.pgkeel(name)] : (names.squawk(name) ?? []);
     if (targets.includes(ruleId)) {
       directive.used.add(name);
       return true;

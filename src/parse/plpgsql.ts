@@ -147,7 +147,7 @@ export function embeddedBody(file: SourceFile, host: Statement, index: number): 
   try {
     const b = bodyOf(host);
     if (!b) {
-      whole('a body pgsafe cannot read');
+      whole('a body pgkeel cannot read');
       return out;
     }
     // the body's text in the file: verbatim in a dollar-quoted (or escape-free quoted) string
@@ -175,14 +175,14 @@ export function embeddedBody(file: SourceFile, host: Statement, index: number): 
       const parsed = parsePiece(file, p, bodyStart);
       if (parsed.length === 0) {
         const start = bodyStart + p.at;
-        out.unknown.push({ start, end: start + p.text.length, reason: 'SQL pgsafe cannot parse' });
+        out.unknown.push({ start, end: start + p.text.length, reason: 'SQL pgkeel cannot parse' });
       }
       const inside = p.conditional ? { ...embeddedIn, conditional: true } : embeddedIn;
       for (const s of parsed) out.statements.push({ ...s, index, embeddedIn: inside });
     }
     return out;
   } catch (e) {
-    whole(`a body pgsafe failed to read (${(e as Error)?.message ?? e})`);
+    whole(`a body pgkeel failed to read (${(e as Error)?.message ?? e})`);
     return out;
   }
 }
@@ -358,10 +358,10 @@ function plpgsqlPieces(
   body: string,
   unknown: (at: number, end: number, reason: string) => void = () => {},
 ): Piece[] {
-  let tag = '$pgsafe$';
-  for (let i = 0; body.includes(tag); i++) tag = `$pgsafe${i}$`;
+  let tag = '$pgkeel$';
+  for (let i = 0; body.includes(tag); i++) tag = `$pgkeel${i}$`;
   const tree = parsePlPgSQLSync(
-    `CREATE FUNCTION pg_temp.pgsafe_body() RETURNS void LANGUAGE plpgsql AS ${tag}${body}${tag}`,
+    `CREATE FUNCTION pg_temp.pgkeel_body() RETURNS void LANGUAGE plpgsql AS ${tag}${body}${tag}`,
   ) as AnyNode;
   const lineStarts = [0];
   for (let i = body.indexOf('\n'); i >= 0; i = body.indexOf('\n', i + 1)) lineStarts.push(i + 1);

@@ -13,7 +13,7 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** The union of every format's options; each format reads what it needs. */
 export interface ReportOptions {
-  /** pgsafe's version (json) */
+  /** pgkeel's version (json) */
   toolVersion: string;
   /** ANSI colors (pretty); default false */
   color?: boolean;

@@ -11,7 +11,7 @@ import { byPosition, type Reporter, reportSummary, type Sink, Tally, type Totals
 export const JSON_REPORT_VERSION = 1;
 
 export interface JsonOptions {
-  /** pgsafe's version, reported as `tool.version` */
+  /** pgkeel's version, reported as `tool.version` */
   toolVersion: string;
   /** spaces per indentation level (default 2); 0 prints everything on one line */
   indent?: number;
@@ -59,7 +59,7 @@ export interface JsonSummary {
 
 export interface JsonReport {
   version: typeof JSON_REPORT_VERSION;
-  tool: { name: 'pgsafe'; version: string };
+  tool: { name: 'pgkeel'; version: string };
   files: JsonFile[];
   summary: JsonSummary;
 }
@@ -86,7 +86,7 @@ export function createJsonReporter(options: JsonOptions, write: Sink): Reporter 
   // JSON.stringify escapes newlines inside strings, so every raw newline is layout and can be re-indented
   const nested = (value: unknown, level: number) =>
     JSON.stringify(value, null, indent).replace(/\n/g, pad(level));
-  const tool: JsonReport['tool'] = { name: 'pgsafe', version: options.toolVersion };
+  const tool: JsonReport['tool'] = { name: 'pgkeel', version: options.toolVersion };
   const tally = new Tally();
   let started = false;
   const start = () => {

@@ -36,7 +36,7 @@ function equivalentsLine(rule: Rule): string {
   return parts.length ? parts.join(' · ') : 'none';
 }
 
-/** A rule's page in Markdown (docs/rules/<id>.md and `pgsafe rules <id>`). */
+/** A rule's page in Markdown (docs/rules/<id>.md and `pgkeel rules <id>`). */
 export function rulePage(rule: Rule): string {
   const lines: string[] = [
     `# ${rule.id}`,
@@ -73,14 +73,14 @@ export function rulePage(rule: Rule): string {
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
-/** One line per rule, for `pgsafe rules`. */
+/** One line per rule, for `pgkeel rules`. */
 export function rulesTable(rules: readonly Rule[]): string {
   const width = Math.max(...rules.map((r) => r.id.length));
   const rows = rules.map((r) => {
     const flag = r.recommended === false ? ' (opt-in)' : '';
     return `${r.id.padEnd(width)}  ${defaultSeverity(r).padEnd(7)}  ${r.summary}${flag}`;
   });
-  return `${rows.join('\n')}\n\n${rules.length} rules. \`pgsafe rules <id>\` prints one rule's page.\n`;
+  return `${rows.join('\n')}\n\n${rules.length} rules. \`pgkeel rules <id>\` prints one rule's page.\n`;
 }
 
 /** The README's rule list (between the markers in README.md). */
@@ -94,7 +94,7 @@ export function rulesMarkdownTable(rules: readonly Rule[]): string {
   );
 }
 
-/** `pgsafe rules --format json`: metadata of every rule, stable keys. */
+/** `pgkeel rules --format json`: metadata of every rule, stable keys. */
 export function rulesJson(rules: readonly Rule[]) {
   return rules.map((r) => ({
     id: r.id,

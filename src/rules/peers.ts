@@ -1,4 +1,4 @@
-/** Rule ids of the linters pgsafe maps its rules to (for `equivalents` and `squawk-ignore`). */
+/** Rule ids of the linters pgkeel maps its rules to (for `equivalents` and `squawk-ignore`). */
 
 export const SQUAWK_RULE_IDS = new Set([
   'adding-field-with-default',

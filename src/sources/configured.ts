@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { ignoreMatcherFor } from '../config/ignore.js';
 import { loadConfig } from '../config/load.js';
-import type { LoadedConfig, PgsafeConfig } from '../config/types.js';
+import type { LoadedConfig, PgkeelConfig } from '../config/types.js';
 import { allRules } from '../rules/index.js';
 import { readMigrationFile } from './read.js';
 import { resolveInputs } from './resolve.js';
@@ -24,7 +24,7 @@ export interface ConfiguredInputOptions {
 
 export interface ConfiguredFile {
   file: MigrationFile;
-  config: PgsafeConfig;
+  config: PgkeelConfig;
 }
 
 const KNOWN_RULES = allRules.map((r) => r.id);

@@ -1,6 +1,6 @@
 /**
  * What the catalog claims a statement does, per relation, and how that compares with what a real
- * Postgres did. Shared by `pgsafe trace` and the version matrix.
+ * Postgres did. Shared by `pgkeel trace` and the version matrix.
  */
 
 import type { StatementFacts } from '../analyze/analyze.js';

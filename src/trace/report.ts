@@ -307,7 +307,7 @@ function claimText(c: Claim): string {
   return [c.mode, ...work].join(' · ');
 }
 
-/** A mismatch in words: what pgsafe claims, what Postgres did. */
+/** A mismatch in words: what pgkeel claims, what Postgres did. */
 export function mismatchText(m: Mismatch): string {
   switch (m.kind) {
     case 'lock-mode':
@@ -357,7 +357,7 @@ export function formatTraceJson(
 ): string {
   const doc = {
     version: TRACE_JSON_VERSION,
-    tool: { name: 'pgsafe', version: options.toolVersion },
+    tool: { name: 'pgkeel', version: options.toolVersion },
     engine: { name: report.engine.name, majorVersion: report.engine.majorVersion },
     files: report.files.map((f) => ({
       path: f.path,

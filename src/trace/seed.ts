@@ -130,14 +130,14 @@ async function attempt(engine: TraceEngine, sql: string): Promise<boolean> {
 
 /** Runs `sql` so that its failure does not abort the surrounding transaction; returns the error. */
 async function attemptWithSavepoint(engine: TraceEngine, sql: string): Promise<string | undefined> {
-  await engine.exec('SAVEPOINT pgsafe_seed');
+  await engine.exec('SAVEPOINT pgkeel_seed');
   try {
     await engine.exec(sql);
-    await engine.exec('RELEASE SAVEPOINT pgsafe_seed');
+    await engine.exec('RELEASE SAVEPOINT pgkeel_seed');
     return undefined;
   } catch (e) {
-    await engine.exec('ROLLBACK TO SAVEPOINT pgsafe_seed');
-    await engine.exec('RELEASE SAVEPOINT pgsafe_seed');
+    await engine.exec('ROLLBACK TO SAVEPOINT pgkeel_seed');
+    await engine.exec('RELEASE SAVEPOINT pgkeel_seed');
     return (e as Error).message;
   }
 }
@@ -333,7 +333,7 @@ function valueFor(col: Column): string | undefined {
     case 'bool':
       return cast('g % 2 = 0');
     case 'uuid':
-      return cast(`md5(g::text || 'pgsafe')::uuid`);
+      return cast(`md5(g::text || 'pgkeel')::uuid`);
     case 'date':
       return cast(`date '2000-01-01' + g`);
     case 'timestamp':

@@ -370,14 +370,14 @@ class TraceSession {
         return (e as Error).message;
       }
     }
-    await this.engine.exec('SAVEPOINT pgsafe_setup');
+    await this.engine.exec('SAVEPOINT pgkeel_setup');
     try {
       await this.engine.exec(sql);
-      await this.engine.exec('RELEASE SAVEPOINT pgsafe_setup');
+      await this.engine.exec('RELEASE SAVEPOINT pgkeel_setup');
       return undefined;
     } catch (e) {
-      await this.engine.exec('ROLLBACK TO SAVEPOINT pgsafe_setup');
-      await this.engine.exec('RELEASE SAVEPOINT pgsafe_setup');
+      await this.engine.exec('ROLLBACK TO SAVEPOINT pgkeel_setup');
+      await this.engine.exec('RELEASE SAVEPOINT pgkeel_setup');
       return (e as Error).message;
     }
   }
@@ -431,7 +431,7 @@ class TraceSession {
     const planned = [...source.items()].map((item) => {
       const none = { item, facts: undefined, created: new Set<string>(), embedded: undefined };
       if (item.type === 'error')
-        return { ...none, problem: `pgsafe cannot parse this statement: ${item.message}` };
+        return { ...none, problem: `pgkeel cannot parse this statement: ${item.message}` };
       const before = new Set(analyzer.state.created.keys());
       try {
         const { facts, runs } = analyse(item, 0);
@@ -439,7 +439,7 @@ class TraceSession {
         return { item, facts, created, embedded: flattenRuns(runs), problem: undefined };
       } catch (e) {
         // a bug in the analyzer costs this statement's claims, not the trace
-        return { ...none, problem: `pgsafe failed to analyse this statement: ${(e as Error)?.message ?? e}` };
+        return { ...none, problem: `pgkeel failed to analyse this statement: ${(e as Error)?.message ?? e}` };
       }
     });
     analyzer.finish();
@@ -522,7 +522,7 @@ class TraceSession {
     }
     // the runner commits its transaction after the last statement
     if (!this.options.rollbackOnly && this.observer.inTransaction) {
-      if (!synthetic) notes.push('The file ends inside the transaction it opened; pgsafe committed it.');
+      if (!synthetic) notes.push('The file ends inside the transaction it opened; pgkeel committed it.');
       const o = await this.observer.run('COMMIT', { transactionControl: 'end' });
       if (!o.ok) notes.push(this.clean(`COMMIT at the end of the file failed: ${o.error}`));
     }

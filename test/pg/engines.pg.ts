@@ -252,7 +252,7 @@ setInterval(() => {}, 1000);`;
     const engine = await startPostgres(18);
     const processes = serverProcesses(engine.pid);
     const watchdog = parentOf(engine.pid)!;
-    expect(readFileSync(`/proc/${watchdog}/cmdline`, 'utf8')).toContain('pgsafe-postgres');
+    expect(readFileSync(`/proc/${watchdog}/cmdline`, 'utf8')).toContain('pgkeel-postgres');
     process.kill(watchdog, 'SIGKILL');
     await waitFor('the watchdog to die', () => !alive(watchdog));
     expect(alive(engine.pid)).toBe(true);
@@ -261,7 +261,7 @@ setInterval(() => {}, 1000);`;
   });
 
   it('a start that fails (here: times out) removes what it began', async () => {
-    const tmp = await mkdtemp(join(tmpdir(), 'pgsafe-failing-start-'));
+    const tmp = await mkdtemp(join(tmpdir(), 'pgkeel-failing-start-'));
     // as root the server runs as nobody, who must be able to reach its directory
     await chmod(tmp, 0o755);
     const saved = process.env.TMPDIR;

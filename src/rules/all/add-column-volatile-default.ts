@@ -18,7 +18,7 @@ as \`gen_random_uuid()\`, \`random()\` or \`clock_timestamp()\` must be computed
 entire table while holding ACCESS EXCLUSIVE: no reads and no writes until every row has been copied.
 
 What counts is the function's volatility in \`pg_proc\`, not whether the default looks like a literal. For a
-function that is not built in, pgsafe cannot tell, and reports it so that you check: \`SELECT provolatile FROM pg_proc
+function that is not built in, pgkeel cannot tell, and reports it so that you check: \`SELECT provolatile FROM pg_proc
 WHERE proname = 'f'\` (\`v\` means volatile).
 
 Serial, identity and \`GENERATED … STORED\` columns rewrite the table too; they are not covered by this rule.`,
@@ -66,7 +66,7 @@ If the column must end up NOT NULL, add that afterwards the safe way (see \`set-
       bad: 'ALTER TABLE orders ADD COLUMN created_at timestamptz NOT NULL DEFAULT clock_timestamp();',
     },
     {
-      title: 'a function pgsafe does not know may be volatile',
+      title: 'a function pgkeel does not know may be volatile',
       bad: 'ALTER TABLE core_recipe ADD COLUMN foo integer DEFAULT uuid();',
     },
     {
@@ -101,7 +101,7 @@ If the column must end up NOT NULL, add that afterwards the safe way (see \`set-
       const list = fns.length > 0 ? fns.join(', ') : 'the default expression';
       const unknown = action.detail?.volatility === 'unknown';
       const lead = unknown
-        ? `pgsafe cannot tell whether ${list} ${fns.length > 1 ? 'are' : 'is'} volatile; if so, ADD COLUMN ${column}rewrites`
+        ? `pgkeel cannot tell whether ${list} ${fns.length > 1 ? 'are' : 'is'} volatile; if so, ADD COLUMN ${column}rewrites`
         : `ADD COLUMN ${column}with a volatile DEFAULT (${list}) rewrites`;
       ctx.report({
         statement: facts,

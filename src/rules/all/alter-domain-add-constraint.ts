@@ -130,7 +130,7 @@ NOT NULL on a domain cannot be NOT VALID; \`CHECK (VALUE IS NOT NULL) NOT VALID\
     const where = unknown
       ? existing.length > 0
         ? `${listed} and any other table with a column of ${domain}`
-        : `every table with a column of ${domain} (none is declared in this migration; \`pgsafe trace\` reads them from the database)`
+        : `every table with a column of ${domain} (none is declared in this migration; \`pgkeel trace\` reads them from the database)`
       : listed;
     const what =
       first.op === 'alter-domain-validate-constraint'

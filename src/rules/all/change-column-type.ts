@@ -44,7 +44,7 @@ depend on the column:
 - **NOT NULL** is checked for every row as part of a rewrite; a binary-coercible change keeps it without a scan.
 - **Indexes** on the column are rebuilt when their operator class changes (\`timestamp → timestamptz\`).
 
-pgsafe knows the old type only when this migration defined the column; otherwise it cannot tell which case
+pgkeel knows the old type only when this migration defined the column; otherwise it cannot tell which case
 applies and says so.`,
     solution: `Do not convert in place: add a column of the new type, fill it, and switch over (expand / contract). Clients
 keep using the same column name throughout.
@@ -214,8 +214,8 @@ in the next migration.`,
         ctx.report({
           statement: facts,
           location: action.location,
-          message: `pgsafe cannot tell whether changing ${column}${to} rewrites ${table.display}: ${change.reason}. Unless the change is binary coercible, the table and its indexes are rewritten while it ${lockClause(mode, table.display)}.`,
-          help: `No rewrite only for: ${SAFE_CHANGES}. For anything else (int → bigint, text → varchar(n), …) add a new column, backfill it in batches and switch over. If this change is one of the safe ones, suppress the finding with \`-- pgsafe-ignore change-column-type\`.`,
+          message: `pgkeel cannot tell whether changing ${column}${to} rewrites ${table.display}: ${change.reason}. Unless the change is binary coercible, the table and its indexes are rewritten while it ${lockClause(mode, table.display)}.`,
+          help: `No rewrite only for: ${SAFE_CHANGES}. For anything else (int → bigint, text → varchar(n), …) add a new column, backfill it in batches and switch over. If this change is one of the safe ones, suppress the finding with \`-- pgkeel-ignore change-column-type\`.`,
           lock,
         });
         continue;

@@ -33,7 +33,7 @@ foreign key's columns that is a sequential scan of the whole referencing table, 
 reads all of \`orders\`, and holds its row locks (and the transaction) for as long — blocking other writers and
 piling up behind bulk deletes. Joins from the referenced table to the referencing one have the same problem.
 
-pgsafe only sees this migration, so it reports a foreign key only where the migration proves no index can exist
+pgkeel only sees this migration, so it reports a foreign key only where the migration proves no index can exist
 yet: on a table created in this migration, or on columns added in it. A foreign key on existing columns of an
 existing table is not reported — an earlier migration may have indexed them. An index anywhere in the same file
 counts (before or after the foreign key); a partial index (\`WHERE …\`) does not: it cannot serve every lookup.`,

@@ -13,7 +13,7 @@ that are updated while the index is being built (an optimization added in 14.0 w
 index is marked valid, but queries using it silently return wrong results, and a unique index may let duplicates in.
 14.4 fixed the bug; indexes built concurrently on an earlier 14.x release stay corrupt until rebuilt.
 
-pgsafe only knows the target's major version, so it reports every concurrent index build when the target is 14.`,
+pgkeel only knows the target's major version, so it reports every concurrent index build when the target is 14.`,
     solution: `Make sure the server runs 14.4 or later (\`SELECT version();\`) before building indexes concurrently:
 minor releases are drop-in upgrades. If indexes were built or rebuilt concurrently on 14.0–14.3, check them with
 \`amcheck\` and rebuild the damaged ones once the server is upgraded:

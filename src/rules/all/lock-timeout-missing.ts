@@ -67,7 +67,7 @@ batch job, a session idle in transaction. While it waits, it sits at the head of
 query that conflicts with it (for ACCESS EXCLUSIVE: every SELECT too) waits behind it. The statement itself may
 take a millisecond; the outage lasts as long as the oldest transaction on the table.
 
-Without \`lock_timeout\` that wait has no limit. pgsafe reports the first such statement of a file (and counts the
+Without \`lock_timeout\` that wait has no limit. pgkeel reports the first such statement of a file (and counts the
 others); statements on tables created in the same migration, and locks the transaction already holds, do not
 wait.`,
     solution: `Set a short \`lock_timeout\` before the first statement that takes such a lock, so that a statement stuck
@@ -87,7 +87,7 @@ done
 \`\`\`
 
 Retry whole transactions, never single statements of a failed one. A \`SET\` made inside a transaction is undone by
-its ROLLBACK, so keep the \`SET\` inside the retried unit (\`pgsafe run\` does all of this). Operations with
+its ROLLBACK, so keep the \`SET\` inside the retried unit (\`pgkeel run\` does all of this). Operations with
 \`CONCURRENTLY\` wait for older transactions as part of their work: give them a long \`lock_timeout\` (or \`0\`), or they
 fail half-way. If the role, database or runner already sets a lock_timeout, declare it in the config
 (\`timeouts: { lockTimeout: '2s' }\`) instead of repeating it in every file.`,

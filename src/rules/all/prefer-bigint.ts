@@ -41,7 +41,7 @@ usually at the worst possible moment; the safe alternative is a long add-column-
 
 \`bigint\` takes 4 more bytes per row (often none, because of alignment padding) and never runs out.
 
-pgsafe reports only columns that hold ids: serial and identity columns, primary and foreign key columns, and
+pgkeel reports only columns that hold ids: serial and identity columns, primary and foreign key columns, and
 columns named \`id\` or \`…_id\`. Counters, quantities and other small numbers are fine as \`integer\`; squawk's
 \`prefer-bigint-over-int\` reports those too.`,
     solution: `\`\`\`sql

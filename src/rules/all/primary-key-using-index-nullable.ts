@@ -18,7 +18,7 @@ columns must be NOT NULL, and for each key column that is not NOT NULL yet, Post
 \`SET NOT NULL\`, reads every row while ACCESS EXCLUSIVE is held. No query, not even a SELECT, gets through until
 the scan ends; nothing in the statement hints at it.
 
-pgsafe knows a column is NOT NULL when this migration declared it so or made it so; for an index or columns from an
+pgkeel knows a column is NOT NULL when this migration declared it so or made it so; for an index or columns from an
 earlier migration it cannot tell, and reports the statement so that you check.`,
     solution: `Make every key column NOT NULL the cheap way first (see \`set-not-null\`), then attach the index: the
 swap is brief once there is nothing left to check.
@@ -38,7 +38,7 @@ ALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX items_pkey;
 
 On PG 18, \`ADD CONSTRAINT … NOT NULL id NOT VALID\` followed by \`VALIDATE CONSTRAINT\` does the first steps directly.
 If the columns already are NOT NULL in the database, suppress the finding with
-\`-- pgsafe-ignore primary-key-using-index-nullable\`.`,
+\`-- pgkeel-ignore primary-key-using-index-nullable\`.`,
     tools: {
       rails: `\`execute "ALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX items_pkey"\` only after
 \`change_column_null :items, :id, false\` has run the safe way (a validated check constraint first, see \`set-not-null\`).`,
@@ -73,7 +73,7 @@ If the columns already are NOT NULL in the database, suppress the finding with
       ctx.report({
         statement: facts,
         location: action.location,
-        message: `ADD PRIMARY KEY USING INDEX sets NOT NULL on every key column that is not NOT NULL yet, reading all rows while it ${lockClause(mode, table.display)}; pgsafe does not see these columns made NOT NULL.`,
+        message: `ADD PRIMARY KEY USING INDEX sets NOT NULL on every key column that is not NOT NULL yet, reading all rows while it ${lockClause(mode, table.display)}; pgkeel does not see these columns made NOT NULL.`,
         help: 'Make the key columns NOT NULL first (CHECK … NOT VALID, VALIDATE, then SET NOT NULL, each in its own transaction), then attach the index: the swap is then brief.',
         lock: { mode, relation: table.display },
       });

@@ -50,7 +50,7 @@ without \`statement_timeout\` nothing stops it.
 
 This is advice, not an error: the other rules point at the non-blocking alternative for each of these
 statements. When you run one anyway, a \`statement_timeout\` turns "blocked for ten minutes" into "cancelled and
-rolled back after a few seconds". pgsafe reports the first such statement of a file and counts the others.`,
+rolled back after a few seconds". pgkeel reports the first such statement of a file and counts the others.`,
     solution: `Set a \`statement_timeout\` that bounds how long the application may be blocked; if the statement needs
 longer, it is cancelled, its transaction rolls back, and you switch to the non-blocking alternative.
 

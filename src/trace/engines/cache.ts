@@ -1,5 +1,5 @@
 /**
- * Where pgsafe keeps what it downloads or prepares once per machine: PostgreSQL binaries from npm and
+ * Where pgkeel keeps what it downloads or prepares once per machine: PostgreSQL binaries from npm and
  * PGlite data directory snapshots.
  */
 
@@ -12,18 +12,18 @@ export function isRoot(): boolean {
 }
 
 /**
- * `$PGSAFE_CACHE_DIR`, else `$XDG_CACHE_HOME/pgsafe` or `~/.cache/pgsafe`.
+ * `$PGKEEL_CACHE_DIR`, else `$XDG_CACHE_HOME/pgkeel` or `~/.cache/pgkeel`.
  *
- * As root the default is `/var/tmp/pgsafe-cache-0` instead: PostgreSQL refuses to run as root, so
+ * As root the default is `/var/tmp/pgkeel-cache-0` instead: PostgreSQL refuses to run as root, so
  * its binaries are run as `nobody`, and `nobody` cannot traverse `/root` (mode 0700 on most
  * systems). Loosening the permissions of root's home directory is not ours to do. `/var/tmp` is
  * disk-backed (unlike a tmpfs `/tmp`) and survives reboots, which suits ~60 MB per version.
  */
 export function defaultCacheRoot(): string {
-  const fromEnv = process.env.PGSAFE_CACHE_DIR;
+  const fromEnv = process.env.PGKEEL_CACHE_DIR;
   if (fromEnv) return resolve(fromEnv);
-  if (isRoot()) return join(safeDir('/var/tmp') ?? tmpdir(), 'pgsafe-cache-0');
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pgsafe');
+  if (isRoot()) return join(safeDir('/var/tmp') ?? tmpdir(), 'pgkeel-cache-0');
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pgkeel');
 }
 
 function safeDir(path: string): string | undefined {
@@ -47,7 +47,7 @@ export function ensureCacheRoot(root: string): string {
     const st = lstatSync(root);
     if (!st.isDirectory() || st.uid !== 0) {
       throw new Error(
-        `refusing to use the cache directory ${root}: it must be a directory owned by root (set PGSAFE_CACHE_DIR to choose another)`,
+        `refusing to use the cache directory ${root}: it must be a directory owned by root (set PGKEEL_CACHE_DIR to choose another)`,
       );
     }
     if ((st.mode & 0o777) !== 0o755) chmodSync(root, 0o755);

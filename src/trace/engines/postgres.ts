@@ -93,7 +93,7 @@ export async function startPostgres(
 ): Promise<PostgresEngine> {
   const { binDir } = await installPostgres(major, options);
   const user = isRoot() ? unprivilegedUser() : undefined;
-  const dir = await mkdtemp(join(tmpdir(), 'pgsafe-pg-'));
+  const dir = await mkdtemp(join(tmpdir(), 'pgkeel-pg-'));
   let server: Server | undefined;
   try {
     if (user) {
@@ -128,7 +128,7 @@ class Server {
     private readonly log: ((line: string) => void) | undefined,
   ) {
     installExitHook();
-    this.child = spawn('/bin/sh', ['-c', WATCHDOG, 'pgsafe-postgres', dir, binDir, String(port)], {
+    this.child = spawn('/bin/sh', ['-c', WATCHDOG, 'pgkeel-postgres', dir, binDir, String(port)], {
       cwd: dir,
       // no secrets of ours in a process environment that other `nobody` processes could read
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LANG: 'C', LC_ALL: 'C' },

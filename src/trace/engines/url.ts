@@ -27,7 +27,7 @@ export async function connectUrl(url: string, options: ConnectUrlOptions = {}): 
   const open = async (): Promise<pg.Client> => {
     let client: pg.Client;
     try {
-      client = new pg.Client({ connectionString: url, application_name: 'pgsafe trace' });
+      client = new pg.Client({ connectionString: url, application_name: 'pgkeel trace' });
       client.on('error', (e) => options.log?.(`connection error: ${scrub(e.message)}`));
       await client.connect();
     } catch (e) {

@@ -8,7 +8,7 @@ import v8 from 'node:v8';
 // No --optimize-for-size: it shrank the young generation below the flag above, and its ~4x more
 // scavenges cost ~15% CPU on 2,000 files and 5 MB inputs alike, for ~10 MB less peak.
 v8.setFlagsFromString('--liftoff-only');
-// `pgsafe lint … | head` closes the pipe early: stop quietly, as other command-line tools do
+// `pgkeel lint … | head` closes the pipe early: stop quietly, as other command-line tools do
 process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw error;
@@ -22,9 +22,9 @@ main(process.argv.slice(2)).then(
   },
   (error) => {
     // an unexpected failure is a bug: say so plainly; the stack only when asked for
-    const detail = process.env.PGSAFE_DEBUG ? (error?.stack ?? String(error)) : (error?.message ?? String(error));
+    const detail = process.env.PGKEEL_DEBUG ? (error?.stack ?? String(error)) : (error?.message ?? String(error));
     process.stderr.write(
-      `pgsafe: internal error: ${detail}\nPlease report it with the input that caused it (PGSAFE_DEBUG=1 shows details).\n`,
+      `pgkeel: internal error: ${detail}\nPlease report it with the input that caused it (PGKEEL_DEBUG=1 shows details).\n`,
     );
     process.exitCode = 2;
   },
