@@ -47,6 +47,18 @@ export interface Diagnostic {
   statement: number;
   lock?: LockInfo;
   fix?: Fix;
+  /** the rule's documentation page; absent for the engine's own findings */
+  docsUrl?: string;
+}
+
+/**
+ * Where a file's Postgres version or runner came from, so a report can say which assumption its
+ * advice rests on: a flag, a config file, detection from the file, or the built-in default.
+ */
+export interface SettingOrigin {
+  from: 'flag' | 'config' | 'detected' | 'default';
+  /** the flag (`--pg-version`), the config file's path, or what the detection saw */
+  detail?: string;
 }
 
 export interface FileResult {
@@ -58,6 +70,9 @@ export interface FileResult {
   /** effective settings for this file */
   pgVersion: number;
   runner: string;
+  /** where `pgVersion` and `runner` came from (absent for `lintSql` calls that name neither) */
+  pgVersionFrom?: SettingOrigin;
+  runnerFrom?: SettingOrigin;
 }
 
 export interface LintSummary {

@@ -94,6 +94,7 @@ function uniqueExample(): LintSummary {
     message: 'Adding a UNIQUE constraint builds its index while holding ACCESS EXCLUSIVE on "distributors".',
     help: 'Build a unique index CONCURRENTLY, then attach it with ADD CONSTRAINT … USING INDEX.',
     lock: { mode: 'ACCESS EXCLUSIVE', relation: 'distributors', blocks: ['SELECT', 'INSERT/UPDATE/DELETE'] },
+    docsUrl: 'https://github.com/pgkeel/pgkeel/blob/main/docs/rules/add-unique-constraint.md',
     fix: {
       title: 'Build the index concurrently',
       edits: [
@@ -121,7 +122,14 @@ function uniqueExample(): LintSummary {
   });
   const clean = file('SELECT 1;\n', [], { path: 'migrations/000.sql' });
   // given out of order on purpose: the report sorts by position
-  return summary(clean, file(src, [index, unique], { statementCount: 3 }));
+  return summary(
+    clean,
+    file(src, [index, unique], {
+      statementCount: 3,
+      pgVersionFrom: { from: 'default' },
+      runnerFrom: { from: 'detected', detail: 'prisma/migrations/<name>/migration.sql' },
+    }),
+  );
 }
 
 // ── pretty ──────────────────────────────────────────────────────────────────
@@ -439,6 +447,7 @@ describe('json report', () => {
       ['Report', report],
       ['Tool', report.tool],
       ['File', report.files[1]],
+      ['SettingOrigin', report.files[1].runnerFrom],
       ['Diagnostic', diagnostic],
       ['Lock', diagnostic.lock],
       ['Fix', diagnostic.fix],
@@ -463,6 +472,7 @@ describe('json report', () => {
       'start',
       'end',
       'statement',
+      'docsUrl',
       'lock',
       'fix',
     ]);

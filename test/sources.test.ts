@@ -264,6 +264,7 @@ describe('readMigrationFile', () => {
       path: 'prisma/migrations/20240101_init/migration.sql',
       text: 'select 1;',
       origin: 'prisma',
+      originReason: 'prisma/migrations/<name>/migration.sql',
     });
     const binary = await inputError(
       readMigrationFile({ kind: 'stdin' }, { readStdin: async () => new Uint8Array([0x61, 0x00]) }),

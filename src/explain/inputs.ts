@@ -4,9 +4,9 @@
  * (CLI flags > config file > the origin detected from the file).
  */
 
-import { DEFAULT_PG_VERSION, type RunnerName, type TimeoutSettings } from '../config/types.js';
+import type { RunnerName, TimeoutSettings } from '../config/types.js';
 import { loadParser } from '../parse/parse.js';
-import { configuredFiles } from '../sources/configured.js';
+import { configuredFiles, fileSettings } from '../sources/configured.js';
 import type { MigrationFile } from '../sources/index.js';
 
 export interface MigrationInputOptions {
@@ -38,13 +38,14 @@ export async function resolveMigrations(
 ): Promise<MigrationInput[]> {
   await loadParser();
   const out: MigrationInput[] = [];
-  for await (const { file, config } of configuredFiles(args, options)) {
+  for await (const configured of configuredFiles(args, options)) {
+    const s = fileSettings(configured, options);
     out.push({
-      file,
-      pgVersion: options.pgVersion ?? config.pgVersion ?? DEFAULT_PG_VERSION,
-      runner: options.runner ?? config.runner ?? file.origin ?? 'psql',
-      noTransaction: file.noTransaction ?? false,
-      timeouts: config.timeouts ?? {},
+      file: configured.file,
+      pgVersion: s.pgVersion,
+      runner: s.runner,
+      noTransaction: s.noTransaction,
+      timeouts: s.timeouts,
     });
   }
   return out;

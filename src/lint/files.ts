@@ -1,14 +1,16 @@
 /** Lints files and stdin: resolves inputs, finds each file's config, merges settings, runs the linter. */
 
-import type { PgkeelConfig } from '../config/types.js';
 import type { FileResult, LintSummary } from '../diagnostics.js';
 import { loadParser } from '../parse/parse.js';
-import { type ConfiguredInputOptions, configuredFiles } from '../sources/configured.js';
+import { type ConfiguredInputOptions, configuredFiles, fileSettings } from '../sources/configured.js';
 import { type LintOptions, lintSqlSync } from './lint.js';
 
 export interface LintFilesOptions extends ConfiguredInputOptions {
   /** settings that win over config files (CLI flags) */
-  overrides?: Pick<LintOptions, 'pgVersion' | 'runner' | 'presets' | 'rules' | 'timeouts'>;
+  overrides?: Pick<LintOptions, 'pgVersion' | 'runner' | 'presets' | 'rules' | 'timeouts'> & {
+    /** the flag that set `runner`, when not `--runner` (shown as the runner's source) */
+    runnerFlag?: string;
+  };
   /** called after each file, e.g. to stream output */
   onFile?: (result: FileResult) => void;
   /** keep FileResults (with sources) in the summary; default true */
@@ -22,17 +24,21 @@ export async function lintFiles(
 ): Promise<LintSummary> {
   await loadParser();
   const summary: LintSummary = { files: [], errorCount: 0, warningCount: 0, infoCount: 0 };
-  for await (const { file, config } of configuredFiles(args, options)) {
-    const settings = { ...config, ...definedOnly(options.overrides ?? {}) } as PgkeelConfig;
+  const overrides = options.overrides ?? {};
+  for await (const configured of configuredFiles(args, options)) {
+    const { file, config } = configured;
+    const settings = fileSettings(configured, overrides);
     const result = lintSqlSync(file.text, {
       path: file.path,
       pgVersion: settings.pgVersion,
-      runner: options.overrides?.runner ?? config.runner ?? file.origin,
-      noTransaction: file.noTransaction,
-      presets: settings.presets,
-      rules: { ...config.rules, ...options.overrides?.rules },
-      timeouts: { ...config.timeouts, ...definedOnly(options.overrides?.timeouts ?? {}) },
+      runner: settings.runner,
+      noTransaction: settings.noTransaction,
+      presets: overrides.presets ?? config.presets,
+      rules: { ...config.rules, ...overrides.rules },
+      timeouts: { ...settings.timeouts, ...definedOnly(overrides.timeouts ?? {}) },
     });
+    result.pgVersionFrom = settings.pgVersionFrom;
+    result.runnerFrom = settings.runnerFrom;
     for (const d of result.diagnostics) {
       if (d.severity === 'error') summary.errorCount++;
       else if (d.severity === 'warning') summary.warningCount++;

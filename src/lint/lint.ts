@@ -20,6 +20,7 @@ import {
 } from '../rules/define.js';
 import { allRules } from '../rules/index.js';
 import { SQUAWK_RULE_IDS } from '../rules/peers.js';
+import { ruleDocsUrl } from '../rules/urls.js';
 import { type Directive, parseDirectives, type RuleNames, suppresses } from './suppressions.js';
 
 export interface LintOptions {
@@ -173,6 +174,7 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
           : {}),
         ...(d.lock ? { lock: lockInfo(d.lock.mode, d.lock.relation) } : {}),
         ...(d.fix && !inside ? { fix: d.fix } : {}),
+        docsUrl: ruleDocsUrl(rule.id),
       }),
     );
   }
@@ -292,6 +294,10 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
     statementCount,
     pgVersion,
     runner: runner.name,
+    // lintFiles replaces these with the flag, config file or detection they came from
+    pgVersionFrom:
+      options.pgVersion === undefined ? { from: 'default' } : { from: 'flag', detail: 'pgVersion' },
+    runnerFrom: options.runner === undefined ? { from: 'default' } : { from: 'flag', detail: 'runner' },
   };
 }
 

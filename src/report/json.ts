@@ -4,7 +4,14 @@
  */
 
 import type { LockMode } from '../catalog/locks.js';
-import type { Diagnostic, FileResult, LintSummary, Severity, Verdict } from '../diagnostics.js';
+import type {
+  Diagnostic,
+  FileResult,
+  LintSummary,
+  SettingOrigin,
+  Severity,
+  Verdict,
+} from '../diagnostics.js';
 import { LineIndex } from '../parse/positions.js';
 import { byPosition, type Reporter, reportSummary, type Sink, Tally, type Totals } from './reporter.js';
 
@@ -38,6 +45,8 @@ export interface JsonDiagnostic extends JsonRange {
   message: string;
   help?: string;
   statement: number;
+  /** the rule's documentation page (not for the engine's own findings such as `parse-error`) */
+  docsUrl?: string;
   lock?: { mode: LockMode; relation: string; blocks: string[] };
   fix?: { title: string; edits: JsonEdit[] };
 }
@@ -47,6 +56,8 @@ export interface JsonFile {
   pgVersion: number;
   runner: string;
   statementCount: number;
+  pgVersionFrom?: SettingOrigin;
+  runnerFrom?: SettingOrigin;
   diagnostics: JsonDiagnostic[];
 }
 
@@ -123,6 +134,8 @@ export function jsonFile(file: FileResult): JsonFile {
     pgVersion: file.pgVersion,
     runner: file.runner,
     statementCount: file.statementCount,
+    ...(file.pgVersionFrom && { pgVersionFrom: { ...file.pgVersionFrom } }),
+    ...(file.runnerFrom && { runnerFrom: { ...file.runnerFrom } }),
     diagnostics: byPosition(file.diagnostics).map((d) => jsonDiagnostic(d, lines)),
   };
 }
@@ -142,6 +155,7 @@ function jsonDiagnostic(d: Diagnostic, lines: () => LineIndex): JsonDiagnostic {
     end: d.end,
     statement: d.statement,
   };
+  if (d.docsUrl != null) out.docsUrl = d.docsUrl;
   if (d.lock != null) out.lock = { mode: d.lock.mode, relation: d.lock.relation, blocks: [...d.lock.blocks] };
   if (d.fix != null) {
     out.fix = {

@@ -7,7 +7,14 @@
 import path from 'node:path';
 import { ignoreMatcherFor } from '../config/ignore.js';
 import { loadConfig } from '../config/load.js';
-import type { LoadedConfig, PgkeelConfig } from '../config/types.js';
+import {
+  DEFAULT_PG_VERSION,
+  type LoadedConfig,
+  type PgkeelConfig,
+  type RunnerName,
+  type TimeoutSettings,
+} from '../config/types.js';
+import type { SettingOrigin } from '../diagnostics.js';
 import { allRules } from '../rules/index.js';
 import { readMigrationFile } from './read.js';
 import { resolveInputs } from './resolve.js';
@@ -25,6 +32,8 @@ export interface ConfiguredInputOptions {
 export interface ConfiguredFile {
   file: MigrationFile;
   config: PgkeelConfig;
+  /** the config file that applies, as shown to users; undefined when none was found */
+  configFile?: string;
 }
 
 const KNOWN_RULES = allRules.map((r) => r.id);
@@ -50,7 +59,11 @@ export async function* configuredFiles(
     const loaded = options.configPath
       ? rootConfig
       : await configFor(ref, cwd, options.stdinFilename, rootConfig);
-    yield { file, config: loaded.config };
+    yield {
+      file,
+      config: loaded.config,
+      ...(loaded.filepath ? { configFile: shownPath(loaded.filepath, cwd) } : {}),
+    };
   }
 }
 
@@ -69,4 +82,68 @@ function configFor(
     });
   }
   return loadConfig({ cwd, searchFrom: path.dirname(ref.absPath), knownRules: KNOWN_RULES });
+}
+
+function shownPath(file: string, cwd: string): string {
+  const rel = path.relative(cwd, file);
+  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel.split(path.sep).join('/');
+}
+
+/** Settings given by the caller (CLI flags), which win over config files and detection. */
+export interface SettingOverrides {
+  pgVersion?: number;
+  runner?: RunnerName;
+  /** the flag that set `runner`, when it was not `--runner` (e.g. `--assume-in-transaction`) */
+  runnerFlag?: string;
+}
+
+/** The settings a file is checked with, and where the version and runner came from. */
+export interface FileSettings {
+  pgVersion: number;
+  runner: RunnerName;
+  noTransaction: boolean;
+  timeouts: TimeoutSettings;
+  pgVersionFrom: SettingOrigin;
+  runnerFrom: SettingOrigin;
+}
+
+/** The one place that decides a file's settings: flags > config file > detected from the file > default. */
+export function fileSettings(configured: ConfiguredFile, overrides: SettingOverrides = {}): FileSettings {
+  const { file, config, configFile } = configured;
+  const fromConfig: SettingOrigin = { from: 'config', ...(configFile ? { detail: configFile } : {}) };
+  let pgVersion: number;
+  let pgVersionFrom: SettingOrigin;
+  if (overrides.pgVersion !== undefined) {
+    pgVersion = overrides.pgVersion;
+    pgVersionFrom = { from: 'flag', detail: '--pg-version' };
+  } else if (config.pgVersion !== undefined) {
+    pgVersion = config.pgVersion;
+    pgVersionFrom = fromConfig;
+  } else {
+    pgVersion = DEFAULT_PG_VERSION;
+    pgVersionFrom = { from: 'default' };
+  }
+  let runner: RunnerName;
+  let runnerFrom: SettingOrigin;
+  if (overrides.runner !== undefined) {
+    runner = overrides.runner;
+    runnerFrom = { from: 'flag', detail: overrides.runnerFlag ?? '--runner' };
+  } else if (config.runner !== undefined) {
+    runner = config.runner;
+    runnerFrom = fromConfig;
+  } else if (file.origin !== undefined) {
+    runner = file.origin;
+    runnerFrom = { from: 'detected', ...(file.originReason ? { detail: file.originReason } : {}) };
+  } else {
+    runner = 'psql';
+    runnerFrom = { from: 'default' };
+  }
+  return {
+    pgVersion,
+    runner,
+    noTransaction: file.noTransaction ?? false,
+    timeouts: config.timeouts ?? {},
+    pgVersionFrom,
+    runnerFrom,
+  };
 }

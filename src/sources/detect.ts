@@ -51,14 +51,29 @@ function normalizePath(p: string): string {
   return p.replaceAll('\\', '/');
 }
 
+/** A migration tool recognised in a file, and what gave it away (shown to users as the runner's source). */
+export interface DetectedOrigin {
+  runner: RunnerName;
+  /** e.g. `a -- +goose Up annotation`, `its path, prisma/migrations/<name>/migration.sql` */
+  reason: string;
+}
+
 /** The migration tool a file appears to belong to: from its content first, then its path. */
 export function detectOrigin(path: string, text: string): RunnerName | undefined {
-  if (lines(text).some((l) => gooseAnnotation(l.text) === 'up')) return 'goose';
-  if (DBMATE_UP.test(text)) return 'dbmate';
-  if (text.includes(DRIZZLE_BREAKPOINT)) return 'drizzle';
+  return detectOriginWithReason(path, text)?.runner;
+}
+
+/** As `detectOrigin`, with the evidence. */
+export function detectOriginWithReason(path: string, text: string): DetectedOrigin | undefined {
+  if (lines(text).some((l) => gooseAnnotation(l.text) === 'up'))
+    return { runner: 'goose', reason: 'a -- +goose Up annotation' };
+  if (DBMATE_UP.test(text)) return { runner: 'dbmate', reason: 'a -- migrate:up marker' };
+  if (text.includes(DRIZZLE_BREAKPOINT))
+    return { runner: 'drizzle', reason: 'a --> statement-breakpoint marker' };
   const p = normalizePath(path);
-  if (PRISMA_PATH.test(p)) return 'prisma';
-  if (GOLANG_MIGRATE_UP.test(p) || GOLANG_MIGRATE_DOWN.test(p)) return 'golang-migrate';
+  if (PRISMA_PATH.test(p)) return { runner: 'prisma', reason: 'prisma/migrations/<name>/migration.sql' };
+  if (GOLANG_MIGRATE_UP.test(p) || GOLANG_MIGRATE_DOWN.test(p))
+    return { runner: 'golang-migrate', reason: 'the .up.sql/.down.sql file name' };
   return undefined;
 }
 

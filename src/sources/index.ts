@@ -1,4 +1,12 @@
-export { blank, detectOrigin, isDownFile, type RunnerView, runnerView } from './detect.js';
+export {
+  blank,
+  type DetectedOrigin,
+  detectOrigin,
+  detectOriginWithReason,
+  isDownFile,
+  type RunnerView,
+  runnerView,
+} from './detect.js';
 export { InputError } from './errors.js';
 export { decode, type ReadOptions, readMigrationFile, STDIN_NAME } from './read.js';
 export { compareCodePoints, displayPath, type ResolveOptions, resolveInputs } from './resolve.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { detectOrigin, isDownFile, runnerView } from './detect.js';
+import { type DetectedOrigin, detectOriginWithReason, isDownFile, runnerView } from './detect.js';
 import { describeFsError, fsErrorCode, InputError } from './errors.js';
 import type { InputRef, MigrationFile } from './types.js';
 
@@ -45,14 +45,19 @@ export async function readMigrationFile(ref: InputRef, options: ReadOptions = {}
 async function build(shown: string, absPath: string | undefined, raw: string): Promise<MigrationFile> {
   // the absolute path, so `prisma/migrations/<dir>/` is seen even when cwd is inside it
   const detectBy = absPath ?? shown;
-  let origin = detectOrigin(detectBy, raw);
+  let detected: DetectedOrigin | undefined = detectOriginWithReason(detectBy, raw);
   // drizzle-kit writes single-statement migrations without a breakpoint marker; its journal beside
   // the folder still tells
-  if (origin === undefined && absPath !== undefined && (await hasDrizzleJournal(absPath))) origin = 'drizzle';
+  if (detected === undefined && absPath !== undefined && (await hasDrizzleJournal(absPath)))
+    detected = { runner: 'drizzle', reason: 'meta/_journal.json beside it' };
+  const origin = detected?.runner;
   const view = runnerView(raw, origin);
   const file: MigrationFile = { path: shown, text: view.text };
   if (absPath !== undefined) file.absPath = absPath;
-  if (origin !== undefined) file.origin = origin;
+  if (detected !== undefined) {
+    file.origin = detected.runner;
+    file.originReason = detected.reason;
+  }
   if (view.noTransaction) file.noTransaction = true;
   if (origin === 'golang-migrate' && isDownFile(detectBy)) file.down = true;
   return file;

@@ -10,6 +10,8 @@ export interface MigrationFile {
   text: string;
   /** the migration tool this file appears to belong to, detected from its path/content, if any */
   origin?: RunnerName;
+  /** what `origin` was detected from, for users: `prisma/migrations/<name>/migration.sql` */
+  originReason?: string;
   /** the file opts out of the runner's transaction (goose `-- +goose NO TRANSACTION`, dbmate `-- migrate:up transaction:false`) */
   noTransaction?: boolean;
   /**
