@@ -49,6 +49,11 @@ export interface Diagnostic {
   fix?: Fix;
   /** the rule's documentation page; absent for the engine's own findings */
   docsUrl?: string;
+  /**
+   * identifies the finding across runs and unrelated edits: rule + the statement's text (whitespace
+   * collapsed), unique within the file (see lint/fingerprint.ts); no line numbers in it
+   */
+  fingerprint?: string;
 }
 
 /**

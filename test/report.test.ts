@@ -95,6 +95,7 @@ function uniqueExample(): LintSummary {
     help: 'Build a unique index CONCURRENTLY, then attach it with ADD CONSTRAINT … USING INDEX.',
     lock: { mode: 'ACCESS EXCLUSIVE', relation: 'distributors', blocks: ['SELECT', 'INSERT/UPDATE/DELETE'] },
     docsUrl: 'https://github.com/pgkeel/pgkeel/blob/main/docs/rules/add-unique-constraint.md',
+    fingerprint: '5b0e1f4c2a9d8e37',
     fix: {
       title: 'Build the index concurrently',
       edits: [
@@ -473,6 +474,7 @@ describe('json report', () => {
       'end',
       'statement',
       'docsUrl',
+      'fingerprint',
       'lock',
       'fix',
     ]);

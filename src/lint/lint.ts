@@ -21,6 +21,7 @@ import {
 import { allRules } from '../rules/index.js';
 import { SQUAWK_RULE_IDS } from '../rules/peers.js';
 import { ruleDocsUrl } from '../rules/urls.js';
+import { disambiguateFingerprints, statementFingerprint } from './fingerprint.js';
 import { type Directive, parseDirectives, type RuleNames, suppresses } from './suppressions.js';
 
 export interface LintOptions {
@@ -175,6 +176,7 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
         ...(d.lock ? { lock: lockInfo(d.lock.mode, d.lock.relation) } : {}),
         ...(d.fix && !inside ? { fix: d.fix } : {}),
         docsUrl: ruleDocsUrl(rule.id),
+        fingerprint: statementFingerprint(rule.id, stmt.text),
       }),
     );
   }
@@ -254,6 +256,7 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
           item.index,
           {
             message: `Postgres cannot parse this statement: ${item.message}`,
+            fingerprint: statementFingerprint('parse-error', file.sql.slice(item.start, item.end)),
             help: 'Fix the syntax; the other statements of the file were still checked.',
           },
         ),
@@ -287,6 +290,7 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
   });
 
   diagnostics.sort((a, b) => a.start - b.start || a.end - b.end);
+  disambiguateFingerprints(diagnostics);
   return {
     path: options.path ?? '<input>',
     source: sql,

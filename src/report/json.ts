@@ -47,6 +47,8 @@ export interface JsonDiagnostic extends JsonRange {
   statement: number;
   /** the rule's documentation page (not for the engine's own findings such as `parse-error`) */
   docsUrl?: string;
+  /** stable identity of the finding across runs and unrelated edits (see docs/json-format.md) */
+  fingerprint?: string;
   lock?: { mode: LockMode; relation: string; blocks: string[] };
   fix?: { title: string; edits: JsonEdit[] };
 }
@@ -156,6 +158,7 @@ function jsonDiagnostic(d: Diagnostic, lines: () => LineIndex): JsonDiagnostic {
     statement: d.statement,
   };
   if (d.docsUrl != null) out.docsUrl = d.docsUrl;
+  if (d.fingerprint != null) out.fingerprint = d.fingerprint;
   if (d.lock != null) out.lock = { mode: d.lock.mode, relation: d.lock.relation, blocks: [...d.lock.blocks] };
   if (d.fix != null) {
     out.fix = {
