@@ -28,7 +28,7 @@ export interface LockInfo {
 }
 
 export interface Diagnostic {
-  /** rule id; `parse-error`, `unused-ignore`, `unknown-rule` for the engine's own findings */
+  /** rule id; `parse-error`, `unused-ignore`, `unknown-rule`, `unknown-directive` for the engine's own findings */
   rule: string;
   severity: Severity;
   verdict?: Verdict;

@@ -59,12 +59,33 @@ export {
   type HeldLock,
 } from './explain/index.js';
 export { applyFixes } from './fix/apply.js';
+export {
+  BASELINE_VERSION,
+  Baseline,
+  type BaselineDocument,
+  type BaselineEntry,
+  type BaselineFilterResult,
+  type BaselineOptions,
+  type BaselineWriteResult,
+  baselineFingerprint,
+  DEFAULT_BASELINE_FILE,
+  formatBaseline,
+} from './lint/baseline.js';
 export { type LintFilesOptions, lintFiles } from './lint/files.js';
 export { activeRules, type LintOptions, lintSql, lintSqlSync } from './lint/lint.js';
 export { loadParser, type ParseError, parseSql, type SourceFile, type Statement } from './parse/parse.js';
 export { createReporter, formatReport, REPORT_FORMATS, type ReportFormat } from './report/index.js';
-export { defineRule, type Rule, type RuleContext, type RuleExample } from './rules/define.js';
+export {
+  defineRule,
+  type Rule,
+  type RuleContext,
+  type RuleExample,
+  type RuleOption,
+} from './rules/define.js';
 export { allRules } from './rules/index.js';
+export { type AppliedMatcher, createAppliedMatcher } from './sources/applied.js';
+export { type ChangedFiles, changedSince } from './sources/changed.js';
+export type { ConfiguredInputOptions, SkipReason } from './sources/configured.js';
 export { InputError } from './sources/errors.js';
 export { type Claim, claimsFor, compare, type Mismatch } from './trace/compare.js';
 export type { EngineSpec, TraceEngine } from './trace/engine.js';

@@ -48,7 +48,7 @@ describe('pgkeel lint', () => {
     expect(JSON.parse(v.stdout).files[0]).toMatchObject({ pgVersion: 13, runner: 'knex' });
   });
 
-  it('counts warnings against --max-warnings and hides them with --quiet', async () => {
+  it('counts warnings against --max-warnings, also those --quiet hides', async () => {
     await writeFile(
       join(dir, 'pgkeel.config.json'),
       JSON.stringify({ rules: { 'create-index-non-concurrently': 'warn' } }),
@@ -66,7 +66,18 @@ describe('pgkeel lint', () => {
         '0',
       ]);
       expect(quiet.stdout).not.toContain('create-index-non-concurrently');
-      expect(quiet.code).toBe(0);
+      // as in ESLint, --quiet hides warnings from the output but --max-warnings still counts them
+      expect(quiet.code).toBe(1);
+      const quietUnder = await run([
+        'lint',
+        'unsafe.sql',
+        '--quiet',
+        '--lock-timeout',
+        '2s',
+        '--max-warnings',
+        '2', // create-index-non-concurrently and statement-timeout-missing
+      ]);
+      expect(quietUnder.code).toBe(0);
     } finally {
       await rm(join(dir, 'pgkeel.config.json'));
     }

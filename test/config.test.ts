@@ -194,7 +194,7 @@ describe('validateConfig', () => {
         rules: {
           'add-index': 'off',
           'set-not-null': ['warn'],
-          'add-foreign-key': ['error', { allow: ['x'] }],
+          'add-foreign-key': ['error', {}],
         },
         ignorePaths: ['legacy/**'],
         timeouts: { lockTimeout: '2s', statementTimeout: 30000 },
@@ -210,7 +210,7 @@ describe('validateConfig', () => {
         rules: {
           'add-index': 'off',
           'set-not-null': ['warn'],
-          'add-foreign-key': ['error', { allow: ['x'] }],
+          'add-foreign-key': ['error', {}],
         },
         ignorePaths: ['legacy/**'],
         timeouts: { lockTimeout: '2s', statementTimeout: '30000' },
@@ -264,6 +264,37 @@ describe('validateConfig', () => {
     expect(validateConfig([], KNOWN_RULES)).toEqual({
       ok: false,
       issues: [{ message: 'expected an object (the config), got an array' }],
+    });
+  });
+
+  it('accepts `applied` as one name or glob, or a list, and names the key and index of a bad one', () => {
+    expect(validateConfig({ applied: '20240101_*' }, KNOWN_RULES)).toEqual({
+      ok: true,
+      config: { applied: '20240101_*' },
+    });
+    expect(validateConfig({ applied: ['legacy/**', '0001_init.sql'] }, KNOWN_RULES)).toMatchObject({
+      ok: true,
+    });
+    const issues = (raw: unknown) => {
+      const r = validateConfig({ applied: raw }, KNOWN_RULES);
+      return r.ok ? [] : r.issues;
+    };
+    expect(issues(3)).toEqual([
+      {
+        keyPath: 'applied',
+        message:
+          'expected a migration name or glob marking the last applied one, or a list of globs, got number 3',
+      },
+    ]);
+    expect(issues(['a_*', ''])).toEqual([{ keyPath: 'applied[1]', message: 'empty pattern ""' }]);
+    expect(issues([])[0]?.message).toContain('got an empty list');
+    expect(issues('!old_*')[0]).toMatchObject({
+      keyPath: 'applied',
+      message: expect.stringContaining('negated'),
+    });
+    expect(validateConfig({ aplied: 'x' }, KNOWN_RULES)).toMatchObject({
+      ok: false,
+      issues: [{ keyPath: 'aplied', message: expect.stringContaining('did you mean "applied"') }],
     });
   });
 });
@@ -430,7 +461,7 @@ describe('loadConfig: validation errors', () => {
   it('lists the allowed keys when nothing is close', async () => {
     const error = await errorFor({ 'pgkeel.config.json': json({ database: 'x' }) });
     expect(error.message).toBe(
-      'pgkeel.config.json: database: unknown key "database"; allowed keys: pgVersion, runner, presets, rules, ignorePaths, timeouts',
+      'pgkeel.config.json: database: unknown key "database"; allowed keys: pgVersion, runner, presets, rules, ignorePaths, timeouts, applied',
     );
   });
 

@@ -64,7 +64,7 @@ const plain = (s: LintSummary, verbose = false) => formatPretty(s, { color: fals
 /** The frame row of source line `line` and the marker row under it (if any). */
 function frameRows(out: string, line: number): { code: string; marker: string | undefined } {
   const rows = out.split('\n');
-  const i = rows.findIndex((r) => new RegExp(`^ [ >] +${line} │`).test(r));
+  const i = rows.findIndex((r) => new RegExp(`^ +${line} │`).test(r));
   if (i < 0) throw new Error(`no frame row for line ${line} in:\n${out}`);
   const next = rows[i + 1];
   return { code: rows[i]!, marker: next && /^ +│ +\^/.test(next) ? next : undefined };
@@ -121,31 +121,72 @@ function uniqueExample(): LintSummary {
       edits: [{ start: s2 + 'CREATE INDEX'.length, end: s2 + 12, text: ' CONCURRENTLY' }],
     },
   });
-  const clean = file('SELECT 1;\n', [], { path: 'migrations/000.sql' });
+  const settings: Partial<FileResult> = {
+    runner: 'prisma',
+    pgVersionFrom: { from: 'default' },
+    runnerFrom: { from: 'detected', detail: 'prisma/migrations/<name>/migration.sql' },
+  };
+  const clean = file('SELECT 1;\n', [], { path: 'migrations/000.sql', ...settings });
   // given out of order on purpose: the report sorts by position
-  return summary(
-    clean,
-    file(src, [index, unique], {
-      statementCount: 3,
-      pgVersionFrom: { from: 'default' },
-      runnerFrom: { from: 'detected', detail: 'prisma/migrations/<name>/migration.sql' },
-    }),
-  );
+  return summary(clean, file(src, [index, unique], { statementCount: 3, ...settings }));
 }
 
 // ── pretty ──────────────────────────────────────────────────────────────────
 
+const DOCS = 'https://github.com/pgkeel/pgkeel/blob/main/docs/rules/';
+const ACCESS_EXCLUSIVE_BLOCKS = [
+  'SELECT',
+  'SELECT FOR UPDATE/SHARE',
+  'INSERT/UPDATE/DELETE',
+  'VACUUM/ANALYZE',
+  'CREATE INDEX CONCURRENTLY',
+  'CREATE INDEX',
+  'ALTER TABLE / DDL',
+];
+
+/** Three findings on one statement (two with the same lock) and one tied to no statement. */
+function groupExample(): { src: string; result: FileResult } {
+  const src = 'SELECT 1;\nALTER TABLE t\n  ADD COLUMN c int NOT NULL;\n-- pgkeel-ignore nothing\n';
+  const [s, e] = at(src, 'ALTER TABLE t\n  ADD COLUMN c int NOT NULL');
+  const [cs, ce] = at(src, 'c int NOT NULL');
+  const exclusive = { mode: 'ACCESS EXCLUSIVE' as const, relation: 't', blocks: ['SELECT'] };
+  const result = file(src, [
+    diag(src, s, e, {
+      rule: 'lock-timeout-missing',
+      statement: 1,
+      message: 'No lock_timeout.',
+      lock: exclusive,
+    }),
+    diag(src, cs, ce, {
+      rule: 'add-column-required',
+      statement: 1,
+      message: 'Fails on a table with rows.',
+      lock: { ...exclusive },
+    }),
+    diag(src, s, e, {
+      rule: 'lock-order-deadlock',
+      severity: 'warning',
+      statement: 1,
+      message: 'Locks u after t.',
+      lock: { mode: 'SHARE ROW EXCLUSIVE', relation: 'u', blocks: ['INSERT/UPDATE/DELETE'] },
+    }),
+    diag(src, ...at(src, '-- pgkeel-ignore nothing'), {
+      rule: 'unused-ignore',
+      severity: 'warning',
+      statement: -1,
+      message: 'Nothing to ignore.',
+    }),
+  ]);
+  return { src, result };
+}
+
 describe('pretty report', () => {
-  it('renders a finding with code frame, lock, help, fix preview and summary', () => {
+  it('shows each statement once, with its locks and every finding on it, then a table and the summary', () => {
     expect(plain(uniqueExample())).toMatchInlineSnapshot(`
-      "migrations/001.sql:3:1 error add-unique-constraint  [safe alternative]
-        Adding a UNIQUE constraint builds its index while holding ACCESS EXCLUSIVE on "distributors".
+      "Assumed: PG 18 (default — set pgVersion), runner prisma (detected from prisma/migrations/<name>/migration.sql)
 
-         2 │
-       > 3 │ ALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE (dist_id);
-           │ ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-         4 │
-
+      migrations/001.sql:3:1 error add-unique-constraint [safe alternative]: Adding a UNIQUE constraint builds its index while holding ACCESS EXCLUSIVE on "distributors".
+        3 │ ALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE (dist_id);
         lock  ACCESS EXCLUSIVE on distributors — blocks SELECT, INSERT/UPDATE/DELETE
         help  Build a unique index CONCURRENTLY, then attach it with ADD CONSTRAINT … USING INDEX.
         fix   Build the index concurrently:
@@ -153,63 +194,125 @@ describe('pretty report', () => {
               + CREATE UNIQUE INDEX CONCURRENTLY dist_id_uniq ON distributors (dist_id);
               + ALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE USING INDEX dist_id_uniq;
 
-      migrations/001.sql:5:1 warning require-concurrent-index  [advice]
-        CREATE INDEX blocks writes to "distributors" while it builds.
-
-         4 │
-       > 5 │ CREATE INDEX dist_name ON distributors (name);
-           │ ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-
+      migrations/001.sql:5:1 warning require-concurrent-index [advice]: CREATE INDEX blocks writes to "distributors" while it builds.
+        5 │ CREATE INDEX dist_name ON distributors (name);
         lock  SHARE on distributors — blocks INSERT/UPDATE/DELETE
         fix   Add CONCURRENTLY:
               - CREATE INDEX dist_name ON distributors (name);
               + CREATE INDEX CONCURRENTLY dist_name ON distributors (name);
 
+      rule                      count  errors  warnings  fixable
+      add-unique-constraint         1       1         0        1
+        https://github.com/pgkeel/pgkeel/blob/main/docs/rules/add-unique-constraint.md
+      require-concurrent-index      1       0         1        1
+
+      Assumed: PG 18 (default — set pgVersion), runner prisma (detected from prisma/migrations/<name>/migration.sql)
       ✖ 1 error, 1 warning in 1 of 2 files (4 statements)
       "
     `);
   });
 
-  it('emits no escape codes without color, and colors severities with it', () => {
+  it('groups the findings of one statement under one frame and names each lock once', () => {
+    const out = plain(summary(groupExample().result));
+    expect(out.match(/ALTER TABLE t$/gm)).toHaveLength(1);
+    expect(out.match(/ACCESS EXCLUSIVE on t/g)).toHaveLength(1);
+    expect(out.match(/SHARE ROW EXCLUSIVE on u/g)).toHaveLength(1);
+    const block = out.split('\n\n')[1]!;
+    expect(block).toMatchInlineSnapshot(`
+      "migrations/001.sql:2:1 error lock-timeout-missing: No lock_timeout.
+        2 │ ALTER TABLE t
+        3 │   ADD COLUMN c int NOT NULL;
+        lock  ACCESS EXCLUSIVE on t — blocks SELECT
+              SHARE ROW EXCLUSIVE on u — blocks INSERT/UPDATE/DELETE
+      migrations/001.sql:2:1 warning lock-order-deadlock: Locks u after t.
+      migrations/001.sql:3:14 error add-column-required: Fails on a table with rows."
+    `);
+    // a finding tied to no statement is a block of its own
+    expect(out.split('\n\n')[2]).toMatch(
+      /^migrations\/001\.sql:4:1 warning unused-ignore: Nothing to ignore\.\n {2}4 │ -- pgkeel-ignore nothing/,
+    );
+  });
+
+  it('says "everything" for a lock that blocks all seven kinds of work, and lists the rest', () => {
+    const src = 'ALTER TABLE t ADD c int;\nCREATE INDEX i ON t (c);\n';
+    const lock = (blocks: string[]) => ({ mode: 'ACCESS EXCLUSIVE' as const, relation: 't', blocks });
+    const out = plain(
+      summary(
+        file(src, [
+          diag(src, ...at(src, 'ALTER TABLE t ADD c int'), { lock: lock(ACCESS_EXCLUSIVE_BLOCKS) }),
+          diag(src, ...at(src, 'CREATE INDEX i ON t (c)'), {
+            statement: 1,
+            lock: { mode: 'SHARE', relation: 't', blocks: ACCESS_EXCLUSIVE_BLOCKS.slice(2) },
+          }),
+        ]),
+      ),
+    );
+    expect(out).toContain('  lock  ACCESS EXCLUSIVE on t — blocks everything, reads and writes included\n');
+    expect(out).toContain(`  lock  SHARE on t — blocks ${ACCESS_EXCLUSIVE_BLOCKS.slice(2).join(', ')}\n`);
+  });
+
+  it('emits no escape codes without color; with it, colors severities and links rule ids to their pages', () => {
     const s = uniqueExample();
     expect(plain(s)).not.toContain('\x1b');
     const colored = formatPretty(s, { color: true });
     expect(colored).toContain('\x1b[31merror');
     expect(colored).toContain('\x1b[33mwarning');
+    const link = `\x1b]8;;${DOCS}add-unique-constraint.md\x1b\\`;
+    expect(colored).toContain(`${link}\x1b[1madd-unique-constraint\x1b[22m\x1b]8;;\x1b\\`);
+    // the rule without a page is not a link: the only links are to the other one's page, from its
+    // header and its row and link in the table
+    expect(colored).toContain(' \x1b[1mrequire-concurrent-index\x1b[22m');
+    expect(colored.split('\x1b]8;;').length - 1).toBe(6);
   });
 
   it('never passes control characters from the file or messages to the terminal', () => {
     const src = 'SELECT 1;\nALTER TABLE t\x1b[2J ADD x int\x07;\n';
-    const [s, e] = at(src, 'ALTER TABLE t\x1b[2J ADD x int\x07;');
-    const d = diag(src, s, e, { message: 'bad\x1b]0;title\x07', help: 'use \u202Eabc' });
-    const out = plain(summary(file(src, [d], { path: 'a\x1b[31m.sql' })));
-    const controls = [...out].filter((ch) => {
+    const [s, e] = at(src, 'ADD x int\x07');
+    const d = diag(src, s, e, {
+      message: 'bad\x1b]0;title\x07',
+      help: 'use \u202Eabc',
+      docsUrl: 'https://example.com/\x1b]8;;evil\x07',
+    });
+    const out = formatPretty(summary(file(src, [d], { path: 'a\x1b[31m.sql', runner: 'x\x1bz' })), {
+      color: true,
+    });
+    // colors are the one escape sequence allowed; the link was refused
+    const uncolored = out
+      .split('\x1b[')
+      .map((part, i) => (i === 0 ? part : part.replace(/^\d+m/, '')))
+      .join('');
+    const controls = [...uncolored].filter((ch) => {
       const c = ch.codePointAt(0)!;
       return (c < 0x20 && c !== 0x0a) || (c >= 0x7f && c <= 0x9f) || (c >= 0x202a && c <= 0x202e);
     });
     expect(controls).toEqual([]);
-    expect(out).toContain('ALTER TABLE t␛[2J ADD x int␇;');
-    expect(out).toContain('a␛[31m.sql:2:1');
-    expect(out).toContain('  bad␛]0;title␇\n');
-    expect(out).toContain('help  use <U+202E>abc\n');
+    const text = plain(summary(file(src, [d], { path: 'a\x1b[31m.sql' })));
+    expect(text).toContain('ALTER TABLE t␛[2J ADD x int␇;');
+    expect(text).toContain('a␛[31m.sql:2:19 error test-rule: bad␛]0;title␇\n');
+    expect(text).toContain('help  use <U+202E>abc\n');
+    expect(text).toContain('https://example.com/␛]8;;evil␇');
   });
 
   it('reads CRLF files without showing the carriage returns', () => {
     const src = 'SELECT 1;\r\nDROP TABLE a;\r\nSELECT 2;\r\n';
     const out = plain(summary(file(src, [diag(src, ...at(src, 'DROP TABLE a;'))])));
     expect(out).not.toContain('␍');
-    expect(frameRows(out, 2).code).toBe(' > 2 │ DROP TABLE a;');
-    expect(frameRows(out, 3).code).toBe('   3 │ SELECT 2;');
+    expect(frameRows(out, 2)).toEqual({ code: '  2 │ DROP TABLE a;', marker: undefined });
+    // only the statement: no context lines around it
+    expect(out).not.toMatch(/ [13] │/);
   });
 
-  it('starts each finding with file:line:col, in file order', () => {
+  it('starts each finding with file:line:col, severity, rule and message, in file order', () => {
     const src = 'SELECT 1;\n\n  DROP TABLE a;\nDROP TABLE b;\n';
-    const late = diag(src, ...at(src, 'DROP TABLE b;'), { rule: 'late' });
-    const early = diag(src, ...at(src, 'DROP TABLE a;'), { rule: 'early' });
+    const late = diag(src, ...at(src, 'DROP TABLE b;'), { rule: 'late', statement: 2 });
+    const early = diag(src, ...at(src, 'DROP TABLE a;'), { rule: 'early', statement: 1 });
     const headers = plain(summary(file(src, [late, early])))
       .split('\n')
       .filter((l) => l.startsWith('migrations/'));
-    expect(headers).toEqual(['migrations/001.sql:3:3 error early', 'migrations/001.sql:4:1 error late']);
+    expect(headers).toEqual([
+      'migrations/001.sql:3:3 error early: Something is wrong.',
+      'migrations/001.sql:4:1 error late: Something is wrong.',
+    ]);
   });
 
   it('puts markers under the exact columns despite tabs, accents, wide characters and emoji', () => {
@@ -223,8 +326,8 @@ describe('pretty report', () => {
       [s2, e2, [26, 28]],
     ] as const) {
       const { code, marker } = frameRows(plain(summary(file(src, [diag(src, s, e)]))), 1);
-      expect(code).toBe(" > 1 │     SELECT 'é', '日本😀', y;");
-      const prefix = ' > 1 │ '.length;
+      expect(code).toBe("  1 │     SELECT 'é', '日本😀', y;");
+      const prefix = '  1 │ '.length;
       expect(caretColumns(marker!)).toEqual([prefix + cols[0], prefix + cols[1]]);
     }
   });
@@ -235,37 +338,43 @@ describe('pretty report', () => {
       plain(summary(file(src, [diag(src, 8, 8, { rule: 'parse-error' })]))),
       1,
     );
-    expect(code).toBe(' > 1 │ SELECT 1');
-    expect(caretColumns(marker!)).toEqual([' > 1 │ '.length + 8, ' > 1 │ '.length + 9]);
+    expect(code).toBe('  1 │ SELECT 1');
+    expect(caretColumns(marker!)).toEqual(['  1 │ '.length + 8, '  1 │ '.length + 9]);
   });
 
   it('renders parse errors like any other finding', () => {
     const src = 'SELECT 1;\nSELEC 2;\n';
-    const d = diag(src, ...at(src, 'SELEC 2'), {
+    const d = diag(src, ...at(src, 'SELEC', 9), {
       rule: 'parse-error',
       message: 'syntax error at or near "SELEC"',
       statement: 1,
     });
     const out = plain(summary(file(src, [d], { statementCount: 2 })));
-    expect(out).toContain('migrations/001.sql:2:1 error parse-error\n  syntax error at or near "SELEC"\n');
-    expect(frameRows(out, 2).marker).toBe('     │ ^^^^^^^');
+    expect(out).toContain('migrations/001.sql:2:1 error parse-error: syntax error at or near "SELEC"\n');
+    expect(frameRows(out, 2).marker).toBe('    │ ^^^^^');
   });
 
-  it('elides the middle of long statements and underlines their first and last lines', () => {
+  it('underlines only the part of a line a finding covers, not lines it covers whole', () => {
+    const src = 'BEGIN; ALTER TABLE t\n  ADD c int; -- why\nCOMMIT;\n';
+    const out = plain(summary(file(src, [diag(src, ...at(src, 'ALTER TABLE t\n  ADD c int'))])));
+    expect(frameRows(out, 1).marker).toBe(`    │ ${' '.repeat(7)}${'^'.repeat(13)}`);
+    expect(frameRows(out, 2).marker).toBe(`    │   ${'^'.repeat(9)}`);
+    // a whole statement (its `;` aside) needs no carets: the frame shows nothing else
+    const whole = plain(summary(file(src, [diag(src, ...at(src, 'COMMIT'))])));
+    expect(frameRows(whole, 3)).toEqual({ code: '  3 │ COMMIT;', marker: undefined });
+  });
+
+  it('elides the middle of long statements', () => {
     const body = Array.from({ length: 18 }, (_, i) => `  c${i + 1} = ${i + 1},`).join('\n');
     const stmt = `UPDATE t SET\n${body}\n  z = 0;`;
     const src = `BEGIN;\n${stmt}\nCOMMIT;\n`;
     const out = plain(summary(file(src, [diag(src, ...at(src, stmt))])));
-    // 20 lines in range (2–21): three at the start, two at the end
-    expect(out).toContain('    ⋮ │ … 15 more lines\n');
-    for (const line of [2, 3, 4, 20, 21]) expect(frameRows(out, line).code).toMatch(/^ > +\d+ │/);
+    // 20 lines in range (2–21): three at the start, one at the end
+    expect(out).toContain('   ⋮ │ … 16 more lines\n');
+    for (const line of [2, 3, 4, 21]) expect(frameRows(out, line).code).toMatch(/^ +\d+ │/);
     expect(out).not.toContain('c3 ='); // line 5
-    expect(frameRows(out, 1).code).toBe('    1 │ BEGIN;');
-    expect(frameRows(out, 22).code).toBe('   22 │ COMMIT;');
-    expect(caretColumns(frameRows(out, 2).marker!)[1] - caretColumns(frameRows(out, 2).marker!)[0]).toBe(12);
-    // the last line is underlined from its first non-blank character
-    expect(frameRows(out, 21).marker).toBe('      │   ^^^^^^');
-    expect(frameRows(out, 3).marker).toBeUndefined();
+    expect(out).not.toContain('BEGIN');
+    expect(out).not.toContain('COMMIT');
   });
 
   it('cuts long lines around the finding instead of printing them whole', () => {
@@ -274,10 +383,10 @@ describe('pretty report', () => {
     const src = `${filler}${target} ${filler}\n`;
     const [s, e] = at(src, target);
     const out = plain(summary(file(src, [diag(src, s, e)])));
-    expect(out.length).toBeLessThan(1000);
+    expect(out.length).toBeLessThan(2000);
     const { code, marker } = frameRows(out, 1);
-    expect(code).toMatch(/^ > 1 │ ….*\(1\); ALTER TABLE big.*…$/);
-    expect(code.length).toBeLessThanOrEqual(' > 1 │ '.length + 100);
+    expect(code).toMatch(/^ {2}1 │ ….*\(1\); ALTER TABLE big.*…$/);
+    expect(code.length).toBe(100);
     const [a, b] = caretColumns(marker!);
     expect(code.slice(a, b)).toBe(target);
   });
@@ -285,10 +394,66 @@ describe('pretty report', () => {
   it('underlines a finding wider than the screen through the cut', () => {
     const stmt = `SELECT ${'x, '.repeat(200)}y;`;
     const src = `${stmt}\n`;
-    const out = formatPretty(summary(file(src, [diag(src, 0, stmt.length)])), { color: false, maxWidth: 40 });
+    const out = formatPretty(summary(file(src, [diag(src, 'SELECT '.length, stmt.length)])), {
+      color: false,
+      maxWidth: 40,
+    });
     const { code, marker } = frameRows(out, 1);
-    expect(code).toBe(` > 1 │ SELECT ${'x, '.repeat(10)}x,…`);
-    expect(caretColumns(marker!)).toEqual([' > 1 │ '.length, code.length]);
+    expect(code).toBe(`  1 │ SELECT ${'x, '.repeat(8)}x,…`);
+    expect(code.length).toBe(40);
+    expect(caretColumns(marker!)).toEqual(['  1 │ SELECT '.length, code.length]);
+  });
+
+  it('fits code and fix previews to the width it is given', () => {
+    const stmt = `ALTER TABLE t ADD CONSTRAINT c CHECK (${'x > 0 AND '.repeat(30)}y > 0);`;
+    const src = `${stmt}\n`;
+    const d = diag(src, 0, stmt.length - 1, {
+      fix: {
+        title: 'Add it NOT VALID',
+        edits: [{ start: stmt.length - 1, end: stmt.length - 1, text: ' NOT VALID' }],
+      },
+    });
+    for (const maxWidth of [40, 72, 100, 160]) {
+      const out = formatPretty(summary(file(src, [d])), { color: false, maxWidth });
+      const rows = out.split('\n').filter((l) => / │ |^ {8}[-+] /.test(l));
+      expect(rows.length).toBe(3);
+      for (const row of rows) expect(row.length, row).toBeLessThanOrEqual(maxWidth);
+    }
+  });
+
+  it('previews a change at the end of a long line around the change, not from the left', () => {
+    const stmt =
+      'ALTER TABLE "observations" ADD CONSTRAINT "observations_parent_observation_id_fkey" ' +
+      'FOREIGN KEY ("parent_observation_id") REFERENCES "observations"("id") ON DELETE SET NULL ON UPDATE CASCADE;';
+    const src = `-- AddForeignKey\n${stmt}\n`;
+    const [s, e] = at(src, stmt);
+    expect(e - 1 - s).toBeGreaterThanOrEqual(150);
+    const d = diag(src, s, e - 1, {
+      rule: 'add-foreign-key',
+      // the whole statement is rewritten, as fixes built by a deparser are
+      fix: {
+        title: 'Add the foreign key NOT VALID',
+        edits: [{ start: s, end: e, text: `${stmt.slice(0, -1)} NOT VALID;` }],
+      },
+    });
+    const preview = plain(summary(file(src, [d])))
+      .split('\n')
+      .filter((l) => /^ {8}[-+] /.test(l));
+    // both end where the statement ends, in the 100 columns of the default width
+    expect(preview).toEqual([
+      '        - …tion_id") REFERENCES "observations"("id") ON DELETE SET NULL ON UPDATE CASCADE;',
+      '        + …tion_id") REFERENCES "observations"("id") ON DELETE SET NULL ON UPDATE CASCADE NOT VALID;',
+    ]);
+    expect(preview[1]!.length).toBe(100);
+    // on a narrow screen the change still shows, with what precedes it
+    const narrow = formatPretty(summary(file(src, [d])), { color: false, maxWidth: 50 })
+      .split('\n')
+      .filter((l) => /^ {8}[-+] /.test(l));
+    expect(narrow).toEqual([
+      '        - …E SET NULL ON UPDATE CASCADE;',
+      '        + …E SET NULL ON UPDATE CASCADE NOT VALID;',
+    ]);
+    expect(narrow[1]!.length).toBe(50);
   });
 
   it('previews fixes as removed and added lines, leaving out untouched lines', () => {
@@ -370,6 +535,106 @@ describe('pretty report', () => {
     expect(out).toContain('          … 4995 more lines\n');
   });
 
+  it('shows help and fix previews repeated word for word only the first time, and says so', () => {
+    const src = 'DROP INDEX i;\n';
+    const d = () =>
+      diag(src, 0, 12, {
+        help: 'Use DROP INDEX CONCURRENTLY.',
+        fix: { title: 'Drop it concurrently', edits: [{ start: 4, end: 4, text: ' INDEX CONCURRENTLY' }] },
+      });
+    const other = diag(src, 0, 12, { help: 'Something else.' });
+    const out = plain(summary(file(src, [d()]), file(src, [d(), other], { path: 'migrations/002.sql' })));
+    expect(out.match(/help {2}Use DROP INDEX CONCURRENTLY\./g)).toHaveLength(1);
+    expect(out.match(/^ {8}\+ /gm)).toHaveLength(1);
+    expect(out).toContain('help  Something else.\n');
+    expect(out).toContain('  fix   Drop it concurrently (previewed above)\n');
+    expect(out).toContain(
+      'Help and fix previews repeated word for word are shown the first time only (2 left out).\n',
+    );
+    expect(plain(uniqueExample())).not.toContain('left out');
+  });
+
+  it('ends with findings per rule, most frequent first, each with its page', () => {
+    const src = 'SELECT 1;\n';
+    const d = (rule: string, extra: Partial<Diagnostic> = {}) =>
+      diag(src, 0, 8, { rule, docsUrl: `${DOCS}${rule}.md`, ...extra });
+    const fix = { title: 'Fix', edits: [{ start: 0, end: 0, text: '-- ' }] };
+    const s = summary(
+      file(src, [d('b-rule', { severity: 'warning' }), d('a-rule', { fix }), d('c-rule')]),
+      file(src, [d('c-rule', { severity: 'info', fix }), d('parse-error', { docsUrl: undefined })]),
+    );
+    const table = (maxWidth: number) => {
+      const out = formatPretty(s, { color: false, maxWidth });
+      return out.slice(out.indexOf('\nrule ') + 1, out.indexOf('\n\n', out.indexOf('\nrule ')));
+    };
+    expect(table(100)).toMatchInlineSnapshot(`
+      "rule         count  errors  warnings  fixable
+      c-rule           2       1         0        1
+        https://github.com/pgkeel/pgkeel/blob/main/docs/rules/c-rule.md
+      a-rule           1       1         0        1
+        https://github.com/pgkeel/pgkeel/blob/main/docs/rules/a-rule.md
+      b-rule           1       0         1        0
+        https://github.com/pgkeel/pgkeel/blob/main/docs/rules/b-rule.md
+      parse-error      1       1         0        0"
+    `);
+    // wide enough: the link is a column
+    expect(table(160).split('\n')[2]).toBe(`a-rule           1       1         0        1  ${DOCS}a-rule.md`);
+  });
+
+  it('states the Postgres version and runner it assumed, and where each came from', () => {
+    const src = 'SELECT 1;\n';
+    const d = () => diag(src, 0, 8);
+    const config = { from: 'config', detail: 'db/pgkeel.config.json' } as const;
+    const prisma = { from: 'detected', detail: 'prisma/migrations/<name>/migration.sql' } as const;
+    const same = summary(
+      file(src, [d()], { runner: 'prisma', pgVersionFrom: { from: 'default' }, runnerFrom: prisma }),
+      file(src, [], { runner: 'prisma', pgVersionFrom: { from: 'default' }, runnerFrom: prisma }),
+    );
+    const line =
+      'Assumed: PG 18 (default — set pgVersion), runner prisma (detected from prisma/migrations/<name>/migration.sql)\n';
+    const out = plain(same);
+    expect(out.startsWith(line)).toBe(true);
+    expect(out.endsWith(`${line}✖ 1 error in 1 of 2 files (2 statements)\n`)).toBe(true);
+
+    const differ = plain(
+      summary(
+        file(src, [d()], {
+          runner: 'knex',
+          pgVersionFrom: { from: 'flag', detail: '--pg-version' },
+          runnerFrom: { from: 'flag', detail: '--runner' },
+        }),
+        file(src, [d()], {
+          path: 'db/002.sql',
+          pgVersion: 16,
+          runner: 'knex',
+          pgVersionFrom: config,
+          runnerFrom: { from: 'flag', detail: '--runner' },
+        }),
+        file(src, [], {
+          path: 'db/003.sql',
+          pgVersion: 16,
+          runner: 'knex',
+          pgVersionFrom: config,
+          runnerFrom: { from: 'flag', detail: '--runner' },
+        }),
+      ),
+    );
+    expect(differ.startsWith('Assumed: PG 18 (--pg-version), runner knex (--runner)\n')).toBe(true);
+    // a file checked with other settings says so above its findings
+    expect(differ).toContain(
+      '\nAssumed for db/002.sql: PG 16 (db/pgkeel.config.json), runner knex (--runner)\ndb/002.sql:1:1 error test-rule: Something is wrong.\n  1 │ SELECT 1;\n',
+    );
+    expect(differ).toContain(
+      '\nAssumed: PG 16 (db/pgkeel.config.json) in 2 files, PG 18 (--pg-version) in 1 file; runner knex (--runner)\n',
+    );
+    // clean runs say it too
+    expect(
+      plain(summary(file(src, [], { pgVersionFrom: { from: 'default' }, runnerFrom: { from: 'default' } }))),
+    ).toBe(
+      'Assumed: PG 18 (default — set pgVersion), runner psql (default — set runner)\n✓ No problems in 1 file (1 statement)\n',
+    );
+  });
+
   it('pluralises the summary and counts files and statements', () => {
     const src = 'SELECT 1;\n';
     const d = (severity: Diagnostic['severity']) => diag(src, 0, 9, { severity });
@@ -395,15 +660,21 @@ describe('pretty report', () => {
 
   it('lists every file with its settings in verbose mode', () => {
     const out = plain(uniqueExample(), true);
-    expect(out.startsWith('migrations/000.sql  PG 18 · psql · 1 statement  ✓ no problems\n')).toBe(true);
-    expect(out).toContain('\nmigrations/001.sql  PG 18 · psql · 3 statements  1 error, 1 warning\n\n');
-    expect(out).toContain('add-unique-constraint  [safe alternative]  statement 2\n');
+    const settings =
+      'PG 18 (default — set pgVersion) · prisma (detected from prisma/migrations/<name>/migration.sql)';
+    expect(out.startsWith(`migrations/000.sql  ${settings} · 1 statement  ✓ no problems\n`)).toBe(true);
+    expect(out).toContain(`\nmigrations/001.sql  ${settings} · 3 statements  1 error, 1 warning\n\n`);
+    expect(plain(summary(file('SELECT 1;\n', [])), true)).toMatch(
+      /^migrations\/001\.sql {2}PG 18 · psql · 1 statement/,
+    );
+    expect(out).toContain('add-unique-constraint [safe alternative]  statement 2: Adding');
   });
 
-  it('streams one chunk per finding, identical to the string form', () => {
+  it('streams one chunk per statement, identical to the string form', () => {
     const chunks: string[] = [];
     writePretty(uniqueExample(), { color: false }, (c) => chunks.push(c));
-    expect(chunks.length).toBe(3);
+    // the assumptions, two statements, the end
+    expect(chunks.length).toBe(4);
     expect(chunks.join('')).toBe(plain(uniqueExample()));
 
     // a file's findings are written as soon as the file is handed over
@@ -559,7 +830,7 @@ describe('formatReport', () => {
   });
 
   it('recognises format names and rejects others', () => {
-    expect(['pretty', 'json', 'sarif', ''].map(isReportFormat)).toEqual([true, true, false, false]);
+    expect(['pretty', 'sarif', 'xml', ''].map(isReportFormat)).toEqual([true, true, false, false]);
     expect(() => formatReport('xml' as ReportFormat, summary(), { toolVersion: '1' })).toThrow(
       /unknown report format "xml"/,
     );

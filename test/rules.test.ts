@@ -6,10 +6,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SUPPORTED_PG_VERSIONS } from '../src/config/types.js';
 import { applyFixes } from '../src/fix/apply.js';
-import { lintSqlSync } from '../src/lint/lint.js';
+import { type LintOptions, lintSqlSync } from '../src/lint/lint.js';
 import { loadParser } from '../src/parse/parse.js';
 import type { Rule, RuleExample } from '../src/rules/define.js';
 import { allRules } from '../src/rules/index.js';
+import { optionSchema, validateRuleOptions } from '../src/rules/options.js';
 
 beforeAll(() => loadParser());
 
@@ -20,7 +21,20 @@ function versionsOf(example: RuleExample): number[] {
 }
 
 function lintWith(rule: Rule, sql: string, example: RuleExample, pgVersion: number) {
-  const result = lintSqlSync(sql, { ruleSet: [rule], presets: ['all'], pgVersion, runner: example.runner });
+  // options go through the same validation a config file's do
+  let rules: LintOptions['rules'];
+  if (example.options) {
+    const checked = validateRuleOptions(rule, example.options);
+    expect(checked.ok ? [] : checked.issues.map((i) => i.message), 'example options are invalid').toEqual([]);
+    if (checked.ok) rules = { [rule.id]: ['error', checked.options] };
+  }
+  const result = lintSqlSync(sql, {
+    ruleSet: [rule],
+    presets: ['all'],
+    rules,
+    pgVersion,
+    runner: example.runner,
+  });
   const parseErrors = result.diagnostics.filter((d) => d.rule === 'parse-error');
   expect(parseErrors, `example does not parse:\n${sql}`).toEqual([]);
   return result.diagnostics.filter((d) => d.rule === rule.id);
@@ -38,6 +52,19 @@ describe.each(allRules.map((r) => [r.id, r] as const))('%s', (_id, rule) => {
       expect(Boolean(e.bad) !== Boolean(e.ok), 'an example is either bad or ok').toBe(true);
     }
   });
+
+  if (rule.options) {
+    it('documents its options, whose defaults pass their own schemas', () => {
+      for (const [name, spec] of Object.entries(rule.options!)) {
+        expect(name).toMatch(/^[a-z][a-zA-Z0-9]*$/);
+        expect(spec.description.length, `${name} needs a description`).toBeGreaterThan(20);
+        expect(optionSchema(spec).safeParse(spec.default).success, `default of ${name}`).toBe(true);
+      }
+      // an option no example sets is an option no test exercises
+      const used = new Set(rule.examples.flatMap((e) => Object.keys(e.options ?? {})));
+      expect(Object.keys(rule.options!).filter((n) => !used.has(n))).toEqual([]);
+    });
+  }
 
   for (const [i, example] of rule.examples.entries()) {
     const label = `${example.bad ? 'bad' : 'ok'} #${i + 1}${example.title ? `: ${example.title}` : ''}`;

@@ -4,7 +4,7 @@ import { clearConfigCache } from '../src/config/load.js';
 
 export async function runCli(
   argv: string[],
-  io: Pick<CliIo, 'cwd'> & Partial<Pick<CliIo, 'env' | 'readStdin'>>,
+  io: Pick<CliIo, 'cwd'> & Partial<Pick<CliIo, 'env' | 'readStdin' | 'stdinIsTTY' | 'ask'>>,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   // each run finds config files afresh, as a new process would
   clearConfigCache();

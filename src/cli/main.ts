@@ -13,14 +13,16 @@ import {
   type ExplainFormat,
   isExplainFormat,
 } from '../explain/index.js';
+import { DEFAULT_BASELINE_FILE } from '../lint/baseline.js';
 import { lintFiles } from '../lint/files.js';
 import { createReporter, isReportFormat, REPORT_FORMATS, type ReportFormat } from '../report/index.js';
-import { rulePage, rulesJson, rulesTable } from '../rules/docs.js';
-import { allRules } from '../rules/index.js';
 import { InputError } from '../sources/errors.js';
 import type { EngineSpec } from '../trace/engine.js';
 import { createTraceReporter, TRACE_FORMATS, type TraceFormat, TraceProgressBar } from '../trace/report.js';
 import { TraceEngineError, traceFiles } from '../trace/trace.js';
+import { type HistoryFlags, historyScope } from './history.js';
+import { useColor as decideColor, openFileSink } from './output.js';
+import { ruleIdArg } from './rule-args.js';
 
 const VERSION: string = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -52,7 +54,7 @@ function intervalArg(value: string): string {
   return value;
 }
 
-interface LintFlags {
+interface LintFlags extends HistoryFlags {
   pgVersion?: number;
   runner?: RunnerName;
   format?: string;
@@ -62,7 +64,12 @@ interface LintFlags {
   assumeInTransaction?: boolean;
   stdinFilename?: string;
   color?: boolean;
+  outputFile?: string;
   all?: boolean;
+  rule?: string[];
+  enable?: string[];
+  disable?: string[];
+  printConfig?: string;
   lockTimeout?: string;
   statementTimeout?: string;
 }
@@ -81,6 +88,12 @@ export interface CliIo {
   env?: Record<string, string | undefined>;
   /** writes out what `stdout` buffered; called when a command ends */
   flush?: () => void;
+  /** the terminal's width in columns, when stdout is one (pretty output follows it) */
+  columns?: number;
+  /** stdin is a terminal: `pgkeel init` asks its questions there (default false) */
+  stdinIsTTY?: boolean;
+  /** asks the user a question on the terminal and returns the answer (`pgkeel init`) */
+  ask?: (question: string) => Promise<string>;
 }
 
 /**
@@ -109,8 +122,22 @@ function processIo(): CliIo {
     stderr: (s) => process.stderr.write(s),
     isTTY: tty,
     stderrIsTTY: !!process.stderr.isTTY,
+    stdinIsTTY: !!process.stdin.isTTY,
+    ask: askOnTerminal,
     cwd: process.cwd(),
+    ...(tty && process.stdout.columns ? { columns: process.stdout.columns } : {}),
   };
+}
+
+/** One question on the terminal, through node:readline (one prompt needs no prompt library). */
+async function askOnTerminal(question: string): Promise<string> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
 }
 
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
@@ -140,6 +167,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .addOption(new Option('-f, --format <format>', 'output format').choices(REPORT_FORMATS))
     .option('-c, --config <file>', 'use this config file instead of searching for one')
     .option('--all', 'enable every rule, including opt-in ones')
+    .option('--rule <id>', 'run only this rule, whatever the config says (repeatable)', ruleIdArg)
+    .option('--enable <id>', 'run this rule too, opt-in ones included (repeatable)', ruleIdArg)
+    .option('--disable <id>', 'do not run this rule (repeatable)', ruleIdArg)
+    .option('--print-config <file>', 'print the settings this file would be linted with, as JSON, and exit')
     .option('--lock-timeout <interval>', 'lock_timeout already set by the role or runner', intervalArg)
     .option(
       '--statement-timeout <interval>',
@@ -148,8 +179,20 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     )
     .option('--max-warnings <n>', 'exit 1 when there are more warnings than this', intArg)
     .option('-q, --quiet', 'report errors only')
+    .option(
+      '--changed-since <ref>',
+      'lint only files added or changed since this git revision (merge base with HEAD; uncommitted and untracked files count)',
+    )
+    .option('--baseline <file>', 'report only findings not recorded in this baseline file')
+    .option(
+      '--write-baseline [file]',
+      `record the findings in a baseline file (default: --baseline's file, else ${DEFAULT_BASELINE_FILE}) and exit 0`,
+    )
+    .option('--all-history', 'also lint the migrations config "applied" marks as already applied')
     .option('--stdin-filename <name>', 'name to show for stdin (also used to find its config)')
-    .option('--no-color', 'no ANSI colours in pretty output')
+    .option('-o, --output-file <file>', 'write the report to this file instead of stdout')
+    .option('--color', 'ANSI colours even when stdout is not a terminal (also FORCE_COLOR=1)')
+    .option('--no-color', 'no ANSI colours (also NO_COLOR=1)')
     .action(async (paths: string[], flags: LintFlags) => {
       exitCode = await lintCommand(paths, flags, io);
     });
@@ -157,7 +200,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   program
     .command('explain')
     .description('per statement: the locks it takes, what they block, rewrites/scans, how long they are held')
-    .argument('<paths...>', 'files, directories, quoted globs, or - for stdin')
+    .argument('[paths...]', 'files, directories, quoted globs, or - for stdin', ['.'])
     .option(
       '--pg-version <major>',
       `target Postgres version (${SUPPORTED_PG_VERSIONS.join(', ')})`,
@@ -167,7 +210,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .addOption(new Option('-f, --format <format>', 'output format').choices(EXPLAIN_FORMATS))
     .option('-c, --config <file>', 'use this config file instead of searching for one')
     .option('--stdin-filename <name>', 'name to show for stdin (also used to find its config)')
-    .option('--no-color', 'no ANSI colours in pretty output')
+    .option('-o, --output-file <file>', 'write the explanation to this file instead of stdout')
+    .option('--color', 'ANSI colours even when stdout is not a terminal (also FORCE_COLOR=1)')
+    .option('--no-color', 'no ANSI colours (also NO_COLOR=1)')
     .action(async (paths: string[], flags: ExplainFlags) => {
       exitCode = await explainCommand(paths, flags, io);
     });
@@ -206,7 +251,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .addOption(new Option('-f, --format <format>', 'output format').choices(TRACE_FORMATS))
     .option('-c, --config <file>', 'use this config file instead of searching for one')
     .option('--stdin-filename <name>', 'name to show for stdin (also used to find its config)')
-    .option('--no-color', 'no ANSI colours in pretty output')
+    .option('--color', 'ANSI colours even when stdout is not a terminal (also FORCE_COLOR=1)')
+    .option('--no-color', 'no ANSI colours (also NO_COLOR=1)')
     .action(async (paths: string[], flags: TraceFlags) => {
       exitCode = await traceCommand(paths, flags, io);
     });
@@ -216,22 +262,37 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .description("list the rules, or print one rule's page")
     .argument('[id]', 'rule id')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['pretty', 'json', 'markdown']))
-    .action((id: string | undefined, flags: { format?: string }) => {
-      if (id === undefined) {
-        out(
-          flags.format === 'json'
-            ? `${JSON.stringify(rulesJson(allRules), null, 2)}\n`
-            : rulesTable(allRules),
-        );
-        return;
-      }
-      const rule = allRules.find((r) => r.id === id);
-      if (!rule) {
-        io.stderr(`pgkeel: unknown rule "${id}"; \`pgkeel rules\` lists them\n`);
+    .option('-c, --config <file>', 'show which rules are on under this config file')
+    .action(async (id: string | undefined, flags: RulesFlags) => {
+      // loaded on demand: rule pages describe option types through zod, which lint does not need
+      const { rulesCommand } = await import('./rules-command.js');
+      const result = await rulesCommand({
+        id,
+        format: flags.format,
+        configPath: flags.config,
+        cwd: io.cwd,
+        columns: io.columns,
+      });
+      if (result.ok) out(result.output);
+      else {
+        io.stderr(`pgkeel: ${result.message}\n`);
         exitCode = EXIT.usage;
-        return;
       }
-      out(flags.format === 'json' ? `${JSON.stringify(rulesJson([rule])[0], null, 2)}\n` : rulePage(rule));
+    });
+
+  program
+    .command('init')
+    .description('write a pgkeel.config.json for this project: its migration tool and Postgres version')
+    .argument('[migrations]', 'the migrations directory to look at (default: the usual places)')
+    .option(
+      '--pg-version <major>',
+      `the Postgres version production runs (${SUPPORTED_PG_VERSIONS.join(', ')})`,
+      pgVersionArg,
+    )
+    .option('--force', 'overwrite an existing config')
+    .action(async (dir: string | undefined, flags: { pgVersion?: number; force?: boolean }) => {
+      const { initCommand } = await import('./init.js');
+      exitCode = await initCommand({ dir, pgVersion: flags.pgVersion, force: flags.force === true }, io);
     });
 
   try {
@@ -252,6 +313,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   return exitCode;
 }
 
+interface RulesFlags {
+  format?: 'pretty' | 'json' | 'markdown';
+  config?: string;
+}
+
 interface ExplainFlags {
   pgVersion?: number;
   runner?: RunnerName;
@@ -259,29 +325,28 @@ interface ExplainFlags {
   config?: string;
   stdinFilename?: string;
   color?: boolean;
+  outputFile?: string;
 }
 
 async function explainCommand(paths: string[], flags: ExplainFlags, io: CliIo): Promise<number> {
   const format: ExplainFormat = flags.format && isExplainFormat(flags.format) ? flags.format : 'pretty';
-  const reporter = createExplainReporter(
-    format,
-    { toolVersion: VERSION, color: useColor(flags, io) },
-    io.stdout,
-  );
+  const output = reportOutput(flags, io);
+  const reporter = createExplainReporter(format, { toolVersion: VERSION, color: output.color }, output.write);
   let parseErrors = 0;
-  await explainFiles(paths, {
-    cwd: io.cwd,
-    readStdin: io.readStdin,
-    configPath: flags.config,
-    stdinFilename: flags.stdinFilename,
-    pgVersion: flags.pgVersion,
-    runner: flags.runner,
-    onFile: (file) => {
-      parseErrors += file.parseErrors;
-      reporter.file(file);
-    },
-  });
-  reporter.finish();
+  await output.around(() =>
+    explainFiles(paths, {
+      cwd: io.cwd,
+      readStdin: io.readStdin,
+      configPath: flags.config,
+      stdinFilename: flags.stdinFilename,
+      pgVersion: flags.pgVersion,
+      runner: flags.runner,
+      onFile: (file) => {
+        parseErrors += file.parseErrors;
+        reporter.file(file);
+      },
+    }).then(() => reporter.finish()),
+  );
   return parseErrors > 0 ? EXIT.problems : EXIT.ok;
 }
 
@@ -363,47 +428,119 @@ async function traceCommand(paths: string[], flags: TraceFlags, io: CliIo): Prom
   return failed ? EXIT.problems : EXIT.ok;
 }
 
-function useColor(flags: { color?: boolean }, io: CliIo): boolean {
-  return flags.color !== false && io.isTTY && !process.env.NO_COLOR;
-}
-
-async function lintCommand(paths: string[], flags: LintFlags, io: CliIo): Promise<number> {
-  const format: ReportFormat = flags.format && isReportFormat(flags.format) ? flags.format : 'pretty';
+async function printConfigCommand(file: string, flags: LintFlags, io: CliIo): Promise<number> {
   const runner = flags.runner ?? (flags.assumeInTransaction ? 'transaction-per-file' : undefined);
-  const reporter = createReporter(
-    format,
-    { toolVersion: VERSION, color: flags.color !== false && io.isTTY && !process.env.NO_COLOR },
-    io.stdout,
-  );
-  let errors = 0;
-  let warnings = 0;
-  let infos = 0;
-  await lintFiles(paths, {
+  const { printConfig } = await import('./print-config.js');
+  const resolved = await printConfig(file, {
     cwd: io.cwd,
     readStdin: io.readStdin,
     configPath: flags.config,
     stdinFilename: flags.stdinFilename,
-    keepResults: false,
     overrides: {
       pgVersion: flags.pgVersion,
       runner,
+      ...(flags.runner === undefined && runner ? { runnerFlag: '--assume-in-transaction' } : {}),
       presets: flags.all ? ['all'] : undefined,
       timeouts: { lockTimeout: flags.lockTimeout, statementTimeout: flags.statementTimeout },
-    },
-    onFile: (result: FileResult) => {
-      const shown = flags.quiet
-        ? { ...result, diagnostics: result.diagnostics.filter((d) => d.severity === 'error') }
-        : result;
-      for (const d of shown.diagnostics) {
-        if (d.severity === 'error') errors++;
-        else if (d.severity === 'warning') warnings++;
-        else infos++;
-      }
-      reporter.file(shown);
+      only: flags.rule,
+      enable: flags.enable,
+      disable: flags.disable,
     },
   });
-  reporter.finish({ errorCount: errors, warningCount: warnings, infoCount: infos });
+  io.stdout(`${JSON.stringify(resolved, null, 2)}\n`);
+  return EXIT.ok;
+}
+
+function useColor(flags: { color?: boolean }, io: CliIo): boolean {
+  return decideColor({ flag: flags.color, env: io.env ?? process.env, isTTY: io.isTTY });
+}
+
+/**
+ * Where a command's report goes: stdout, or `-o <file>` (written whole or not at all), and whether
+ * it is coloured (a file only with --color or FORCE_COLOR).
+ */
+function reportOutput(flags: { color?: boolean; outputFile?: string }, io: CliIo) {
+  const env = io.env ?? process.env;
+  if (flags.outputFile === undefined) {
+    return {
+      write: io.stdout,
+      color: decideColor({ flag: flags.color, env, isTTY: io.isTTY }),
+      columns: io.columns,
+      around: <T>(run: () => Promise<T>) => run(),
+    };
+  }
+  const sink = openFileSink(flags.outputFile, io.cwd);
+  return {
+    write: (s: string) => sink.write(s),
+    color: decideColor({ flag: flags.color, env, isTTY: false }),
+    columns: undefined,
+    around: async <T>(run: () => Promise<T>) => {
+      let result: T;
+      try {
+        result = await run();
+      } catch (e) {
+        sink.abort();
+        throw e;
+      }
+      sink.commit();
+      return result;
+    },
+  };
+}
+
+async function lintCommand(paths: string[], flags: LintFlags, io: CliIo): Promise<number> {
+  if (flags.printConfig !== undefined) return printConfigCommand(flags.printConfig, flags, io);
+  const format: ReportFormat = flags.format && isReportFormat(flags.format) ? flags.format : 'pretty';
+  const runner = flags.runner ?? (flags.assumeInTransaction ? 'transaction-per-file' : undefined);
+  const output = reportOutput(flags, io);
+  const reporter = createReporter(
+    format,
+    { toolVersion: VERSION, color: output.color, ...(output.columns ? { maxWidth: output.columns } : {}) },
+    output.write,
+  );
+  let errors = 0;
+  let warnings = 0;
+  let infos = 0;
+  // --max-warnings counts the warnings --quiet hides, as ESLint does: quiet changes the output, not the verdict
+  let allWarnings = 0;
+  const history = await historyScope(flags, io);
+  await output.around(() =>
+    lintFiles(paths, {
+      cwd: io.cwd,
+      readStdin: io.readStdin,
+      configPath: flags.config,
+      stdinFilename: flags.stdinFilename,
+      keepResults: false,
+      ...history.lintOptions,
+      overrides: {
+        pgVersion: flags.pgVersion,
+        runner,
+        ...(flags.runner === undefined && runner ? { runnerFlag: '--assume-in-transaction' } : {}),
+        presets: flags.all ? ['all'] : undefined,
+        timeouts: { lockTimeout: flags.lockTimeout, statementTimeout: flags.statementTimeout },
+        only: flags.rule,
+        enable: flags.enable,
+        disable: flags.disable,
+      },
+      onFile: (linted: FileResult) => {
+        const result = history.filter(linted);
+        for (const d of result.diagnostics) if (d.severity === 'warning') allWarnings++;
+        const shown = flags.quiet
+          ? { ...result, diagnostics: result.diagnostics.filter((d) => d.severity === 'error') }
+          : result;
+        for (const d of shown.diagnostics) {
+          if (d.severity === 'error') errors++;
+          else if (d.severity === 'warning') warnings++;
+          else infos++;
+        }
+        reporter.file(shown);
+      },
+    }).then(() => reporter.finish({ errorCount: errors, warningCount: warnings, infoCount: infos })),
+  );
+  await history.finish();
+  // recording a baseline accepts what it found
+  if (history.writing) return EXIT.ok;
   if (errors > 0) return EXIT.problems;
-  if (flags.maxWarnings !== undefined && warnings > flags.maxWarnings) return EXIT.problems;
+  if (flags.maxWarnings !== undefined && allWarnings > flags.maxWarnings) return EXIT.problems;
   return EXIT.ok;
 }

@@ -1,4 +1,7 @@
 import * as z from 'zod';
+import type { Rule } from '../rules/define.js';
+import { allRules } from '../rules/index.js';
+import { validateRuleOptions } from '../rules/options.js';
 import type { ConfigIssue } from './errors.js';
 import { IntervalError, parseInterval } from './interval.js';
 import { didYouMean } from './suggest.js';
@@ -6,6 +9,7 @@ import {
   type PgkeelConfig,
   type Preset,
   RUNNER_NAMES,
+  type RuleLevel,
   type RuleSetting,
   type RunnerName,
   SUPPORTED_PG_VERSIONS,
@@ -14,7 +18,16 @@ import {
 export const PRESETS: readonly Preset[] = ['recommended', 'all'];
 const LEVELS = ['off', 'warn', 'error'] as const;
 /** `$schema` is accepted (and dropped) so editors can offer completion for JSON configs. */
-const TOP_LEVEL_KEYS = ['$schema', 'pgVersion', 'runner', 'presets', 'rules', 'ignorePaths', 'timeouts'];
+const TOP_LEVEL_KEYS = [
+  '$schema',
+  'pgVersion',
+  'runner',
+  'presets',
+  'rules',
+  'ignorePaths',
+  'timeouts',
+  'applied',
+];
 const TIMEOUT_KEYS = ['lockTimeout', 'statementTimeout'];
 
 /** Describes a value for a message: `string "15"`, `number 9`, `an array`. */
@@ -95,6 +108,31 @@ function checkRuleSetting(value: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The problem with an `applied` value (a name or glob, or a non-empty list of them), with the list
+ * index it is at, or undefined when it is fine.
+ */
+export function checkApplied(value: unknown): { message: string; index?: number } | undefined {
+  const expected = 'expected a migration name or glob marking the last applied one, or a list of globs';
+  const checkOne = (v: unknown): string | undefined => {
+    if (typeof v !== 'string') return `${expected}, got ${describeValue(v)}`;
+    const trimmed = v.trim();
+    if (trimmed === '' || /^[./]*$/.test(trimmed)) return `empty pattern ${JSON.stringify(v)}`;
+    if (trimmed.startsWith('!')) return `negated patterns (${JSON.stringify(v)}) are not supported here`;
+    return undefined;
+  };
+  if (!Array.isArray(value)) {
+    const message = checkOne(value);
+    return message === undefined ? undefined : { message };
+  }
+  if (value.length === 0) return { message: `${expected}, got an empty list (leave "applied" out instead)` };
+  for (const [index, v] of value.entries()) {
+    const message = checkOne(v);
+    if (message !== undefined) return { message, index };
+  }
+  return undefined;
+}
+
 function checkInterval(value: unknown): string | undefined {
   if (typeof value !== 'string' && typeof value !== 'number') {
     return `expected an interval such as "2s" or "500ms", got ${describeValue(value)}`;
@@ -116,7 +154,11 @@ function checked<T>(check: (value: unknown) => string | undefined) {
   });
 }
 
-function buildSchema(knownRules: readonly string[]) {
+/** The rules whose option schemas a config is checked against. */
+export type OptionRules = readonly Pick<Rule, 'id' | 'options'>[];
+
+function buildSchema(knownRules: readonly string[], optionRules: OptionRules) {
+  const parsedOptions = new Map<string, Record<string, unknown>>();
   const interval = checked<string | number>(checkInterval)
     // numbers are accepted for convenience in JSON; the contract type is the Postgres string form
     .transform((v) => String(v))
@@ -133,12 +175,46 @@ function buildSchema(knownRules: readonly string[]) {
           const message = knownRules.includes(name)
             ? checkRuleSetting(setting)
             : `unknown rule "${name}"${didYouMean(name, knownRules)}`;
-          if (message !== undefined) ctx.addIssue({ code: 'custom', message, path: [name] });
+          if (message !== undefined) {
+            ctx.addIssue({ code: 'custom', message, path: [name] });
+            continue;
+          }
+          if (!Array.isArray(setting) || setting.length < 2) continue;
+          const rule = optionRules.find((r) => r.id === name) ?? { id: name };
+          const checked = validateRuleOptions(rule, setting[1] as Record<string, unknown>);
+          if (checked.ok) {
+            parsedOptions.set(name, checked.options);
+            continue;
+          }
+          for (const issue of checked.issues) {
+            const path = [name, 1, ...(issue.option === undefined ? [] : [issue.option]), ...issue.path];
+            ctx.addIssue({ code: 'custom', message: issue.message, path });
+          }
         }
       })
-      .transform((rules) => rules as Record<string, RuleSetting>)
+      // the options as their schemas parsed them; the caller's object is left as it was
+      .transform((rules) => {
+        const out = { ...rules } as Record<string, RuleSetting>;
+        for (const [name, options] of parsedOptions) {
+          const level = (out[name] as [RuleSetting, unknown])[0] as RuleLevel;
+          out[name] = [level, options];
+        }
+        return out;
+      })
       .optional(),
     ignorePaths: z.array(z.string()).optional(),
+    applied: z
+      .custom<string | string[]>()
+      .superRefine((value, ctx) => {
+        const problem = checkApplied(value);
+        if (problem === undefined) return;
+        ctx.addIssue({
+          code: 'custom',
+          message: problem.message,
+          ...(problem.index === undefined ? {} : { path: [problem.index] }),
+        });
+      })
+      .optional(),
     timeouts: z
       .strictObject({
         lockTimeout: interval,
@@ -196,8 +272,12 @@ export type ValidationResult = { ok: true; config: PgkeelConfig } | { ok: false;
  * Checks a raw config object (from any source: a file, package.json, CLI flags assembled into the
  * same shape). Unknown keys and unknown rules are errors; every problem is reported, not just the first.
  */
-export function validateConfig(raw: unknown, knownRules: readonly string[]): ValidationResult {
-  const result = buildSchema(knownRules).safeParse(raw, { reportInput: true });
+export function validateConfig(
+  raw: unknown,
+  knownRules: readonly string[],
+  optionRules: OptionRules = allRules,
+): ValidationResult {
+  const result = buildSchema(knownRules, optionRules).safeParse(raw, { reportInput: true });
   if (!result.success) return { ok: false, issues: toIssues(result.error) };
   const { $schema: _schema, ...rest } = result.data;
   const config: PgkeelConfig = {};

@@ -46,6 +46,11 @@ export interface PgkeelConfig {
   rules?: Record<string, RuleSetting>;
   ignorePaths?: string[];
   timeouts?: TimeoutSettings;
+  /**
+   * migrations already applied, linted only with `--all-history`: a name or glob marking the last
+   * applied one (it and everything sorting before it), or a list of globs naming them all
+   */
+  applied?: string | string[];
 }
 
 /** A config file after loading: where it came from, and its directory (ignorePaths are relative to it). */

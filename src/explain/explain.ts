@@ -19,6 +19,7 @@ import {
 import { lockDuration, type OperationId, type RelationRole } from '../catalog/operations.js';
 import { parseInterval } from '../config/interval.js';
 import { DEFAULT_PG_VERSION, type RunnerName, type TimeoutSettings } from '../config/types.js';
+import type { SettingOrigin } from '../diagnostics.js';
 import { loadParser, openSource, type SourceFile, type Statement } from '../parse/parse.js';
 import { type EmbeddedRun, EmbeddedSql } from '../parse/plpgsql.js';
 import { type MigrationInputOptions, resolveMigrations } from './inputs.js';
@@ -179,6 +180,9 @@ export interface ExplainedFile {
   path: string;
   pgVersion: number;
   runner: RunnerName;
+  /** where `pgVersion` and `runner` came from (flag, config, detected, default) */
+  pgVersionFrom?: SettingOrigin;
+  runnerFrom?: SettingOrigin;
   /** the file opted out of the runner's transaction */
   noTransaction: boolean;
   statements: ExplainedStatement[];
@@ -227,6 +231,8 @@ export async function explainFiles(
       noTransaction: input.noTransaction,
       timeouts: input.timeouts,
     });
+    file.pgVersionFrom = input.pgVersionFrom;
+    file.runnerFrom = input.runnerFrom;
     options.onFile?.(file);
     files.push(file);
   }

@@ -5,6 +5,7 @@
  */
 
 import type { RunnerName, TimeoutSettings } from '../config/types.js';
+import type { SettingOrigin } from '../diagnostics.js';
 import { loadParser } from '../parse/parse.js';
 import { configuredFiles, fileSettings } from '../sources/configured.js';
 import type { MigrationFile } from '../sources/index.js';
@@ -29,6 +30,9 @@ export interface MigrationInput {
   runner: RunnerName;
   noTransaction: boolean;
   timeouts: TimeoutSettings;
+  /** where the version and the runner came from */
+  pgVersionFrom: SettingOrigin;
+  runnerFrom: SettingOrigin;
 }
 
 /** Resolves CLI-style arguments into migrations. Throws InputError / ConfigError for bad input. */
@@ -46,6 +50,8 @@ export async function resolveMigrations(
       runner: s.runner,
       noTransaction: s.noTransaction,
       timeouts: s.timeouts,
+      pgVersionFrom: s.pgVersionFrom,
+      runnerFrom: s.runnerFrom,
     });
   }
   return out;

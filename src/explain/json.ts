@@ -37,6 +37,8 @@ function fileJson(f: ExplainedFile) {
     path: f.path,
     pgVersion: f.pgVersion,
     runner: f.runner,
+    ...(f.pgVersionFrom && { pgVersionFrom: { ...f.pgVersionFrom } }),
+    ...(f.runnerFrom && { runnerFrom: { ...f.runnerFrom } }),
     noTransaction: f.noTransaction,
     statementCount: f.statements.length,
     parseErrors: f.parseErrors,

@@ -3,6 +3,7 @@
  * below it — small enough for a pull-request comment.
  */
 
+import { settingSource } from '../report/assumptions.js';
 import {
   type ExplainedFile,
   type ExplainedLock,
@@ -23,7 +24,7 @@ export function formatExplainMarkdown(report: ExplainReport): string {
 export function fileMarkdown(f: ExplainedFile): string {
   const out = [`### ${code(f.path)}`, ''];
   out.push(
-    `PostgreSQL ${f.pgVersion} · runner ${code(f.runner)}${f.noTransaction ? ' (no transaction)' : ''} · ${plural(f.statements.length, 'statement')}`,
+    `PostgreSQL ${f.pgVersion}${settingSource(f.pgVersionFrom, 'pgVersion')} · runner ${code(f.runner)}${settingSource(f.runnerFrom, 'runner')}${f.noTransaction ? ' (no transaction)' : ''} · ${plural(f.statements.length, 'statement')}`,
     '',
   );
   if (f.statements.length === 0) return `${out.join('\n')}_No statements._\n`;

@@ -5,6 +5,7 @@
 
 import pc from 'picocolors';
 import type { LockMode } from '../catalog/locks.js';
+import { pgVersionLabel, runnerLabel } from '../report/assumptions.js';
 import { proseLines, sanitizeInline, truncate } from '../report/text.js';
 import {
   type ExplainedBody,
@@ -44,7 +45,7 @@ export class ExplainPrettyRenderer {
     const c = this.c;
     const count = file.statements.length;
     const facts = c.dim(
-      `PG ${file.pgVersion} · ${oneLine(file.runner)}${file.noTransaction ? ' (no transaction)' : ''} · ${plural(count, 'statement')}`,
+      `${oneLine(pgVersionLabel(file.pgVersion, file.pgVersionFrom))} · ${oneLine(runnerLabel(file.runner, file.runnerFrom))}${file.noTransaction ? ' (no transaction)' : ''} · ${plural(count, 'statement')}`,
     );
     const out = [`${c.bold(oneLine(file.path))}  ${facts}`];
     if (count === 0) out.push(`  ${c.dim('no statements')}`);

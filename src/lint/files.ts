@@ -1,5 +1,6 @@
 /** Lints files and stdin: resolves inputs, finds each file's config, merges settings, runs the linter. */
 
+import type { PgkeelConfig } from '../config/types.js';
 import type { FileResult, LintSummary } from '../diagnostics.js';
 import { loadParser } from '../parse/parse.js';
 import { type ConfiguredInputOptions, configuredFiles, fileSettings } from '../sources/configured.js';
@@ -7,7 +8,10 @@ import { type LintOptions, lintSqlSync } from './lint.js';
 
 export interface LintFilesOptions extends ConfiguredInputOptions {
   /** settings that win over config files (CLI flags) */
-  overrides?: Pick<LintOptions, 'pgVersion' | 'runner' | 'presets' | 'rules' | 'timeouts'> & {
+  overrides?: Pick<
+    LintOptions,
+    'pgVersion' | 'runner' | 'presets' | 'rules' | 'timeouts' | 'only' | 'enable' | 'disable'
+  > & {
     /** the flag that set `runner`, when not `--runner` (shown as the runner's source) */
     runnerFlag?: string;
   };
@@ -15,6 +19,8 @@ export interface LintFilesOptions extends ConfiguredInputOptions {
   onFile?: (result: FileResult) => void;
   /** keep FileResults (with sources) in the summary; default true */
   keepResults?: boolean;
+  /** lint the migrations config `applied` marks as applied too (skipped by default) */
+  allHistory?: boolean;
 }
 
 /** Lints paths, directories, globs and `-` (stdin). Throws InputError / ConfigError for bad input. */
@@ -25,7 +31,7 @@ export async function lintFiles(
   await loadParser();
   const summary: LintSummary = { files: [], errorCount: 0, warningCount: 0, infoCount: 0 };
   const overrides = options.overrides ?? {};
-  for await (const configured of configuredFiles(args, options)) {
+  for await (const configured of configuredFiles(args, { ...options, skipApplied: !options.allHistory })) {
     const { file, config } = configured;
     const settings = fileSettings(configured, overrides);
     const result = lintSqlSync(file.text, {
@@ -33,8 +39,7 @@ export async function lintFiles(
       pgVersion: settings.pgVersion,
       runner: settings.runner,
       noTransaction: settings.noTransaction,
-      presets: overrides.presets ?? config.presets,
-      rules: { ...config.rules, ...overrides.rules },
+      ...ruleSelection(config, overrides),
       timeouts: { ...settings.timeouts, ...definedOnly(overrides.timeouts ?? {}) },
     });
     result.pgVersionFrom = settings.pgVersionFrom;
@@ -48,6 +53,20 @@ export async function lintFiles(
     if (options.keepResults !== false) summary.files.push(result);
   }
   return summary;
+}
+
+/** Which rules run for a file: its config's presets and `rules`, under the CLI's overrides and focus. */
+export function ruleSelection(
+  config: PgkeelConfig,
+  overrides: NonNullable<LintFilesOptions['overrides']>,
+): Pick<LintOptions, 'presets' | 'rules' | 'only' | 'enable' | 'disable'> {
+  return {
+    presets: overrides.presets ?? config.presets,
+    rules: { ...config.rules, ...overrides.rules },
+    only: overrides.only,
+    enable: overrides.enable,
+    disable: overrides.disable,
+  };
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -6,6 +6,7 @@
 import { Analyzer, type StatementFacts } from '../analyze/analyze.js';
 import { runnerModel } from '../analyze/runners.js';
 import { parseInterval } from '../config/interval.js';
+import { didYouMean } from '../config/suggest.js';
 import { DEFAULT_PG_VERSION, type Preset, type RuleSetting, type RunnerName } from '../config/types.js';
 import type { Diagnostic, FileResult, Severity } from '../diagnostics.js';
 import { loadParser, openSource, type SourceFile, type Statement } from '../parse/parse.js';
@@ -17,12 +18,19 @@ import {
   type Rule,
   type RuleContext,
   type RuleVisitor,
+  resolveOptions,
 } from '../rules/define.js';
 import { allRules } from '../rules/index.js';
 import { SQUAWK_RULE_IDS } from '../rules/peers.js';
 import { ruleDocsUrl } from '../rules/urls.js';
 import { disambiguateFingerprints, statementFingerprint } from './fingerprint.js';
-import { type Directive, parseDirectives, type RuleNames, suppresses } from './suppressions.js';
+import {
+  type Directive,
+  misspelledDirectives,
+  parseDirectives,
+  type RuleNames,
+  suppresses,
+} from './suppressions.js';
 
 export interface LintOptions {
   /** target Postgres major version (default 18) */
@@ -39,27 +47,48 @@ export interface LintOptions {
   path?: string;
   /** the rules to choose from (default: every built-in rule) */
   ruleSet?: readonly Rule[];
+  /** run only these rules, whatever presets and `rules` say (`--rule`) */
+  only?: readonly string[];
+  /** run these rules too, opt-in ones included (`--enable`) */
+  enable?: readonly string[];
+  /** never run these rules (`--disable`; wins over `only` and `enable`) */
+  disable?: readonly string[];
 }
 
-interface ActiveRule {
+export interface ActiveRule {
   rule: Rule;
   severity: Severity;
+  /** the rule's options: the configured values over its defaults */
+  options: Readonly<Record<string, unknown>>;
 }
 
-/** Resolves presets and per-rule settings into the rules that run, with their severities. */
-export function activeRules(options: Pick<LintOptions, 'presets' | 'rules' | 'ruleSet'>): ActiveRule[] {
+/**
+ * Resolves presets, per-rule settings and the `only` / `enable` / `disable` focus into the rules
+ * that run, with their severities and options. `presets: []` means no preset: only rules set to
+ * "warn" or "error" run.
+ */
+export function activeRules(
+  options: Pick<LintOptions, 'presets' | 'rules' | 'ruleSet' | 'only' | 'enable' | 'disable'>,
+): ActiveRule[] {
   const presets = options.presets ?? ['recommended'];
   const all = presets.includes('all');
+  const recommended = all || presets.includes('recommended');
   const out: ActiveRule[] = [];
   for (const rule of options.ruleSet ?? allRules) {
+    if (options.disable?.includes(rule.id)) continue;
     const setting = options.rules?.[rule.id];
     const level = Array.isArray(setting) ? setting[0] : setting;
-    if (level === 'off') continue;
-    if (level === 'warn' || level === 'error') {
-      out.push({ rule, severity: level === 'warn' ? 'warning' : 'error' });
-    } else if (all || rule.recommended !== false) {
-      out.push({ rule, severity: defaultSeverity(rule) });
-    }
+    const configured = Array.isArray(setting) ? setting[1] : undefined;
+    // a rule named by --rule or --enable runs at its configured severity when it has one
+    const severity: Severity =
+      level === 'warn' ? 'warning' : level === 'error' ? 'error' : defaultSeverity(rule);
+    let on: boolean;
+    if (options.only) on = options.only.includes(rule.id);
+    else if (options.enable?.includes(rule.id)) on = true;
+    else if (level === 'off') on = false;
+    else if (level === 'warn' || level === 'error') on = true;
+    else on = all || (recommended && rule.recommended !== false);
+    if (on) out.push({ rule, severity, options: resolveOptions(rule, configured) });
   }
   return out;
 }
@@ -76,6 +105,7 @@ function ruleNames(rules: readonly Rule[]): RuleNames {
   names = {
     pgkeel: (n) => (ids.has(n) ? n : undefined),
     squawk: (n) => bySquawk.get(n) ?? (SQUAWK_RULE_IDS.has(n) ? [] : undefined),
+    known: { pgkeel: [...ids], squawk: [...new Set([...bySquawk.keys(), ...SQUAWK_RULE_IDS])] },
   };
   ruleNamesCache.set(rules, names);
   return names;
@@ -136,29 +166,37 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
     statementTimeoutMs: timeoutMs(options.timeouts?.statementTimeout),
   });
 
-  const visitors = rules.map(({ rule, severity }) => {
+  const visitors = rules.map(({ rule, severity, options: ruleOptions }) => {
     const ctx: RuleContext = {
       file,
       pgVersion,
       runner,
+      options: ruleOptions,
       report: (d) => report(rule, severity, d),
+      ignored: (facts) => ignored(rule.id, facts.statement.index),
     };
     return { rule, visitor: rule.create(ctx) };
   });
 
-  function report(rule: Rule, severity: Severity, d: ReportDescriptor): void {
-    const stmt = d.statement.statement;
-    const here = directivesByStatement.get(stmt.index);
+  /** Whether a directive suppresses `ruleId` on statement `index`; marks the directive used. */
+  function ignored(ruleId: string, index: number): boolean {
+    const here = directivesByStatement.get(index);
     if (here) {
       for (const dir of here) {
-        if (dir.scope === 'statement' && dir.statement !== stmt.index) continue;
-        if (suppresses(dir, rule.id, names)) return;
+        if (dir.scope === 'statement' && dir.statement !== index) continue;
+        if (suppresses(dir, ruleId, names)) return true;
       }
     }
     for (const dir of fileDirectives) {
-      if (dir.scope === 'statement' && dir.statement !== stmt.index) continue;
-      if (suppresses(dir, rule.id, names)) return;
+      if (dir.scope === 'statement' && dir.statement !== index) continue;
+      if (suppresses(dir, ruleId, names)) return true;
     }
+    return false;
+  }
+
+  function report(rule: Rule, severity: Severity, d: ReportDescriptor): void {
+    const stmt = d.statement.statement;
+    if (ignored(rule.id, stmt.index)) return;
     let { start, end } = d.at ?? { start: stmt.start, end: stmt.end };
     if (!d.at && d.location !== undefined && d.location >= 0) {
       start = Math.max(stmt.start, Math.min(stmt.end, file.offsetOf(stmt, d.location)));
@@ -283,11 +321,26 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
   }
   analyzer.finish();
 
-  checkDirectives(directives, names, (rule, d, message) => {
+  const activeIds = new Set(rules.map((r) => r.rule.id));
+  checkDirectives(directives, names, activeIds, (rule, d, message) => {
     diagnostics.push(
       toDiagnostic(rule, 'warning', d.comment.start, d.comment.end, d.statement ?? -1, { message }),
     );
   });
+  for (const m of misspelledDirectives(file.comments)) {
+    const message = m.suggestion
+      ? `Unknown directive \`${m.written}\`; did you mean \`${m.suggestion}\`? It suppresses nothing as written.`
+      : `Unknown directive \`${m.written}\`${m.note ? `: ${m.note}` : ''}. It suppresses nothing as written.`;
+    diagnostics.push(
+      toDiagnostic('unknown-directive', 'warning', m.comment.start, m.comment.end, -1, {
+        message,
+        help:
+          m.suggestion === 'pgkeel-ignore-file'
+            ? '`-- pgkeel-ignore-file rule-id -- reason` ignores a rule in the whole file.'
+            : '`-- pgkeel-ignore rule-id -- reason` before a statement ignores a rule for that statement; `-- pgkeel-ignore-file rule-id` for the whole file.',
+      }),
+    );
+  }
 
   diagnostics.sort((a, b) => a.start - b.start || a.end - b.end);
   disambiguateFingerprints(diagnostics);
@@ -332,13 +385,18 @@ function nextTokenEnd(file: SourceFile, at: number): number {
 function checkDirectives(
   directives: Directive[],
   names: RuleNames,
+  /** the rules that ran: a directive naming one that did not (turned off, or not in --rule) is not unused */
+  active: ReadonlySet<string>,
   emit: (rule: 'unknown-rule' | 'unused-ignore', d: Directive, message: string) => void,
 ): void {
   for (const d of directives) {
     const known = (n: string) =>
       d.dialect === 'pgkeel' ? names.pgkeel(n) !== undefined : names.squawk(n) !== undefined;
     for (const n of d.names) {
-      if (!known(n)) emit('unknown-rule', d, `Unknown rule "${n}" in ${d.dialect}-ignore.`);
+      if (!known(n)) {
+        const hint = didYouMean(n, names.known[d.dialect]);
+        emit('unknown-rule', d, `Unknown rule "${n}" in ${d.dialect}-ignore${hint}.`);
+      }
     }
     // squawk directives naming squawk-only checks legitimately suppress nothing here
     if (d.dialect !== 'pgkeel') continue;
@@ -347,7 +405,7 @@ function checkDirectives(
         ? d.used.size === 0
           ? ['(all rules)']
           : []
-        : d.names.filter((n) => known(n) && !d.used.has(n));
+        : d.names.filter((n) => known(n) && active.has(names.pgkeel(n)!) && !d.used.has(n));
     if (unused.length > 0) {
       emit(
         'unused-ignore',

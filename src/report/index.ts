@@ -1,19 +1,34 @@
 /**
- * Reports: turn a LintSummary into text. Each format is a streaming Reporter; adding one (sarif,
- * github, gitlab, markdown are planned) means adding its name to REPORT_FORMATS and a factory to
- * FACTORIES, which the compiler then requires.
+ * Reports: turn a LintSummary into text. Each format is a streaming Reporter; adding one means
+ * adding its name to REPORT_FORMATS and a factory to FACTORIES, which the compiler then requires.
+ * The CI formats are described in docs/formats.md.
  */
 import type { LintSummary } from '../diagnostics.js';
+import { createCompactReporter } from './compact.js';
+import { createGithubReporter } from './github.js';
+import { createGitlabReporter } from './gitlab.js';
 import { createJsonReporter } from './json.js';
+import { createJunitReporter } from './junit.js';
+import { createMarkdownReporter } from './markdown.js';
 import { createPrettyReporter } from './pretty.js';
 import { type Reporter, reportSummary, type Sink } from './reporter.js';
+import { createSarifReporter } from './sarif.js';
 
-export const REPORT_FORMATS = ['pretty', 'json'] as const;
+export const REPORT_FORMATS = [
+  'pretty',
+  'json',
+  'compact',
+  'sarif',
+  'github',
+  'gitlab',
+  'junit',
+  'markdown',
+] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** The union of every format's options; each format reads what it needs. */
 export interface ReportOptions {
-  /** pgkeel's version (json) */
+  /** pgkeel's version (json, sarif) */
   toolVersion: string;
   /** ANSI colors (pretty); default false */
   color?: boolean;
@@ -29,6 +44,12 @@ const FACTORIES: Record<ReportFormat, (options: ReportOptions, write: Sink) => R
   pretty: (o, write) =>
     createPrettyReporter({ color: o.color ?? false, verbose: o.verbose, maxWidth: o.maxWidth }, write),
   json: (o, write) => createJsonReporter({ toolVersion: o.toolVersion, indent: o.indent }, write),
+  compact: (_o, write) => createCompactReporter(write),
+  sarif: (o, write) => createSarifReporter({ toolVersion: o.toolVersion }, write),
+  github: (_o, write) => createGithubReporter(write),
+  gitlab: (_o, write) => createGitlabReporter(write),
+  junit: (_o, write) => createJunitReporter(write),
+  markdown: (_o, write) => createMarkdownReporter({}, write),
 };
 
 export function isReportFormat(name: string): name is ReportFormat {
@@ -57,6 +78,9 @@ export function formatReport(format: ReportFormat, summary: LintSummary, options
   return chunks.join('');
 }
 
+export { createCompactReporter } from './compact.js';
+export { createGithubReporter } from './github.js';
+export { type CodeQualityIssue, type CodeQualitySeverity, createGitlabReporter } from './gitlab.js';
 export {
   createJsonReporter,
   formatJson,
@@ -69,6 +93,8 @@ export {
   type JsonSummary,
   writeJson,
 } from './json.js';
+export { createJunitReporter } from './junit.js';
+export { createMarkdownReporter, type MarkdownOptions } from './markdown.js';
 export {
   createPrettyReporter,
   formatPretty,
@@ -77,3 +103,4 @@ export {
   writePretty,
 } from './pretty.js';
 export type { Reporter, Sink, Totals } from './reporter.js';
+export { createSarifReporter, SARIF_FINGERPRINT_KEY, SARIF_SCHEMA_URI, type SarifOptions } from './sarif.js';

@@ -41,6 +41,34 @@ export class SourceLines {
     return line === this.count && line > 1 && this.start(line) === this.text.length;
   }
 
+  /** First non-blank offset of `line` (its end when blank); scans at most `cap` characters. */
+  contentStart(line: number, cap: number): number {
+    const from = this.start(line);
+    const to = Math.min(this.end(line), from + cap);
+    for (let i = from; i < to; i++) {
+      const ch = this.text.charCodeAt(i);
+      if (ch !== 32 && ch !== 9) return i;
+    }
+    return to === this.end(line) ? to : from;
+  }
+
+  /**
+   * Offset just after the last non-blank character of `line`, not counting a final `;` (a
+   * statement's range stops before it); scans at most `cap` characters.
+   */
+  contentEnd(line: number, cap: number): number {
+    const from = this.start(line);
+    const to = this.end(line);
+    const stop = Math.max(from, to - cap);
+    let semicolon = false;
+    for (let i = to; i > stop; i--) {
+      const ch = this.text.charCodeAt(i - 1);
+      if (ch === 59 && !semicolon) semicolon = true;
+      else if (ch !== 32 && ch !== 9) return i;
+    }
+    return stop === from ? from : to;
+  }
+
   clamp(offset: number): number {
     return Math.min(Math.max(0, Math.trunc(offset) || 0), this.text.length);
   }

@@ -1,12 +1,15 @@
 /**
- * The human-readable report: one block per finding with a code frame, the lock it takes, what to
- * do instead and a preview of the fix, then a one-line summary.
+ * The human-readable report. Findings are grouped by statement: one code frame per statement, the
+ * locks it takes once, then each finding on it with what to do instead and a preview of its fix.
+ * The Postgres version and runner the advice assumed are stated before the first finding and in
+ * the summary, under a per-rule table.
  *
- * Output is bounded per finding: a frame shows at most a few lines, each cut to `maxWidth` columns
- * around the finding, so neither huge statements nor minified one-line files flood the terminal,
- * and the cost of a finding does not depend on the size of its file.
+ * Output is bounded per finding: a frame shows at most a few lines, each cut to the width around
+ * the finding, so neither huge statements nor minified one-line files flood the terminal, and the
+ * cost of a finding does not depend on the size of its file.
  */
 import pc from 'picocolors';
+import { WORKLOADS } from '../catalog/locks.js';
 import type {
   Diagnostic,
   FileResult,
@@ -16,16 +19,25 @@ import type {
   TextEdit,
   Verdict,
 } from '../diagnostics.js';
+import { pgVersionLabel, runnerLabel } from './assumptions.js';
 import { SourceLines } from './lines.js';
-import { byPosition, type Reporter, reportSummary, type Sink, Tally, type Totals } from './reporter.js';
-import { proseLines, renderRange, sanitizeInline, snapToChar } from './text.js';
+import {
+  byPosition,
+  type Reporter,
+  type RuleCount,
+  reportSummary,
+  type Sink,
+  Tally,
+  type Totals,
+} from './reporter.js';
+import { proseLines, renderRange, sanitizeInline, snapToChar, truncate } from './text.js';
 
 export interface PrettyOptions {
-  /** emit ANSI colors; when false the output contains no escape codes at all */
+  /** emit ANSI colors (and terminal hyperlinks); when false the output contains no escape codes at all */
   color: boolean;
   /** also list every file (clean ones too) with its Postgres version, runner and statement count */
   verbose?: boolean;
-  /** widest code line printed, in columns (default 100); longer lines are cut around the finding */
+  /** terminal width in columns (default 100): code, fix previews and the rule table are cut to fit */
   maxWidth?: number;
 }
 
@@ -39,14 +51,17 @@ export const VERDICT_LABELS: Record<Verdict, string> = {
 };
 
 const DEFAULT_WIDTH = 100;
-/** Lines of a finding's range shown in full; longer ranges show the head and tail around `⋮`. */
-const FRAME_MAX_LINES = 6;
+const MIN_WIDTH = 40;
+/** Lines of a statement shown in full; longer ones show the head and tail around `⋮`. */
+const FRAME_MAX_LINES = 5;
 const FRAME_HEAD = 3;
-const FRAME_TAIL = 2;
+const FRAME_TAIL = 1;
 /** Characters kept left of a finding when its line has to be cut. */
 const LEAD = 24;
-/** Unchanged characters kept on either side of an edit in the fix preview. */
-const FIX_CONTEXT = 20;
+/** Unchanged characters kept on either side of an edit in the fix preview of a very long line. */
+const FIX_CONTEXT = 160;
+/** Characters a fix preview keeps visible after the first change before it shifts its window right. */
+const FIX_AFTER = 16;
 const FIX_MAX_LINES = 8;
 const FIX_HEAD = 5;
 const FIX_TAIL = 2;
@@ -55,8 +70,12 @@ const FIX_MAX_HUNKS = 5;
 const COMPARE_CAP = 4096;
 /** How many identical leading/trailing lines the preview drops before giving up. */
 const TRIM_CAP = 64;
-/** Leading whitespace scanned when finding where the last line of a range starts. */
-const INDENT_SCAN_CAP = 256;
+/** Blanks scanned at either end of a line when deciding whether a marker covers all of it. */
+const BLANK_SCAN_CAP = 256;
+/** Help texts and fix previews remembered for "shown once": beyond this, new ones are all shown. */
+const SHOWN_CAP = 10_000;
+/** Distinct settings named in the summary before the rest are only counted. */
+const SETTINGS_SHOWN = 4;
 
 const NOTE_INDENT = '        ';
 
@@ -64,6 +83,9 @@ const NOTE_INDENT = '        ';
 export function createPrettyReporter(options: PrettyOptions, write: Sink): Reporter {
   const r = new PrettyRenderer(options);
   const tally = new Tally();
+  const settings = new SettingsTally();
+  // the settings stated above the first finding; later files that differ say so above their own
+  let stated: string | undefined;
   // blocks are separated by a blank line, except consecutive one-line file entries in verbose mode
   let last: 'none' | 'block' | 'file-line' = 'none';
   const emit = (kind: 'block' | 'file-line', text: string) => {
@@ -74,19 +96,37 @@ export function createPrettyReporter(options: PrettyOptions, write: Sink): Repor
   return {
     file(result) {
       tally.add(result);
-      if (options.verbose) emit('file-line', r.fileLine(result));
+      const assumed = settings.add(result);
+      if (options.verbose) emit('file-line', r.fileLine(result, assumed));
       if (result.diagnostics.length === 0) return;
-      // one index per file: every finding's frame is then O(log lines + what it prints)
+      let intro = '';
+      if (stated === undefined) {
+        stated = assumed.key;
+        // verbose file lines already name each file's settings
+        if (!options.verbose) emit('block', r.assumedLine(assumed));
+      } else if (assumed.key !== stated && !options.verbose) {
+        intro = r.assumedLine(assumed, result.path);
+      }
+      // one index per file: every frame is then O(log lines + what it prints)
       const lines = new SourceLines(result.source);
-      for (const d of byPosition(result.diagnostics)) emit('block', r.diagnostic(result, lines, d));
+      for (const group of byStatement(byPosition(result.diagnostics))) {
+        emit('block', intro + r.group(result, lines, group));
+        intro = '';
+      }
     },
     finish(totals?: Totals) {
-      write((last === 'none' ? '' : '\n') + r.summaryLine(tally, tally.totals(totals)));
+      const parts: string[] = [];
+      const rules = tally.ruleCounts();
+      if (rules.length > 0) parts.push(r.ruleTable(rules));
+      if (r.omitted > 0) parts.push(r.omittedNote());
+      if (tally.files > 0) parts.push(r.settingsSummary(settings));
+      parts.push(r.summaryLine(tally, tally.totals(totals)));
+      write((last === 'none' ? '' : '\n') + parts.join(''));
     },
   };
 }
 
-/** Writes the whole report to `write`, a chunk per finding. */
+/** Writes the whole report to `write`, a chunk per statement with findings. */
 export function writePretty(summary: LintSummary, options: PrettyOptions, write: Sink): void {
   reportSummary(createPrettyReporter(options, write), summary);
 }
@@ -97,21 +137,77 @@ export function formatPretty(summary: LintSummary, options: PrettyOptions): stri
   return chunks.join('');
 }
 
+/**
+ * Findings (in file order) grouped by statement, groups in the order of their first finding.
+ * Findings tied to no statement (index < 0: file-level and directive findings) stay on their own.
+ */
+function byStatement(sorted: readonly Diagnostic[]): Diagnostic[][] {
+  const groups: Diagnostic[][] = [];
+  const index = new Map<number, Diagnostic[]>();
+  for (const d of sorted) {
+    const known = d.statement >= 0 ? index.get(d.statement) : undefined;
+    if (known) {
+      known.push(d);
+      continue;
+    }
+    const group = [d];
+    groups.push(group);
+    if (d.statement >= 0) index.set(d.statement, group);
+  }
+  return groups;
+}
+
+// ── settings ──────────────────────────────────────────────────────────────────
+
+/** A file's Postgres version and runner as printed, with where each came from. */
+interface Assumed {
+  pg: string;
+  runner: string;
+  key: string;
+}
+
+function assumedOf(file: FileResult): Assumed {
+  // worded as in every other format; made terminal-safe here (config paths come from the user)
+  const pg = oneLine(pgVersionLabel(file.pgVersion, file.pgVersionFrom));
+  const runner = oneLine(runnerLabel(file.runner, file.runnerFrom));
+  return { pg, runner, key: `${pg}\n${runner}` };
+}
+
+/** Files per distinct version and runner setting, for the summary. */
+class SettingsTally {
+  readonly pg = new Map<string, number>();
+  readonly runner = new Map<string, number>();
+
+  add(file: FileResult): Assumed {
+    const a = assumedOf(file);
+    this.pg.set(a.pg, (this.pg.get(a.pg) ?? 0) + 1);
+    this.runner.set(a.runner, (this.runner.get(a.runner) ?? 0) + 1);
+    return a;
+  }
+}
+
+// ── rendering ─────────────────────────────────────────────────────────────────
+
 interface FrameRow {
   line: number;
-  inRange: boolean;
   /** offsets to underline on this line */
   mark?: [number, number];
 }
 
 class PrettyRenderer {
   private readonly c: Colors;
+  private readonly color: boolean;
   private readonly width: number;
   private readonly verbose: boolean;
+  private readonly shownHelp = new Set<string>();
+  private readonly shownFixes = new Set<string>();
+  /** help texts and fix previews left out because they were shown before */
+  omitted = 0;
 
   constructor(options: PrettyOptions) {
     this.c = pc.createColors(options.color);
-    this.width = Math.max(20, Math.trunc(options.maxWidth ?? DEFAULT_WIDTH));
+    this.color = options.color;
+    this.width = Math.max(MIN_WIDTH, Math.trunc(options.maxWidth ?? DEFAULT_WIDTH) || DEFAULT_WIDTH);
     this.verbose = options.verbose ?? false;
   }
 
@@ -123,32 +219,82 @@ class PrettyRenderer {
     return (s) => s;
   }
 
-  diagnostic(file: FileResult, lines: SourceLines, d: Diagnostic): string {
+  /** A terminal hyperlink (OSC 8) when colors are on; terminals without support show the text. */
+  private link(text: string, url: string | undefined): string {
+    // only printable ASCII may go inside the escape sequence
+    if (!this.color || !url || !/^https?:\/\/[\x21-\x7e]+$/.test(url)) return text;
+    return `\x1b]8;;${url}\x1b\\${text}\x1b]8;;\x1b\\`;
+  }
+
+  /**
+   * One statement: the first finding's header, so the block starts with where it is; the frame;
+   * the locks it takes (each once); then the first finding's notes and every other finding.
+   */
+  group(file: FileResult, lines: SourceLines, ds: readonly Diagnostic[]): string {
+    const findings = ds.map((d) => this.finding(file, lines, d));
+    const out: string[] = [...findings[0]!.header];
+    let start = Number.POSITIVE_INFINITY;
+    let end = 0;
+    let worst = ds[0]!.severity;
+    for (const d of ds) {
+      start = Math.min(start, lines.clamp(d.start));
+      end = Math.max(end, lines.clamp(d.end));
+      if (d.severity === 'error' || (d.severity === 'warning' && worst === 'info')) worst = d.severity;
+    }
+    out.push(...this.frame(lines, start, end, this.severityPaint(worst)));
+
+    const locks: string[] = [];
+    const seen = new Set<string>();
+    for (const d of ds) {
+      if (!d.lock) continue;
+      const { mode, relation, blocks } = d.lock;
+      const key = `${mode}\n${relation}\n${blocks.join('\n')}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      let text = `${this.c.bold(oneLine(mode))} on ${oneLine(relation)}`;
+      // the list of all seven workloads was the longest line of every report, and says no more
+      if (blocksEverything(blocks)) text += ' — blocks everything, reads and writes included';
+      else if (blocks.length > 0) text += ` — blocks ${blocks.map(oneLine).join(', ')}`;
+      locks.push(text);
+    }
+    if (locks.length > 0) out.push(...this.note('lock', locks));
+
+    out.push(...findings[0]!.notes);
+    for (let i = 1; i < findings.length; i++) out.push(...findings[i]!.header, ...findings[i]!.notes);
+    return out.join('\n') + '\n';
+  }
+
+  /** A finding's header (with its message) and its notes (help, fix). */
+  private finding(
+    file: FileResult,
+    lines: SourceLines,
+    d: Diagnostic,
+  ): { header: string[]; notes: string[] } {
     const c = this.c;
     const paint = this.severityPaint(d.severity);
+    const head: string[] = [];
     const out: string[] = [];
-
-    let header = `${c.bold(oneLine(file.path))}:${d.line}:${d.column} ${c.bold(paint(oneLine(d.severity)))} ${c.bold(oneLine(d.rule))}`;
-    if (d.verdict) header += `  ${c.dim(`[${VERDICT_LABELS[d.verdict] ?? oneLine(d.verdict)}]`)}`;
+    const rule = this.link(c.bold(oneLine(d.rule)), d.docsUrl);
+    let header = `${c.bold(oneLine(file.path))}:${d.line}:${d.column} ${c.bold(paint(oneLine(d.severity)))} ${rule}`;
+    if (d.verdict) header += ` ${c.dim(`[${VERDICT_LABELS[d.verdict] ?? oneLine(d.verdict)}]`)}`;
     // 1-based for people; the JSON report keeps the engine's 0-based index
-    if (this.verbose) header += `  ${c.dim(`statement ${d.statement + 1}`)}`;
-    out.push(header);
-    for (const l of proseLines(d.message)) out.push(l ? `  ${l}` : '');
-
-    out.push('', ...this.frame(lines, d, paint), '');
-
-    const notes: string[] = [];
-    if (d.lock) {
-      const { mode, relation, blocks } = d.lock;
-      let text = `${c.bold(oneLine(mode))} on ${oneLine(relation)}`;
-      if (blocks.length > 0) text += ` — blocks ${blocks.map(oneLine).join(', ')}`;
-      notes.push(...this.note('lock', [text]));
+    if (this.verbose && d.statement >= 0) header += `  ${c.dim(`statement ${d.statement + 1}`)}`;
+    // the message on the header line, as compilers and ruff print it: one line per finding
+    const [first, ...more] = proseLines(d.message);
+    head.push(first ? `${header}: ${first}` : header);
+    for (const l of more) head.push(l ? `  ${l}` : '');
+    // help and fix previews repeated word for word (the same advice on the next migration) are
+    // shown once: on a long history they were most of the output
+    if (d.help) {
+      const help = proseLines(d.help);
+      const key = help.join('\n');
+      if (!this.shownHelp.has(key)) {
+        remember(this.shownHelp, key);
+        out.push(...this.note('help', help));
+      } else this.omitted++;
     }
-    if (d.help) notes.push(...this.note('help', proseLines(d.help)));
-    if (d.fix) notes.push(...this.fixNote(d.fix, lines));
-    if (notes.length > 0) out.push(...notes);
-    else out.pop(); // no trailing blank line after the frame when nothing follows it
-    return out.join('\n') + '\n';
+    if (d.fix) out.push(...this.fixNote(d.fix, lines));
+    return { header: head, notes: out };
   }
 
   private note(label: string, textLines: string[]): string[] {
@@ -160,10 +306,15 @@ class PrettyRenderer {
 
   // ── code frame ────────────────────────────────────────────────────────────
 
-  private frame(lines: SourceLines, d: Diagnostic, paint: Paint): string[] {
+  /**
+   * The lines of `[start, end)`, without surrounding context: the statement is what the findings
+   * are about. A line is underlined only where the range covers part of it; under a line it
+   * covers whole, carets would say nothing the frame does not, and cost a line each.
+   */
+  private frame(lines: SourceLines, startAt: number, endAt: number, paint: Paint): string[] {
     const c = this.c;
-    const start = lines.clamp(d.start);
-    const end = Math.max(start, lines.clamp(d.end));
+    const start = lines.clamp(startAt);
+    const end = Math.max(start, lines.clamp(endAt));
     const first = lines.lineOf(start);
     // an exclusive end just after a newline belongs to the line it ends, not the next one
     const last = end > start ? lines.lineOf(end - 1) : first;
@@ -176,15 +327,21 @@ class PrettyRenderer {
       }
       if (line === last) {
         const b = Math.min(end, lineEnd);
-        return [Math.min(this.indentEnd(lines, line), b), b];
+        return [Math.min(lines.contentStart(line, BLANK_SCAN_CAP), b), b];
       }
       return undefined;
     };
+    const partial = (line: number, mark: [number, number]): boolean =>
+      mark[1] <= mark[0] ||
+      mark[0] > lines.contentStart(line, BLANK_SCAN_CAP) ||
+      mark[1] < lines.contentEnd(line, BLANK_SCAN_CAP);
 
     const rows: (FrameRow | { elided: number })[] = [];
-    if (first > 1) rows.push({ line: first - 1, inRange: false });
     const count = last - first + 1;
-    const push = (line: number) => rows.push({ line, inRange: true, mark: markOf(line) });
+    const push = (line: number) => {
+      const mark = markOf(line);
+      rows.push(mark && partial(line, mark) ? { line, mark } : { line });
+    };
     if (count <= FRAME_MAX_LINES) {
       for (let l = first; l <= last; l++) push(l);
     } else {
@@ -192,36 +349,25 @@ class PrettyRenderer {
       rows.push({ elided: count - FRAME_HEAD - FRAME_TAIL });
       for (let l = last - FRAME_TAIL + 1; l <= last; l++) push(l);
     }
-    if (last < lines.count && !lines.isPhantomLastLine(last + 1))
-      rows.push({ line: last + 1, inRange: false });
 
-    const gutter = String(rows.reduce((m, r) => ('line' in r ? Math.max(m, r.line) : m), 1)).length;
+    const gutter = String(last).length;
     const bar = c.dim('│');
-    const blankGutter = `   ${' '.repeat(gutter)} ${bar}`;
+    // `  12 │ ` before the code
+    const prefixWidth = gutter + 5;
+    const blankGutter = `  ${' '.repeat(gutter)} ${bar}`;
     const out: string[] = [];
     for (const row of rows) {
       if (!('line' in row)) {
-        out.push(`   ${c.dim('⋮'.padStart(gutter))} ${bar} ${c.dim(`… ${plural(row.elided, 'more line')}`)}`);
+        out.push(`  ${c.dim('⋮'.padStart(gutter))} ${bar} ${c.dim(`… ${plural(row.elided, 'more line')}`)}`);
         continue;
       }
-      const prefix = ` ${row.inRange ? paint('>') : ' '} ${c.dim(String(row.line).padStart(gutter))} ${bar}`;
-      const { text, marks } = this.codeLine(lines, row.line, row.mark);
+      const prefix = `  ${c.dim(String(row.line).padStart(gutter))} ${bar}`;
+      const { text, marks } = this.codeLine(lines, row.line, row.mark, this.width - prefixWidth);
       out.push(text ? `${prefix} ${text}` : prefix);
       if (marks)
         out.push(`${blankGutter} ${' '.repeat(marks[0])}${c.bold(paint('^'.repeat(marks[1] - marks[0])))}`);
     }
     return out;
-  }
-
-  /** First non-blank offset of `line`, so the last line of a range is not underlined from column 1. */
-  private indentEnd(lines: SourceLines, line: number): number {
-    const from = lines.start(line);
-    const to = Math.min(lines.end(line), from + INDENT_SCAN_CAP);
-    for (let i = from; i < to; i++) {
-      const ch = lines.text.charCodeAt(i);
-      if (ch !== 32 && ch !== 9) return i;
-    }
-    return from;
   }
 
   /**
@@ -232,18 +378,19 @@ class PrettyRenderer {
     lines: SourceLines,
     line: number,
     mark: [number, number] | undefined,
+    width: number,
   ): { text: string; marks?: [number, number] } {
     const src = lines.text;
     const lineStart = lines.start(line);
     const lineEnd = lines.end(line);
     const probes = mark ? [mark[0], mark[1]] : [];
     // one column is kept free for a trailing `…`
-    let r = renderRange(src, lineStart, lineEnd, this.width - 1, probes);
+    let r = renderRange(src, lineStart, lineEnd, width - 1, probes);
     let cutLeft = false;
     if (mark && mark[1] > r.end && mark[0] - LEAD > lineStart) {
       // the finding lies (partly) beyond the right edge: start the window just before it
       const from = snapToChar(src, mark[0] - LEAD, lineStart);
-      r = renderRange(src, from, lineEnd, this.width - 2, probes);
+      r = renderRange(src, from, lineEnd, width - 2, probes);
       cutLeft = true;
     }
     const cutRight = r.end < lineEnd;
@@ -275,6 +422,13 @@ class PrettyRenderer {
       body.push(c.dim(`… ${plural(hunks.length - FIX_MAX_HUNKS, 'more change')}`));
     }
     const title = proseLines(fix.title);
+    const key = [...title, ...body].join('\n');
+    if (body.length > 0 && this.shownFixes.has(key)) {
+      this.omitted++;
+      title[title.length - 1] += ` ${c.dim('(previewed above)')}`;
+      return this.note('fix', title);
+    }
+    remember(this.shownFixes, key);
     if (body.length > 0 && !/[.:]$/.test(title[title.length - 1]!)) title[title.length - 1] += ':';
     return this.note('fix', [...title, ...body]);
   }
@@ -282,7 +436,7 @@ class PrettyRenderer {
   /**
    * The lines a hunk touches, before (`-`) and after (`+`). Lines it leaves as they were are
    * dropped, so inserting a statement above another shows only the inserted lines, and a change
-   * inside a line shows that line before and after.
+   * inside a line shows that line before and after, cut around where the two first differ.
    */
   private hunkDiff(hunk: Hunk, lines: SourceLines): string[] {
     const src = lines.text;
@@ -292,16 +446,13 @@ class PrettyRenderer {
     const last = lines.lineOf(e);
     const firstStart = lines.start(first);
     const lastEnd = Math.max(e, lines.end(last));
-    // lines too long for the screen keep only a little unchanged text around the change
-    const room = this.width - 2;
+    // very long lines (minified files) keep only some unchanged text around the change, which
+    // bounds the work; the window shown is chosen later, around the first difference
     const from =
-      lines.end(first) - firstStart > room
+      s - firstStart > FIX_CONTEXT
         ? snapToChar(src, Math.max(firstStart, s - FIX_CONTEXT), firstStart)
         : firstStart;
-    const to =
-      lastEnd - lines.start(last) > room
-        ? Math.max(e, snapToChar(src, Math.min(lastEnd, e + FIX_CONTEXT), e))
-        : lastEnd;
+    const to = lastEnd - e > FIX_CONTEXT ? snapToChar(src, e + FIX_CONTEXT, e) : lastEnd;
     const cutLeft = from > firstStart ? '…' : '';
     const cutRight = to < lastEnd ? '…' : '';
 
@@ -338,9 +489,17 @@ class PrettyRenderer {
     ) {
       tail++;
     }
+    // the n-th changed line before and the n-th after are previewed from where they first differ
+    const diffAt = (i: number): Pair | undefined => {
+      const k = i - lead;
+      if (k >= beforeCount - tail - lead || k >= afterCount - tail - lead) return undefined;
+      const a = before(i).text;
+      const b = after(i).text;
+      return { at: commonPrefix(a, b), length: Math.max(a.length, b.length) };
+    };
     return [
-      ...this.side('-', this.c.red, lead, beforeCount - tail, before),
-      ...this.side('+', this.c.green, lead, afterCount - tail, after),
+      ...this.side('-', this.c.red, lead, beforeCount - tail, before, diffAt),
+      ...this.side('+', this.c.green, lead, afterCount - tail, after, diffAt),
     ];
   }
 
@@ -350,9 +509,10 @@ class PrettyRenderer {
     from: number,
     to: number,
     get: (i: number) => PreviewLine,
+    diffAt: (i: number) => Pair | undefined,
   ): string[] {
     const show = (i: number) => {
-      const text = this.previewText(get(i));
+      const text = this.previewText(get(i), diffAt(i));
       return paint(text ? `${sign} ${text}` : sign);
     };
     const out: string[] = [];
@@ -366,21 +526,95 @@ class PrettyRenderer {
     return out;
   }
 
-  private previewText(line: PreviewLine): string {
-    const width = this.width - 2; // room for the `+ ` sign
-    const r = renderRange(line.text, 0, line.text.length, width - 1);
-    return r.end < line.text.length || !line.complete ? r.text + '…' : r.text;
+  /**
+   * A preview line in the columns left after the note's indent and the sign. When it does not fit
+   * and its first difference from its counterpart would be off screen, the window starts shortly
+   * before that difference; both sides share the text up to it, so they stay aligned.
+   */
+  private previewText(line: PreviewLine, pair: Pair | undefined): string {
+    const width = Math.max(MIN_WIDTH / 2, this.width - NOTE_INDENT.length - 2);
+    const t = line.text;
+    const r = renderRange(t, 0, t.length, width - 1);
+    if (r.end >= t.length && line.complete) return r.text;
+    if (!pair || pair.at + FIX_AFTER <= r.end) return `${r.text}…`;
+    // show both ends of the pair when they fit after the change, else a little before it and
+    // as much after it as fits; the same start for both sides (counted in characters, which
+    // only wide characters make differ from columns)
+    const room = width - 2;
+    // (a window reaching the end needs no `…` on the right: one more column)
+    let start = Math.min(pair.at - LEAD, pair.length - room - 1);
+    const after = Math.min(FIX_AFTER, pair.length - pair.at);
+    start = Math.max(start, pair.at + after - (after < FIX_AFTER ? room + 1 : room), 1);
+    const from = snapToChar(t, start, 0);
+    let w = renderRange(t, from, t.length, room + 1);
+    if (w.end < t.length || !line.complete) w = renderRange(t, from, t.length, room);
+    return `…${w.text}${w.end < t.length || !line.complete ? '…' : ''}`;
   }
 
-  // ── per-file line and summary ─────────────────────────────────────────────
+  // ── per-file line, settings and summary ─────────────────────────────────────
 
-  fileLine(file: FileResult): string {
+  /** `Assumed: PG 18 (default — set pgVersion), runner prisma (--runner)`, optionally for one file. */
+  assumedLine(a: Assumed, path?: string): string {
+    const c = this.c;
+    const label = path === undefined ? 'Assumed:' : `Assumed for ${c.bold(oneLine(path))}:`;
+    return `${c.dim(label)} ${a.pg}, runner ${a.runner}\n`;
+  }
+
+  /** The settings of all files: one of each when they agree, else how many files had each. */
+  settingsSummary(s: SettingsTally): string {
+    if (s.pg.size === 1 && s.runner.size === 1) {
+      return `${this.c.dim('Assumed:')} ${[...s.pg.keys()][0]!}, runner ${[...s.runner.keys()][0]!}\n`;
+    }
+    const part = (counts: Map<string, number>, prefix: string) => {
+      if (counts.size === 1) return prefix + [...counts.keys()][0]!;
+      const sorted = [...counts].sort((a, b) => b[1] - a[1]);
+      const named = sorted
+        .slice(0, SETTINGS_SHOWN)
+        .map(([label, n]) => `${prefix}${label} in ${plural(n, 'file')}`);
+      const rest = sorted.slice(SETTINGS_SHOWN).reduce((sum, [, n]) => sum + n, 0);
+      if (rest > 0) named.push(`other settings in ${plural(rest, 'file')}`);
+      return named.join(', ');
+    };
+    return `${this.c.dim('Assumed:')} ${part(s.pg, '')}; ${part(s.runner, 'runner ')}\n`;
+  }
+
+  /**
+   * Findings per rule, most frequent first, with each rule's page: the one place every finding's
+   * rule is linked in plain text. The link goes on its own line when a row would not fit.
+   */
+  ruleTable(rules: readonly RuleCount[]): string {
+    const c = this.c;
+    const idWidth = Math.max(4, ...rules.map((r) => Math.min(r.rule.length, 48)));
+    const nums = ['count', 'errors', 'warnings', 'fixable'];
+    const head = `${'rule'.padEnd(idWidth)}  ${nums.join('  ')}`;
+    const links = rules.some((r) => r.docsUrl);
+    const urlWidth = Math.max(0, ...rules.map((r) => (r.docsUrl ? r.docsUrl.length : 0)));
+    const inline = links && head.length + 2 + urlWidth <= this.width;
+    const out = [c.dim(inline ? `${head}  docs` : head)];
+    for (const r of rules) {
+      const id = truncate(oneLine(r.rule), idWidth);
+      const values = [r.count, r.errors, r.warnings, r.fixable].map((n, i) =>
+        String(n).padStart(nums[i]!.length),
+      );
+      let row = `${this.link(id, r.docsUrl)}${' '.repeat(Math.max(0, idWidth - id.length))}  ${values.join('  ')}`;
+      const url = r.docsUrl ? oneLine(r.docsUrl) : undefined;
+      if (url && inline) row += `  ${this.link(url, r.docsUrl)}`;
+      out.push(row);
+      // never cut: a link is for copying
+      if (url && !inline) out.push(`  ${c.dim(this.link(url, r.docsUrl))}`);
+    }
+    return `${out.join('\n')}\n\n`;
+  }
+
+  omittedNote(): string {
+    return `${this.c.dim(`Help and fix previews repeated word for word are shown the first time only (${this.omitted} left out).`)}\n`;
+  }
+
+  fileLine(file: FileResult, a: Assumed): string {
     const c = this.c;
     const t = new Tally();
     t.add(file);
-    const facts = c.dim(
-      `PG ${file.pgVersion} · ${oneLine(file.runner)} · ${plural(file.statementCount, 'statement')}`,
-    );
+    const facts = c.dim(`${a.pg} · ${a.runner} · ${plural(file.statementCount, 'statement')}`);
     const status = file.diagnostics.length === 0 ? c.green('✓ no problems') : problemCounts(t);
     return `${c.bold(oneLine(file.path))}  ${facts}  ${status}\n`;
   }
@@ -430,6 +664,12 @@ function toHunks(edits: readonly TextEdit[], lines: SourceLines): Hunk[] {
   return hunks;
 }
 
+/** Where a changed line and its counterpart first differ, and the longer one's length. */
+interface Pair {
+  at: number;
+  length: number;
+}
+
 interface PreviewLine {
   /** the line, or only its head when it is too long to compare */
   text: string;
@@ -443,6 +683,25 @@ function previewLine(src: string, from: number, to: number, left: string, right:
 
 function same(a: PreviewLine, b: PreviewLine): boolean {
   return a.complete && b.complete && a.text === b.text;
+}
+
+/** Adds to a "shown once" set unless it is full, so memory stays bounded on any input. */
+function remember(set: Set<string>, key: string): void {
+  if (set.size < SHOWN_CAP) set.add(key);
+}
+
+const ALL_WORKLOADS = WORKLOADS.map((w) => w.label);
+
+function blocksEverything(blocks: readonly string[]): boolean {
+  return ALL_WORKLOADS.every((label) => blocks.includes(label));
+}
+
+/** Length of the common start of `a` and `b`, never splitting a surrogate pair. */
+function commonPrefix(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return snapToChar(a, i, 0);
 }
 
 function problemCounts(t: Totals): string {

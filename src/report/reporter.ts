@@ -19,6 +19,19 @@ export interface Reporter {
   finish(totals?: Totals): void;
 }
 
+/** One rule's findings in a report, for a per-rule table. */
+export interface RuleCount {
+  rule: string;
+  count: number;
+  errors: number;
+  warnings: number;
+  infos: number;
+  /** findings that come with a fix */
+  fixable: number;
+  /** the rule's page, from the first of its findings that has one */
+  docsUrl?: string;
+}
+
 /** Tallies what a reporter has seen, for its summary. */
 export class Tally {
   files = 0;
@@ -27,16 +40,40 @@ export class Tally {
   errorCount = 0;
   warningCount = 0;
   infoCount = 0;
+  /** per rule id, in the order rules were first seen */
+  readonly rules = new Map<string, RuleCount>();
 
   add(result: FileResult): void {
     this.files++;
     this.statements += result.statementCount;
     if (result.diagnostics.length > 0) this.filesWithProblems++;
     for (const d of result.diagnostics) {
-      if (d.severity === 'error') this.errorCount++;
-      else if (d.severity === 'warning') this.warningCount++;
-      else this.infoCount++;
+      let rule = this.rules.get(d.rule);
+      if (!rule) {
+        rule = { rule: d.rule, count: 0, errors: 0, warnings: 0, infos: 0, fixable: 0 };
+        this.rules.set(d.rule, rule);
+      }
+      rule.count++;
+      if (d.fix) rule.fixable++;
+      if (rule.docsUrl === undefined && d.docsUrl) rule.docsUrl = d.docsUrl;
+      if (d.severity === 'error') {
+        this.errorCount++;
+        rule.errors++;
+      } else if (d.severity === 'warning') {
+        this.warningCount++;
+        rule.warnings++;
+      } else {
+        this.infoCount++;
+        rule.infos++;
+      }
     }
+  }
+
+  /** Rules by number of findings, most first; ties by id, so the order does not depend on file order. */
+  ruleCounts(): RuleCount[] {
+    return [...this.rules.values()].sort(
+      (a, b) => b.count - a.count || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0),
+    );
   }
 
   totals(override?: Totals): Totals {

@@ -3,6 +3,7 @@
  * are its tests) and its check. `scripts/generate.ts` discovers rule files; nothing is registered by hand.
  */
 
+import type * as Zod from 'zod';
 import type { StatementFacts } from '../analyze/analyze.js';
 import type { RelationRef } from '../analyze/ast.js';
 import type { Action } from '../analyze/classify.js';
@@ -46,9 +47,31 @@ export interface RuleExample {
   /** Postgres versions the example holds for (inclusive); all supported versions when absent */
   pg?: { min?: number; max?: number };
   runner?: RunnerName;
+  /** the rule's options for this example (validated against the rule's option schemas by the tests) */
+  options?: Record<string, unknown>;
   /** one line for the docs: what the example shows */
   title?: string;
 }
+
+/** The zod namespace, as handed to option schemas. */
+export type ZodNamespace = typeof Zod;
+
+/**
+ * One option of a rule. The schema is a function of the zod namespace rather than a zod object:
+ * loading zod costs ~100 ms, so rule files must not import it; it is loaded (and the schema built)
+ * only when a config sets options, or when docs are rendered.
+ */
+export interface RuleOption<S extends Zod.ZodType = Zod.ZodType> {
+  schema: (z: ZodNamespace) => S;
+  /** the value when the config does not set the option; documented on the rule's page */
+  default: Zod.output<S>;
+  /** one or two sentences for the rule's page: what it changes */
+  description: string;
+  /** the type as the rule's page names it, when the schema's JSON type says too little (`interval`) */
+  type?: string;
+}
+
+export type RuleOptionSpecs = Record<string, RuleOption>;
 
 export interface Equivalents {
   squawk?: string[];
@@ -71,6 +94,8 @@ export interface RuleMeta {
   examples: RuleExample[];
   /** statement kinds (`AlterTableStmt`, …) the rule looks at; every statement when omitted */
   on?: string[];
+  /** options a config may set as `["warn", { name: value }]`, read through `ctx.options` */
+  options?: RuleOptionSpecs;
 }
 
 export interface ReportDescriptor {
@@ -85,11 +110,19 @@ export interface ReportDescriptor {
   fix?: Fix;
 }
 
-export interface RuleContext {
+export interface RuleContext<Options = Readonly<Record<string, unknown>>> {
   file: SourceFile;
   pgVersion: number;
   runner: RunnerModel;
+  /** the rule's options: the configured values over the declared defaults */
+  options: Options;
   report(d: ReportDescriptor): void;
+  /**
+   * Whether an ignore directive suppresses this rule on the statement (the directive counts as used).
+   * For rules that report one finding on behalf of many statements, so that ignoring the rule before
+   * one statement leaves the others reported.
+   */
+  ignored(facts: StatementFacts): boolean;
 }
 
 export interface RuleVisitor {
@@ -103,14 +136,45 @@ export interface Rule extends RuleMeta {
   create(ctx: RuleContext): RuleVisitor;
 }
 
-export type RuleDefinition = RuleMeta &
-  ({ check(facts: StatementFacts, ctx: RuleContext): void } | { create(ctx: RuleContext): RuleVisitor });
+/** Option name → its zod schema type: what `defineRule` infers from a rule's `options`. */
+type SchemaMap = Record<string, Zod.ZodType>;
 
-export function defineRule(def: RuleDefinition): Rule {
-  if ('create' in def) return def;
+/** The typed values a rule reads through `ctx.options`. */
+export type OptionValues<S extends SchemaMap> = { readonly [K in keyof S]: Zod.output<S[K]> };
+
+export type RuleDefinition<S extends SchemaMap = Record<never, Zod.ZodType>> = Omit<RuleMeta, 'options'> & {
+  options?: { [K in keyof S]: RuleOption<S[K]> };
+} & (
+    | { check(facts: StatementFacts, ctx: RuleContext<OptionValues<S>>): void }
+    | { create(ctx: RuleContext<OptionValues<S>>): RuleVisitor }
+  );
+
+export function defineRule<S extends SchemaMap = Record<never, Zod.ZodType>>(def: RuleDefinition<S>): Rule {
+  // the engine hands every rule its own options (defaults merged with the config's), so the
+  // narrower context type the rule was written against holds
+  if ('create' in def) return def as unknown as Rule;
   const { check, ...meta } = def;
-  return { ...meta, create: (ctx) => ({ statement: (facts) => check(facts, ctx) }) };
+  return {
+    ...meta,
+    create: (ctx: RuleContext) => ({
+      statement: (facts: StatementFacts) => check(facts, ctx as unknown as RuleContext<OptionValues<S>>),
+    }),
+  } as unknown as Rule;
 }
+
+/** A rule's options: the declared defaults, overridden by `given` (already validated by the config). */
+export function resolveOptions(
+  rule: Pick<RuleMeta, 'options'>,
+  given?: Readonly<Record<string, unknown>>,
+): Readonly<Record<string, unknown>> {
+  if (!rule.options) return EMPTY_OPTIONS;
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(rule.options)) out[name] = spec.default;
+  if (given) Object.assign(out, given);
+  return Object.freeze(out);
+}
+
+const EMPTY_OPTIONS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 export function defaultSeverity(rule: RuleMeta): Severity {
   return rule.severity ?? (rule.verdict === 'safe' ? 'warning' : 'error');

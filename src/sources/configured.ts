@@ -16,6 +16,8 @@ import {
 } from '../config/types.js';
 import type { SettingOrigin } from '../diagnostics.js';
 import { allRules } from '../rules/index.js';
+import { type AppliedMatcher, appliedMatcherFor } from './applied.js';
+import { changedSince } from './changed.js';
 import { readMigrationFile } from './read.js';
 import { resolveInputs } from './resolve.js';
 import type { InputRef, MigrationFile } from './types.js';
@@ -27,7 +29,19 @@ export interface ConfiguredInputOptions {
   /** name shown for stdin (and used to detect its origin and find its config) */
   stdinFilename?: string;
   readStdin?: () => Promise<string | Uint8Array>;
+  /**
+   * only files added or changed since this git revision (merge-base semantics, work tree and
+   * untracked files included; see sources/changed.ts); stdin is always kept
+   */
+  changedSince?: string;
+  /** skip the files a config's `applied` marks as already applied (lint does, unless --all-history) */
+  skipApplied?: boolean;
+  /** told about each file left out by `changedSince` or `skipApplied`, with the reason */
+  onSkipped?: (path: string, reason: SkipReason) => void;
 }
+
+/** Why an input file was not yielded: unchanged since the `changedSince` ref, or already applied. */
+export type SkipReason = 'unchanged' | 'applied';
 
 export interface ConfiguredFile {
   file: MigrationFile;
@@ -51,14 +65,30 @@ export async function* configuredFiles(
     knownRules: KNOWN_RULES,
   });
   const refs = await resolveInputs(args, { cwd, ignore: ignoreMatcherFor(rootConfig) });
+  // asked before reading any file, so a bad ref fails fast
+  const changed =
+    options.changedSince === undefined ? undefined : await changedSince(options.changedSince, cwd);
+  const appliedMatchers = new WeakMap<LoadedConfig, AppliedMatcher | undefined>();
   for (const ref of refs) {
+    if (changed && ref.kind === 'file' && !(await changed.has(ref.absPath))) {
+      options.onSkipped?.(ref.path, 'unchanged');
+      continue;
+    }
+    const loaded = options.configPath
+      ? rootConfig
+      : await configFor(ref, cwd, options.stdinFilename, rootConfig);
+    if (options.skipApplied && ref.kind === 'file') {
+      if (!appliedMatchers.has(loaded)) appliedMatchers.set(loaded, appliedMatcherFor(loaded));
+      const isApplied = appliedMatchers.get(loaded);
+      if (isApplied && (await isApplied(ref.absPath))) {
+        options.onSkipped?.(ref.path, 'applied');
+        continue;
+      }
+    }
     const file = await readMigrationFile(ref, {
       stdinFilename: options.stdinFilename,
       readStdin: options.readStdin,
     });
-    const loaded = options.configPath
-      ? rootConfig
-      : await configFor(ref, cwd, options.stdinFilename, rootConfig);
     yield {
       file,
       config: loaded.config,

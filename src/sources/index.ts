@@ -1,3 +1,5 @@
+export { type AppliedMatcher, appliedMatcherFor, createAppliedMatcher } from './applied.js';
+export { type ChangedFiles, changedSince } from './changed.js';
 export {
   blank,
   type DetectedOrigin,

@@ -285,6 +285,9 @@ export async function traceSql(sql: string, options: TraceSqlOptions): Promise<T
       runner: options.runner ?? 'psql',
       noTransaction: options.noTransaction ?? false,
       timeouts: options.timeouts ?? {},
+      // a trace runs on the engine's own version; the runner is what the caller said
+      pgVersionFrom: { from: 'detected', detail: 'the engine' },
+      runnerFrom: options.runner === undefined ? { from: 'default' } : { from: 'flag', detail: 'runner' },
     });
   } finally {
     await session.close();

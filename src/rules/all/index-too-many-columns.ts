@@ -1,7 +1,7 @@
 import type { AnyNode } from '../../analyze/ast.js';
 import { defineRule } from '../define.js';
 
-/** More key columns than this is flagged (strong_migrations' limit). */
+/** More key columns than this is flagged by default (strong_migrations' limit). */
 const MAX_COLUMNS = 3;
 
 export default defineRule({
@@ -9,8 +9,16 @@ export default defineRule({
   equivalents: { strongMigrations: ['add_index_columns'] },
   verdict: 'safe',
   recommended: false,
-  summary: `An index with more than ${MAX_COLUMNS} key columns is large and rarely used past its first columns.`,
+  summary: `An index with more than ${MAX_COLUMNS} key columns (configurable) is large and rarely used past its first columns.`,
   on: ['IndexStmt'],
+  options: {
+    maxColumns: {
+      schema: (z) => z.int().min(1),
+      default: MAX_COLUMNS,
+      description:
+        'The most key columns an index may have before it is reported. INCLUDE columns do not count. Raise it for tables whose queries really filter on wide composite keys.',
+    },
+  },
   docs: {
     problem: `A B-tree index is only used efficiently from its leading columns: a query that does not filter on
 the first columns cannot use the later ones to narrow the scan. An index with many key columns is larger, slower to
@@ -23,7 +31,12 @@ CREATE INDEX CONCURRENTLY orders_customer_created_idx
   ON orders (customer_id, created_at) INCLUDE (status, total);
 \`\`\`
 
-If a wide key really is what the queries need, keep it and disable this rule for the statement.`,
+If a wide key really is what the queries need, keep it and ignore this rule for the statement
+(\`-- pgkeel-ignore index-too-many-columns\`), or raise the limit for the project:
+
+\`\`\`json
+{ "rules": { "index-too-many-columns": ["warn", { "maxColumns": 4 }] } }
+\`\`\``,
     tools: {
       prisma:
         '`@@index` has no INCLUDE: declare the key columns only and add `INCLUDE (…)` to the generated `migration.sql` by hand.',
@@ -42,15 +55,26 @@ If a wide key really is what the queries need, keep it and disable this rule for
       title: 'INCLUDE columns are not key columns',
       ok: 'CREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id, created_at) INCLUDE (status, total);',
     },
+    {
+      title: 'a raised limit',
+      options: { maxColumns: 4 },
+      ok: 'CREATE INDEX CONCURRENTLY orders_wide_idx ON orders (customer_id, status, created_at, total);',
+    },
+    {
+      title: 'a lowered limit: only single-column indexes pass',
+      options: { maxColumns: 1 },
+      bad: 'CREATE INDEX CONCURRENTLY orders_customer_created_idx ON orders (customer_id, created_at);',
+    },
   ],
   check(facts, ctx) {
     const stmt = (facts.statement.node as AnyNode).IndexStmt;
     const count = stmt?.indexParams?.length ?? 0;
-    if (count <= MAX_COLUMNS) return;
+    const max = ctx.options.maxColumns;
+    if (count <= max) return;
     ctx.report({
       statement: facts,
       message: `The index has ${count} key columns; an index is mostly used through its first columns, so the rest add size and write cost.`,
-      help: `Keep at most ${MAX_COLUMNS} key columns and move columns only needed for index-only scans to INCLUDE (…).`,
+      help: `Keep at most ${max} key column${max === 1 ? '' : 's'} (the rule's maxColumns option) and move columns only needed for index-only scans to INCLUDE (…).`,
     });
   },
 });

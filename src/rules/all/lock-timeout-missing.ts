@@ -1,6 +1,7 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
 import type { RelationRef } from '../../analyze/ast.js';
 import { blocksApplication, type LockMode, lockStrength, strongerLock } from '../../catalog/locks.js';
+import { parseInterval } from '../../config/interval.js';
 import type { Fix } from '../../diagnostics.js';
 import { defineRule } from '../define.js';
 import { lockClause } from '../sql.js';
@@ -36,6 +37,15 @@ export function queuedBlockingLock(facts: StatementFacts): Wait | undefined {
   return found;
 }
 
+/** Whether `value` is an interval Postgres accepts that sets a timeout (0 disables it). */
+export function isPositiveInterval(value: string): boolean {
+  try {
+    return parseInterval(value) > 0;
+  } catch {
+    return false;
+  }
+}
+
 /** A CONCURRENTLY operation that must not run under a short timeout. */
 export function isOnlineOperation(facts: StatementFacts): boolean {
   return facts.actions.some((a) => a.detail?.concurrently && a.facts.noTransactionBlock);
@@ -59,6 +69,18 @@ export default defineRule({
   verdict: 'alternative',
   summary:
     'A statement that waits for a blocking lock without lock_timeout stalls every query on the table behind it.',
+  options: {
+    timeout: {
+      schema: (z) =>
+        z.string().refine(isPositiveInterval, {
+          message: 'expected a Postgres interval greater than 0, such as "2s" or "500ms"',
+        }),
+      default: '2s',
+      type: 'interval (string)',
+      description:
+        "The lock_timeout the fix sets and the help suggests, as a Postgres interval (`'500ms'`, `'3s'`). Pick what your retry loop expects.",
+    },
+  },
   docs: {
     problem: `Postgres grants table locks in arrival order. A migration statement that needs a lock conflicting with
 application queries — ACCESS EXCLUSIVE for most \`ALTER TABLE\`s, SHARE for \`CREATE INDEX\`, SHARE ROW EXCLUSIVE for
@@ -69,7 +91,8 @@ take a millisecond; the outage lasts as long as the oldest transaction on the ta
 
 Without \`lock_timeout\` that wait has no limit. pgkeel reports the first such statement of a file (and counts the
 others); statements on tables created in the same migration, and locks the transaction already holds, do not
-wait.`,
+wait. \`-- pgkeel-ignore lock-timeout-missing\` before a statement accounts for that statement only: the finding
+moves to the next statement that waits without a timeout.`,
     solution: `Set a short \`lock_timeout\` before the first statement that takes such a lock, so that a statement stuck
 in the queue gives up after a second or two and the queries behind it proceed; then retry the migration a few
 times, with a pause between attempts.
@@ -168,6 +191,18 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
       ok: "BEGIN;\nSET LOCAL lock_timeout = '2s';\nLOCK TABLE t;\nSET LOCAL lock_timeout = 0;\nALTER TABLE t ADD COLUMN c boolean;\nCOMMIT;",
     },
     {
+      title: 'ignoring the rule before one statement leaves the next waiting statement reported',
+      bad: '-- pgkeel-ignore lock-timeout-missing -- t is empty in every environment\nALTER TABLE t ADD COLUMN c boolean;\nALTER TABLE u ADD COLUMN c boolean;',
+      fixed:
+        "-- pgkeel-ignore lock-timeout-missing -- t is empty in every environment\nALTER TABLE t ADD COLUMN c boolean;\nSET lock_timeout = '2s';\nALTER TABLE u ADD COLUMN c boolean;",
+    },
+    {
+      title: 'the fix sets the configured timeout',
+      options: { timeout: '500ms' },
+      bad: 'ALTER TABLE t ADD COLUMN c boolean;',
+      fixed: "SET lock_timeout = '500ms';\nALTER TABLE t ADD COLUMN c boolean;",
+    },
+    {
       title: 'ALTER DOMAIN locks every table with a column of the domain, even when the migration names none',
       bad: 'ALTER DOMAIN positive_amount ADD CONSTRAINT positive_amount_check CHECK (VALUE > 0);',
       fixed:
@@ -183,6 +218,8 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
         if (facts.lockTimeout) return;
         const wait = queuedBlockingLock(facts);
         if (wait) {
+          // the one finding speaks for every waiting statement: one the author ignored is accounted for
+          if (ctx.ignored(facts)) return;
           if (first) later++;
           else first = wait;
         } else if (first && !online && isOnlineOperation(facts)) online = facts;
@@ -197,13 +234,14 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
         const onlineLine = online ? ctx.file.position(online.statement.start).line : undefined;
         // a second statement would turn a one-statement file of Prisma / golang-migrate into a transaction block
         const lone = facts.runner.multiStatement && ctx.file.statementCount === 1;
+        const set = `SET lock_timeout = '${ctx.options.timeout}'`;
         ctx.report({
           statement: facts,
           message: `${title} ${lockClause(mode, relation.display)}, with no lock_timeout: while it waits for transactions already using ${relation.display}, every query it blocks queues behind it, for as long as the wait lasts.${more}`,
           help: `${
             lone
-              ? `Adding SET lock_timeout to this one-statement file would make ${facts.runner.name} run it as a transaction block; set lock_timeout on the migration role instead (ALTER ROLE … SET lock_timeout = '2s') and declare it in the config (timeouts.lockTimeout).`
-              : "Set a short lock_timeout before it (SET lock_timeout = '2s') and retry the migration when it times out; if the role or runner already sets one, declare it in the config (timeouts.lockTimeout)."
+              ? `Adding SET lock_timeout to this one-statement file would make ${facts.runner.name} run it as a transaction block; set lock_timeout on the migration role instead (ALTER ROLE … ${set}) and declare it in the config (timeouts.lockTimeout).`
+              : `Set a short lock_timeout before it (${set}) and retry the migration when it times out; if the role or runner already sets one, declare it in the config (timeouts.lockTimeout).`
           }${
             onlineLine
               ? ` The CONCURRENTLY statement on line ${onlineLine} would inherit it and fail half-way: raise lock_timeout (or set it to 0) before it.`
@@ -215,7 +253,7 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
             : insertBefore(
                 facts,
                 ctx.file.source,
-                "SET lock_timeout = '2s';",
+                `${set};`,
                 'Set a lock_timeout before the first blocking statement',
               ),
         });

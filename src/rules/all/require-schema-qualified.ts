@@ -10,6 +10,14 @@ export default defineRule({
   summary:
     'Name tables with their schema (app.orders, not orders), so a migration does not depend on the search_path it runs with.',
   on: ['CreateStmt', 'CreateTableAsStmt', 'AlterTableStmt', 'IndexStmt', 'DropStmt'],
+  options: {
+    allowUnqualified: {
+      schema: (z) => z.array(z.string().min(1)),
+      default: [],
+      description:
+        'Table names that may stay unqualified, as Postgres stores them (lower case unless quoted): tables that exist once per schema on purpose, such as a per-tenant table resolved through search_path.',
+    },
+  },
   docs: {
     problem: `An unqualified table name is resolved through \`search_path\`, which depends on the role, the database,
 the connection pool and the migration tool. The same migration can then create a table in another schema than
@@ -23,7 +31,12 @@ ALTER TABLE app.orders ADD COLUMN note text;
 CREATE INDEX CONCURRENTLY orders_note_idx ON app.orders (note);
 \`\`\`
 
-Temporary tables live in the session's own schema and are not reported.`,
+Temporary tables live in the session's own schema and are not reported. Tables that are meant to resolve
+through \`search_path\` (one per tenant schema, say) can be listed in the \`allowUnqualified\` option:
+
+\`\`\`json
+{ "rules": { "require-schema-qualified": ["warn", { "allowUnqualified": ["settings"] }] } }
+\`\`\``,
     tools: {
       prisma:
         'Generated `migration.sql` files leave names unqualified and rely on the `?schema=` parameter of the connection URL; with `multiSchema` and `@@schema("app")` Prisma writes qualified names.',
@@ -52,6 +65,16 @@ Temporary tables live in the session's own schema and are not reported.`,
     { bad: 'CREATE INDEX CONCURRENTLY my_table_name_idx ON my_table (name);' },
     {
       ok: 'CREATE TABLE app.my_table (id int);\nALTER TABLE app.my_table ADD COLUMN name text;\nCREATE INDEX CONCURRENTLY my_table_name_idx ON app.my_table (name);\nDROP TABLE app.my_table;',
+    },
+    {
+      title: 'a table listed in allowUnqualified may follow search_path',
+      options: { allowUnqualified: ['settings'] },
+      ok: 'ALTER TABLE settings ADD COLUMN theme text;',
+    },
+    {
+      title: 'tables not listed in allowUnqualified are still reported',
+      options: { allowUnqualified: ['settings'] },
+      bad: 'ALTER TABLE settings ADD COLUMN theme text;\nDROP TABLE orders;',
     },
     {
       title: 'temporary tables are not schema-qualified',
@@ -87,6 +110,7 @@ Temporary tables live in the session's own schema and are not reported.`,
         break;
     }
     for (const f of found) {
+      if (ctx.options.allowUnqualified.includes(f.name)) continue;
       ctx.report({
         statement: facts,
         location: f.location,

@@ -50,7 +50,8 @@ without \`statement_timeout\` nothing stops it.
 
 This is advice, not an error: the other rules point at the non-blocking alternative for each of these
 statements. When you run one anyway, a \`statement_timeout\` turns "blocked for ten minutes" into "cancelled and
-rolled back after a few seconds". pgkeel reports the first such statement of a file and counts the others.`,
+rolled back after a few seconds". pgkeel reports the first such statement of a file and counts the others;
+\`-- pgkeel-ignore statement-timeout-missing\` before a statement accounts for that statement only.`,
     solution: `Set a \`statement_timeout\` that bounds how long the application may be blocked; if the statement needs
 longer, it is cancelled, its transaction rolls back, and you switch to the non-blocking alternative.
 
@@ -85,6 +86,10 @@ online operations: they legitimately run for a long time without blocking anyone
   examples: [
     { bad: 'ALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (amount > 0);' },
     { bad: "SET lock_timeout = '1s';\nCREATE INDEX orders_customer_id_idx ON orders (customer_id);" },
+    {
+      title: 'ignoring the rule before one statement leaves the next long-locking statement reported',
+      bad: "SET lock_timeout = '1s';\n-- pgkeel-ignore statement-timeout-missing -- currencies has 200 rows\nALTER TABLE currencies ADD CONSTRAINT code_upper CHECK (code = upper(code));\nALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (amount > 0);",
+    },
     {
       title: 'reported once per file',
       bad: 'ALTER TABLE orders ALTER COLUMN quantity TYPE bigint;\nVACUUM FULL orders;',
@@ -124,6 +129,8 @@ online operations: they legitimately run for a long time without blocking anyone
         if (facts.statementTimeout) return;
         const long = longBlockingLock(facts);
         if (long) {
+          // the one finding speaks for every such statement: one the author ignored is accounted for
+          if (ctx.ignored(facts)) return;
           if (first) later++;
           else first = long;
         } else if (first && !online && isOnlineOperation(facts)) {
