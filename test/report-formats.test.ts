@@ -144,11 +144,17 @@ it('registers every CI format, and each accepts an empty run', () => {
 describe('compact', () => {
   const LINE = /^(.+):(\d+):(\d+): (error|warning|info) (\S+) (.+)$/;
 
-  it('prints exactly one parseable line per finding, and nothing else', async () => {
+  it('prints exactly one parseable line per finding, then a count with the assumptions', async () => {
     const s = summary(await linted(), cleanFile(), edgeFile());
     const out = fmt('compact', s);
     expect(out.endsWith('\n')).toBe(true);
-    const lines = out.slice(0, -1).split('\n');
+    const all = out.slice(0, -1).split('\n');
+    // the trailer: a blank line, then a line no finding parser takes for a finding
+    const trailer = all.slice(-2);
+    expect(trailer[0]).toBe('');
+    expect(trailer[1]).toMatch(/^\d+ problems \(\d+ errors?, \d+ warnings?(, \d+ info)?\) · assumed PG /);
+    expect(LINE.test(trailer[1]!)).toBe(false);
+    const lines = all.slice(0, -2);
     expect(lines).toHaveLength(findings(s));
     const expected = s.files.flatMap((f) =>
       [...f.diagnostics].sort((a, b) => a.start - b.start).map((d) => ({ path: f.path, d })),
@@ -374,6 +380,7 @@ describe('github', () => {
     expect(cmd.message).toBe(
       'Line one: 100% <b>bold</b> | pipe, comma\nline two @someone #12 $x$ `code` *em*\nline three␛[31m' +
         '\n\nDo this, then that:\nstep two.' +
+        '\n\nAssumed: PG 15 (pgkeel.config.json) · prisma (detected from prisma/migrations layout)' +
         `\n\nRule: ${ruleDocsUrl('add-column-required')}`,
     );
   });
@@ -496,7 +503,10 @@ describe('gitlab', () => {
     expect(warning.location).toEqual({ path: AWKWARD_PATH, lines: { begin: 2, end: 3 } });
     expect(warning.content!.body).toContain('step two.');
     expect(warning.content!.body).toContain(ruleDocsUrl('add-column-required'));
-    expect(parseError.content).toBeUndefined();
+    // the engine's own findings have no help or page, but the assumptions still go with them
+    expect(parseError.content!.body).toBe(
+      'Assumed: PG 15 (pgkeel.config.json) · prisma (detected from prisma/migrations layout)',
+    );
   });
 
   it('gives unique MD5 fingerprints, stable across unrelated edits', async () => {
@@ -600,8 +610,8 @@ describe('markdown', () => {
     );
     const assumptions = plain(tokens.find((t): t is Tokens.Paragraph => t.type === 'paragraph')!.tokens);
     expect(assumptions).toBe(
-      'Advice assumes Postgres 18 (default) in 2 files, 15 (config pgkeel.config.json) in 1 file; ' +
-        'runner psql (default) in 2 files, prisma (detected: prisma/migrations layout) in 1 file.',
+      'Advice assumes PG 18 (default — set pgVersion) in 2 files, PG 15 (pgkeel.config.json) in 1 file; ' +
+        'runner psql (default — set runner) in 2 files, runner prisma (detected from prisma/migrations layout) in 1 file.',
     );
 
     const [rules, files, ...details] = tables(tokens);

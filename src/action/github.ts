@@ -10,6 +10,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type CliIo, EXIT, main } from '../cli/main.js';
+import { escapeData, escapeProperty } from '../report/github.js';
 
 export interface ActionIo {
   env: Record<string, string | undefined>;
@@ -260,14 +261,4 @@ const ANNOTATION_FILE = /^(::(?:error|warning|notice) (?:[^:]*,)?file=)/gm;
 function relativeToWorkspace(env: ActionIo['env'], dir: string): string {
   const rel = path.relative(path.resolve(env.GITHUB_WORKSPACE ?? process.cwd()), dir);
   return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? '' : rel.split(path.sep).join('/');
-}
-
-/** Workflow-command property escaping: data escaping plus `:` and `,`. */
-function escapeProperty(s: string): string {
-  return escapeData(s).replaceAll(':', '%3A').replaceAll(',', '%2C');
-}
-
-/** Workflow-command data escaping (GitHub's documented rules for the text after `::`). */
-function escapeData(s: string): string {
-  return s.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
 }

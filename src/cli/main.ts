@@ -14,7 +14,7 @@ import {
   isExplainFormat,
 } from '../explain/index.js';
 import { DEFAULT_BASELINE_FILE } from '../lint/baseline.js';
-import { lintFiles } from '../lint/files.js';
+import { type LintFilesOptions, lintFiles } from '../lint/files.js';
 import { createReporter, isReportFormat, REPORT_FORMATS, type ReportFormat } from '../report/index.js';
 import { InputError } from '../sources/errors.js';
 import type { EngineSpec } from '../trace/engine.js';
@@ -429,26 +429,31 @@ async function traceCommand(paths: string[], flags: TraceFlags, io: CliIo): Prom
 }
 
 async function printConfigCommand(file: string, flags: LintFlags, io: CliIo): Promise<number> {
-  const runner = flags.runner ?? (flags.assumeInTransaction ? 'transaction-per-file' : undefined);
   const { printConfig } = await import('./print-config.js');
   const resolved = await printConfig(file, {
     cwd: io.cwd,
     readStdin: io.readStdin,
     configPath: flags.config,
     stdinFilename: flags.stdinFilename,
-    overrides: {
-      pgVersion: flags.pgVersion,
-      runner,
-      ...(flags.runner === undefined && runner ? { runnerFlag: '--assume-in-transaction' } : {}),
-      presets: flags.all ? ['all'] : undefined,
-      timeouts: { lockTimeout: flags.lockTimeout, statementTimeout: flags.statementTimeout },
-      only: flags.rule,
-      enable: flags.enable,
-      disable: flags.disable,
-    },
+    overrides: lintOverrides(flags),
   });
   io.stdout(`${JSON.stringify(resolved, null, 2)}\n`);
   return EXIT.ok;
+}
+
+/** The settings lint's flags give, which win over config files (lint and --print-config alike). */
+function lintOverrides(flags: LintFlags): NonNullable<LintFilesOptions['overrides']> {
+  const runner = flags.runner ?? (flags.assumeInTransaction ? 'transaction-per-file' : undefined);
+  return {
+    pgVersion: flags.pgVersion,
+    runner,
+    ...(flags.runner === undefined && runner ? { runnerFlag: '--assume-in-transaction' } : {}),
+    presets: flags.all ? ['all'] : undefined,
+    timeouts: { lockTimeout: flags.lockTimeout, statementTimeout: flags.statementTimeout },
+    only: flags.rule,
+    enable: flags.enable,
+    disable: flags.disable,
+  };
 }
 
 function useColor(flags: { color?: boolean }, io: CliIo): boolean {
@@ -491,7 +496,6 @@ function reportOutput(flags: { color?: boolean; outputFile?: string }, io: CliIo
 async function lintCommand(paths: string[], flags: LintFlags, io: CliIo): Promise<number> {
   if (flags.printConfig !== undefined) return printConfigCommand(flags.printConfig, flags, io);
   const format: ReportFormat = flags.format && isReportFormat(flags.format) ? flags.format : 'pretty';
-  const runner = flags.runner ?? (flags.assumeInTransaction ? 'transaction-per-file' : undefined);
   const output = reportOutput(flags, io);
   const reporter = createReporter(
     format,
@@ -512,18 +516,11 @@ async function lintCommand(paths: string[], flags: LintFlags, io: CliIo): Promis
       stdinFilename: flags.stdinFilename,
       keepResults: false,
       ...history.lintOptions,
-      overrides: {
-        pgVersion: flags.pgVersion,
-        runner,
-        ...(flags.runner === undefined && runner ? { runnerFlag: '--assume-in-transaction' } : {}),
-        presets: flags.all ? ['all'] : undefined,
-        timeouts: { lockTimeout: flags.lockTimeout, statementTimeout: flags.statementTimeout },
-        only: flags.rule,
-        enable: flags.enable,
-        disable: flags.disable,
-      },
+      overrides: lintOverrides(flags),
       onFile: (linted: FileResult) => {
         const result = history.filter(linted);
+        // recording a baseline reports nothing: a "no problems" report would be untrue
+        if (history.writing) return;
         for (const d of result.diagnostics) if (d.severity === 'warning') allWarnings++;
         const shown = flags.quiet
           ? { ...result, diagnostics: result.diagnostics.filter((d) => d.severity === 'error') }
@@ -535,7 +532,9 @@ async function lintCommand(paths: string[], flags: LintFlags, io: CliIo): Promis
         }
         reporter.file(shown);
       },
-    }).then(() => reporter.finish({ errorCount: errors, warningCount: warnings, infoCount: infos })),
+    }).then(() => {
+      if (!history.writing) reporter.finish({ errorCount: errors, warningCount: warnings, infoCount: infos });
+    }),
   );
   await history.finish();
   // recording a baseline accepts what it found

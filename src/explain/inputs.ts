@@ -4,10 +4,9 @@
  * (CLI flags > config file > the origin detected from the file).
  */
 
-import type { RunnerName, TimeoutSettings } from '../config/types.js';
-import type { SettingOrigin } from '../diagnostics.js';
+import type { RunnerName } from '../config/types.js';
 import { loadParser } from '../parse/parse.js';
-import { configuredFiles, fileSettings } from '../sources/configured.js';
+import { configuredFiles, type FileSettings, fileSettings } from '../sources/configured.js';
 import type { MigrationFile } from '../sources/index.js';
 
 export interface MigrationInputOptions {
@@ -23,16 +22,9 @@ export interface MigrationInputOptions {
   readStdin?: () => Promise<string | Uint8Array>;
 }
 
-/** A migration file and the settings it is analysed with. */
-export interface MigrationInput {
+/** A migration file and the settings it is analysed with (and where the version and runner came from). */
+export interface MigrationInput extends FileSettings {
   file: MigrationFile;
-  pgVersion: number;
-  runner: RunnerName;
-  noTransaction: boolean;
-  timeouts: TimeoutSettings;
-  /** where the version and the runner came from */
-  pgVersionFrom: SettingOrigin;
-  runnerFrom: SettingOrigin;
 }
 
 /** Resolves CLI-style arguments into migrations. Throws InputError / ConfigError for bad input. */
@@ -43,16 +35,7 @@ export async function resolveMigrations(
   await loadParser();
   const out: MigrationInput[] = [];
   for await (const configured of configuredFiles(args, options)) {
-    const s = fileSettings(configured, options);
-    out.push({
-      file: configured.file,
-      pgVersion: s.pgVersion,
-      runner: s.runner,
-      noTransaction: s.noTransaction,
-      timeouts: s.timeouts,
-      pgVersionFrom: s.pgVersionFrom,
-      runnerFrom: s.runnerFrom,
-    });
+    out.push({ file: configured.file, ...fileSettings(configured, options) });
   }
   return out;
 }

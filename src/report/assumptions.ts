@@ -40,3 +40,46 @@ export function assumptionsLabel(file: {
 }): string {
   return `${pgVersionLabel(file.pgVersion, file.pgVersionFrom)} · ${runnerLabel(file.runner, file.runnerFrom)}`;
 }
+
+/** Distinct settings shown by name in a summary; the rest are counted together. */
+const SETTINGS_SHOWN = 4;
+
+/**
+ * The settings of every file of a run, for a summary line: one of each when all files agree
+ * (`PG 18 (default — set pgVersion), runner prisma (--runner)`), else how many files had each
+ * (`PG 16 (db/pgkeel.config.json) in 2 files, PG 18 (--pg-version) in 1 file; runner knex (--runner)`).
+ */
+export class AssumptionTally {
+  private readonly pg = new Map<string, number>();
+  private readonly runner = new Map<string, number>();
+
+  /** Counts `file`; returns its own labels. */
+  add(file: Parameters<typeof assumptionsLabel>[0]): { pg: string; runner: string } {
+    const pg = pgVersionLabel(file.pgVersion, file.pgVersionFrom);
+    const runner = runnerLabel(file.runner, file.runnerFrom);
+    this.pg.set(pg, (this.pg.get(pg) ?? 0) + 1);
+    this.runner.set(runner, (this.runner.get(runner) ?? 0) + 1);
+    return { pg, runner };
+  }
+
+  get files(): number {
+    let n = 0;
+    for (const count of this.pg.values()) n += count;
+    return n;
+  }
+
+  /** The summary text; `safe` makes each label safe for the output (terminal, Markdown). */
+  describe(safe: (label: string) => string = (s) => s): string {
+    const part = (counts: Map<string, number>, prefix: string) => {
+      if (counts.size === 1) return prefix + safe([...counts.keys()][0]!);
+      const sorted = [...counts].sort((a, b) => b[1] - a[1]);
+      const named = sorted
+        .slice(0, SETTINGS_SHOWN)
+        .map(([label, n]) => `${prefix}${safe(label)} in ${n} ${n === 1 ? 'file' : 'files'}`);
+      const rest = sorted.slice(SETTINGS_SHOWN).reduce((sum, [, n]) => sum + n, 0);
+      if (rest > 0) named.push(`other settings in ${rest} ${rest === 1 ? 'file' : 'files'}`);
+      return named.join(', ');
+    };
+    return `${part(this.pg, '')}${this.pg.size === 1 && this.runner.size === 1 ? ', ' : '; '}${part(this.runner, 'runner ')}`;
+  }
+}

@@ -8,6 +8,7 @@
  */
 
 import type { Diagnostic, FileResult, Severity } from '../diagnostics.js';
+import { assumptionsLabel } from './assumptions.js';
 import { portablePath, safeLines } from './findings.js';
 import { byPosition, type Reporter, type Sink } from './reporter.js';
 
@@ -27,16 +28,20 @@ export function escapeProperty(s: string): string {
   return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
-/** The annotation's text: the message, then what to do and where to read more, on their own lines. */
-export function annotationMessage(d: Diagnostic): string {
+/**
+ * The annotation's text: the message, then what to do, the Postgres version and runner the advice
+ * assumes (a reviewer sees only the annotation), and where to read more, on their own lines.
+ */
+export function annotationMessage(d: Diagnostic, assumed?: string): string {
   let text = safeLines(d.message);
   if (d.help) text += `\n\n${safeLines(d.help)}`;
+  if (assumed) text += `\n\nAssumed: ${safeLines(assumed)}`;
   if (d.docsUrl) text += `\n\nRule: ${d.docsUrl}`;
   return text;
 }
 
 /** One workflow command. Properties are in @actions/core's order, so its output can serve as the reference. */
-export function workflowCommand(file: string, d: Diagnostic): string {
+export function workflowCommand(file: string, d: Diagnostic, assumed?: string): string {
   const props: [string, string][] = [
     ['title', d.rule],
     ['file', safeLines(portablePath(file))],
@@ -46,14 +51,16 @@ export function workflowCommand(file: string, d: Diagnostic): string {
   // the runner drops columns (with a warning) when the annotation spans lines
   if (d.endLine === d.line) props.push(['col', String(d.column)], ['endColumn', String(d.endColumn)]);
   const list = props.map(([k, v]) => `${k}=${escapeProperty(v)}`).join(',');
-  return `::${COMMANDS[d.severity]} ${list}::${escapeData(annotationMessage(d))}`;
+  return `::${COMMANDS[d.severity]} ${list}::${escapeData(annotationMessage(d, assumed))}`;
 }
 
 export function createGithubReporter(write: Sink): Reporter {
   return {
     file(result: FileResult) {
+      if (result.diagnostics.length === 0) return;
+      const assumed = assumptionsLabel(result);
       let out = '';
-      for (const d of byPosition(result.diagnostics)) out += `${workflowCommand(result.path, d)}\n`;
+      for (const d of byPosition(result.diagnostics)) out += `${workflowCommand(result.path, d, assumed)}\n`;
       if (out) write(out);
     },
     finish() {},

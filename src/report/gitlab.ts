@@ -4,6 +4,7 @@
  */
 
 import type { Diagnostic, FileResult } from '../diagnostics.js';
+import { assumptionsLabel } from './assumptions.js';
 import { findingKey, hashHex, portablePath, safeLines } from './findings.js';
 import { byPosition, type Reporter, type Sink } from './reporter.js';
 
@@ -26,8 +27,12 @@ export function codeQualitySeverity(d: Diagnostic): CodeQualitySeverity {
   return d.severity === 'warning' ? 'minor' : 'info';
 }
 
-function issue(path: string, d: Diagnostic, fingerprint: string): CodeQualityIssue {
-  const body = [d.help && safeLines(d.help), d.docsUrl && `[Rule documentation](${d.docsUrl})`]
+function issue(path: string, d: Diagnostic, fingerprint: string, assumed: string): CodeQualityIssue {
+  const body = [
+    d.help && safeLines(d.help),
+    `Assumed: ${safeLines(assumed)}`,
+    d.docsUrl && `[Rule documentation](${d.docsUrl})`,
+  ]
     .filter(Boolean)
     .join('\n\n');
   return {
@@ -50,6 +55,7 @@ export function createGitlabReporter(write: Sink): Reporter {
   return {
     file(result: FileResult) {
       let out = '';
+      const assumed = assumptionsLabel(result);
       for (const d of byPosition(result.diagnostics)) {
         // MD5 hex is GitLab's convention for fingerprints (and all it needs: identity, not secrecy)
         let fingerprint = hashHex('md5', findingKey(result.path, d));
@@ -57,7 +63,10 @@ export function createGitlabReporter(write: Sink): Reporter {
           fingerprint = hashHex('md5', `${findingKey(result.path, d)}\0${n}`);
         }
         seen.add(fingerprint);
-        const json = JSON.stringify(issue(result.path, d, fingerprint), null, 2).replace(/\n/g, '\n  ');
+        const json = JSON.stringify(issue(result.path, d, fingerprint, assumed), null, 2).replace(
+          /\n/g,
+          '\n  ',
+        );
         out += `${count++ === 0 ? '[' : ','}\n  ${json}`;
       }
       if (out) write(out);

@@ -7,6 +7,7 @@
 
 import { createRequire } from 'node:module';
 import type { Diagnostic, FileResult } from '../diagnostics.js';
+import { assumptionsLabel } from './assumptions.js';
 import { oneLine, safeLines } from './findings.js';
 import { byPosition, type Reporter, type Sink } from './reporter.js';
 
@@ -21,11 +22,12 @@ function loadXmlBuilder(): typeof import('xmlbuilder2') {
 /** The name of the passing testcase of a file without findings. */
 export const CLEAN_TESTCASE = 'no findings';
 
-function details(path: string, d: Diagnostic): string {
+function details(path: string, d: Diagnostic, assumed: string): string {
   return [
     `${d.severity} ${d.rule}: ${d.message}`,
     `at ${path}:${d.line}:${d.column}`,
     d.help ?? '',
+    `Assumed: ${assumed}`,
     d.docsUrl ?? '',
   ]
     .filter(Boolean)
@@ -54,6 +56,7 @@ export function createJunitReporter(write: Sink): Reporter {
       const diagnostics = byPosition(result.diagnostics);
       const failures = diagnostics.filter((d) => d.severity !== 'info').length;
       const path = attr(result.path);
+      const assumed = assumptionsLabel(result);
       xml.ele('testsuite', {
         name: path,
         tests: String(Math.max(diagnostics.length, 1)),
@@ -69,11 +72,15 @@ export function createJunitReporter(write: Sink): Reporter {
           file: path,
           line: String(d.line),
         });
-        if (d.severity === 'info') xml.ele('system-out').txt(details(result.path, d)).up();
+        if (d.severity === 'info')
+          xml
+            .ele('system-out')
+            .txt(details(result.path, d, assumed))
+            .up();
         else
           xml
             .ele('failure', { message: attr(d.message), type: d.rule })
-            .txt(details(result.path, d))
+            .txt(details(result.path, d, assumed))
             .up();
         xml.up();
       }

@@ -6,6 +6,7 @@
  */
 
 import type { Diagnostic, FileResult, SettingOrigin, Severity } from '../diagnostics.js';
+import { AssumptionTally } from './assumptions.js';
 import { oneLine } from './findings.js';
 import { byPosition, type Reporter, type Sink, Tally, type Totals } from './reporter.js';
 
@@ -60,37 +61,6 @@ export function escapeMarkdown(s: string): string {
 function link(rule: string, url: string | undefined): string {
   const name = escapeMarkdown(rule);
   return url ? `[${name}](<${url.replace(/[<>\s]/g, encodeURIComponent)}>)` : name;
-}
-
-function origin(o: SettingOrigin | undefined): string {
-  if (!o) return '';
-  const detail = o.detail ? ` ${escapeMarkdown(o.detail)}` : '';
-  switch (o.from) {
-    case 'flag':
-      return ` (flag${detail})`;
-    case 'config':
-      return ` (config${detail})`;
-    case 'detected':
-      return ` (detected${detail ? `:${detail}` : ''})`;
-    default:
-      return ' (default)';
-  }
-}
-
-/** "Postgres 16 (config pgkeel.json)", or each distinct value with its file count when files differ. */
-function assumption(
-  files: FileEntry[],
-  label: string,
-  value: (f: FileEntry) => string,
-  from: (f: FileEntry) => SettingOrigin | undefined,
-): string {
-  const groups = new Map<string, number>();
-  for (const f of files) {
-    const key = `${escapeMarkdown(value(f))}${origin(from(f))}`;
-    groups.set(key, (groups.get(key) ?? 0) + 1);
-  }
-  if (groups.size === 1) return `${label} ${[...groups.keys()][0]}`;
-  return `${label} ${[...groups].map(([k, n]) => `${k} in ${plural(n, 'file')}`).join(', ')}`;
 }
 
 function headline(t: Totals, files: FileEntry[]): string {
@@ -217,20 +187,9 @@ function renderMarkdown(files: FileEntry[], totals: Totals, maxLength: number): 
   const withFindings = files
     .filter((f) => f.findings.length > 0)
     .sort((a, b) => b.counts.error - a.counts.error || total(b.counts) - total(a.counts));
-  const assumptions =
-    files.length === 0
-      ? ''
-      : `${assumption(
-          files,
-          'Postgres',
-          (f) => String(f.pgVersion),
-          (f) => f.pgVersionFrom,
-        )}; ${assumption(
-          files,
-          'runner',
-          (f) => f.runner,
-          (f) => f.runnerFrom,
-        )}.`;
+  const settings = new AssumptionTally();
+  for (const f of files) settings.add(f);
+  const assumptions = files.length === 0 ? '' : `${settings.describe(escapeMarkdown)}.`;
   const head = [headline(totals, files), ...(assumptions ? ['', `Advice assumes ${assumptions}`] : [])].join(
     '\n',
   );

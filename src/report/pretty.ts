@@ -19,7 +19,7 @@ import type {
   TextEdit,
   Verdict,
 } from '../diagnostics.js';
-import { pgVersionLabel, runnerLabel } from './assumptions.js';
+import { AssumptionTally } from './assumptions.js';
 import { SourceLines } from './lines.js';
 import {
   byPosition,
@@ -74,8 +74,6 @@ const TRIM_CAP = 64;
 const BLANK_SCAN_CAP = 256;
 /** Help texts and fix previews remembered for "shown once": beyond this, new ones are all shown. */
 const SHOWN_CAP = 10_000;
-/** Distinct settings named in the summary before the rest are only counted. */
-const SETTINGS_SHOWN = 4;
 
 const NOTE_INDENT = '        ';
 
@@ -83,7 +81,7 @@ const NOTE_INDENT = '        ';
 export function createPrettyReporter(options: PrettyOptions, write: Sink): Reporter {
   const r = new PrettyRenderer(options);
   const tally = new Tally();
-  const settings = new SettingsTally();
+  const settings = new AssumptionTally();
   // the settings stated above the first finding; later files that differ say so above their own
   let stated: string | undefined;
   // blocks are separated by a blank line, except consecutive one-line file entries in verbose mode
@@ -96,7 +94,7 @@ export function createPrettyReporter(options: PrettyOptions, write: Sink): Repor
   return {
     file(result) {
       tally.add(result);
-      const assumed = settings.add(result);
+      const assumed = assumedOf(settings.add(result));
       if (options.verbose) emit('file-line', r.fileLine(result, assumed));
       if (result.diagnostics.length === 0) return;
       let intro = '';
@@ -166,24 +164,11 @@ interface Assumed {
   key: string;
 }
 
-function assumedOf(file: FileResult): Assumed {
-  // worded as in every other format; made terminal-safe here (config paths come from the user)
-  const pg = oneLine(pgVersionLabel(file.pgVersion, file.pgVersionFrom));
-  const runner = oneLine(runnerLabel(file.runner, file.runnerFrom));
+/** Terminal-safe (config paths come from the user), and a key to compare files by. */
+function assumedOf(labels: { pg: string; runner: string }): Assumed {
+  const pg = oneLine(labels.pg);
+  const runner = oneLine(labels.runner);
   return { pg, runner, key: `${pg}\n${runner}` };
-}
-
-/** Files per distinct version and runner setting, for the summary. */
-class SettingsTally {
-  readonly pg = new Map<string, number>();
-  readonly runner = new Map<string, number>();
-
-  add(file: FileResult): Assumed {
-    const a = assumedOf(file);
-    this.pg.set(a.pg, (this.pg.get(a.pg) ?? 0) + 1);
-    this.runner.set(a.runner, (this.runner.get(a.runner) ?? 0) + 1);
-    return a;
-  }
 }
 
 // ── rendering ─────────────────────────────────────────────────────────────────
@@ -561,21 +546,8 @@ class PrettyRenderer {
   }
 
   /** The settings of all files: one of each when they agree, else how many files had each. */
-  settingsSummary(s: SettingsTally): string {
-    if (s.pg.size === 1 && s.runner.size === 1) {
-      return `${this.c.dim('Assumed:')} ${[...s.pg.keys()][0]!}, runner ${[...s.runner.keys()][0]!}\n`;
-    }
-    const part = (counts: Map<string, number>, prefix: string) => {
-      if (counts.size === 1) return prefix + [...counts.keys()][0]!;
-      const sorted = [...counts].sort((a, b) => b[1] - a[1]);
-      const named = sorted
-        .slice(0, SETTINGS_SHOWN)
-        .map(([label, n]) => `${prefix}${label} in ${plural(n, 'file')}`);
-      const rest = sorted.slice(SETTINGS_SHOWN).reduce((sum, [, n]) => sum + n, 0);
-      if (rest > 0) named.push(`other settings in ${plural(rest, 'file')}`);
-      return named.join(', ');
-    };
-    return `${this.c.dim('Assumed:')} ${part(s.pg, '')}; ${part(s.runner, 'runner ')}\n`;
+  settingsSummary(s: AssumptionTally): string {
+    return `${this.c.dim('Assumed:')} ${s.describe(oneLine)}\n`;
   }
 
   /**

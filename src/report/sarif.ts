@@ -10,6 +10,7 @@ import type * as Sarif from 'sarif';
 import type { Diagnostic, FileResult, Severity } from '../diagnostics.js';
 import { LineIndex } from '../parse/positions.js';
 import { REPOSITORY_URL } from '../rules/urls.js';
+import { assumptionsLabel } from './assumptions.js';
 import { findingKey, hashHex, portablePath, ruleInfo, safeLines } from './findings.js';
 import { byPosition, type Reporter, type Sink } from './reporter.js';
 
@@ -88,15 +89,20 @@ export function createSarifReporter(options: SarifOptions, write: Sink): Reporte
         return index;
       };
       let out = '';
+      const assumed = assumptionsLabel(result);
       for (const d of byPosition(result.diagnostics)) {
         const r: Sarif.Result = {
           ruleId: d.rule,
           ruleIndex: indexOf(d),
           level: LEVELS[d.severity],
-          message: { text: safeLines(d.help ? `${d.message}\n${d.help}` : d.message) },
+          message: {
+            text: safeLines(`${d.message}\n${d.help ? `${d.help}\n` : ''}Assumed: ${assumed}.`),
+          },
           locations: [
             { physicalLocation: { artifactLocation: artifactLocation(result.path), region: region(d) } },
           ],
+          // the settings the advice depends on, for tools that filter or group by them
+          properties: { pgVersion: result.pgVersion, runner: result.runner },
           partialFingerprints: {
             [SARIF_FINGERPRINT_KEY]: hashHex('sha256', findingKey(result.path, d)).slice(0, 32),
           },
