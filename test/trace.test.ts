@@ -3,11 +3,11 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Claim, compare } from '../src/trace/compare.js';
+import { type Claim, compare, mismatchText } from '../src/trace/compare.js';
 import type { TraceEngine } from '../src/trace/engine.js';
 import { startEngine } from '../src/trace/engines/index.js';
 import { Observer } from '../src/trace/observe.js';
-import { formatTrace, mismatchText } from '../src/trace/report.js';
+import { formatTrace } from '../src/trace/report.js';
 import { type TracedFile, traceFiles, traceSql } from '../src/trace/trace.js';
 import { runCli } from './run-cli.js';
 

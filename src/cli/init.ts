@@ -8,7 +8,7 @@ import path from 'node:path';
 import { CONFIG_FILE_NAMES } from '../config/load.js';
 import { DEFAULT_PG_VERSION, type PgkeelConfig, SUPPORTED_PG_VERSIONS } from '../config/types.js';
 import { detectProjectRunner, migrationDirs } from '../sources/project.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
 
 export interface InitOptions {
   /** the migrations directory to look at (default: the usual places) */

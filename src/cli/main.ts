@@ -21,7 +21,11 @@ import type { EngineSpec } from '../trace/engine.js';
 import { createTraceReporter, TRACE_FORMATS, type TraceFormat, TraceProgressBar } from '../trace/report.js';
 import { TraceEngineError, traceFiles } from '../trace/trace.js';
 import { type HistoryFlags, historyScope } from './history.js';
+import type { CliIo } from './io.js';
 import { useColor as decideColor, openFileSink } from './output.js';
+
+export type { CliIo };
+
 import { ruleIdArg } from './rule-args.js';
 
 const VERSION: string = JSON.parse(
@@ -72,28 +76,6 @@ interface LintFlags extends HistoryFlags {
   printConfig?: string;
   lockTimeout?: string;
   statementTimeout?: string;
-}
-
-/** Where the CLI reads and writes; tests pass their own. */
-export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  /** colours and pretty output defaults follow it */
-  isTTY: boolean;
-  cwd: string;
-  readStdin?: () => Promise<string | Uint8Array>;
-  /** stderr is a terminal: progress bars go there (default false) */
-  stderrIsTTY?: boolean;
-  /** environment variables (default process.env) */
-  env?: Record<string, string | undefined>;
-  /** writes out what `stdout` buffered; called when a command ends */
-  flush?: () => void;
-  /** the terminal's width in columns, when stdout is one (pretty output follows it) */
-  columns?: number;
-  /** stdin is a terminal: `pgkeel init` asks its questions there (default false) */
-  stdinIsTTY?: boolean;
-  /** asks the user a question on the terminal and returns the answer (`pgkeel init`) */
-  ask?: (question: string) => Promise<string>;
 }
 
 /**

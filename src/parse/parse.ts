@@ -1,8 +1,20 @@
 import type { Node } from '@pgsql/types';
 import { type Comment, lex, type Piece } from './lexer.js';
-import type { EmbeddedIn } from './plpgsql.js';
 import { ByteMap, LineIndex, type Position } from './positions.js';
 import { loadModule, parseSync } from './wasm.js';
+
+export interface EmbeddedIn {
+  kind: 'do' | 'function';
+  /** the char range of the DO statement or CREATE FUNCTION statement */
+  start: number;
+  end: number;
+  /** the function's name, for `function` */
+  name?: string;
+  /** for `function`: char offset of the statement that calls it (where its body is linted) */
+  calledAt?: number;
+  /** the statement runs only under a condition: inside IF, CASE, a loop or an exception handler */
+  conditional?: boolean;
+}
 
 /** One parsed SQL statement, with its place in the file. */
 export interface Statement {

@@ -11,21 +11,11 @@
  */
 
 import type { Node } from '@pgsql/types';
-import type { SourceFile, Statement } from './parse.js';
-import { parsePlPgSQLSync, parseSync } from './wasm.js';
+import type { EmbeddedIn, SourceFile, Statement } from './parse.js';
 
-export interface EmbeddedIn {
-  kind: 'do' | 'function';
-  /** the char range of the DO statement or CREATE FUNCTION statement */
-  start: number;
-  end: number;
-  /** the function's name, for `function` */
-  name?: string;
-  /** for `function`: char offset of the statement that calls it (where its body is linted) */
-  calledAt?: number;
-  /** the statement runs only under a condition: inside IF, CASE, a loop or an exception handler */
-  conditional?: boolean;
-}
+export type { EmbeddedIn };
+
+import { parsePlPgSQLSync, parseSync } from './wasm.js';
 
 /** SQL a body runs that cannot be known before it runs (EXECUTE of a string built at run time). */
 export interface UnknownSql {

@@ -169,3 +169,25 @@ export function compare(claims: Claim[], observed: Observation): Mismatch[] {
   }
   return out;
 }
+
+/** A mismatch in words: what pgkeel claims, what Postgres did. */
+export function mismatchText(m: Mismatch): string {
+  switch (m.kind) {
+    case 'lock-mode':
+      return `${m.relation}: the catalog claims ${m.claimed}, Postgres took ${m.observed}`;
+    case 'unclaimed-lock':
+      return `${m.relation}: Postgres took ${m.observed}, the catalog claims no lock`;
+    case 'missing-lock':
+      return `${m.relation}: the catalog claims ${m.claimed}, Postgres took no new lock`;
+    case 'rewrite':
+      return m.claimed === 'rewrite'
+        ? `${m.relation}: the catalog claims a rewrite, Postgres did not rewrite it`
+        : `${m.relation}: the catalog claims no rewrite, Postgres rewrote it`;
+    case 'scan':
+      return m.claimed === 'full scan'
+        ? `${m.relation}: the catalog claims a full scan (or rewrite, or index build), Postgres did not read the table`
+        : `${m.relation}: the catalog claims no scan, Postgres read the whole table`;
+    default:
+      return `${m.relation}: ${m.kind}: claimed ${m.claimed}, observed ${m.observed}`;
+  }
+}

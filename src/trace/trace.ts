@@ -26,11 +26,10 @@ import {
   readMigrationFile,
   resolveInputs,
 } from '../sources/index.js';
-import { type Claim, claimsFor, compare, type Mismatch, mergeClaims } from './compare.js';
+import { type Claim, claimsFor, compare, type Mismatch, mergeClaims, mismatchText } from './compare.js';
 import type { EngineSpec, TraceEngine } from './engine.js';
 import { startEngine } from './engines/index.js';
 import { type Observation, type ObservedLock, Observer } from './observe.js';
-import { mismatchText } from './report.js';
 import { teachSchema } from './schema.js';
 import { ident, literal, seedTables } from './seed.js';
 
