@@ -456,6 +456,24 @@ describe('pretty report', () => {
     expect(narrow[1]!.length).toBe(50);
   });
 
+  it('cuts both sides of a change alike when only the longer one is too wide', () => {
+    const stmt = '  FOREIGN KEY (customer_id) REFERENCES customers (id);';
+    const src = `ALTER TABLE orders ADD CONSTRAINT orders_customer_fk\n${stmt}\n`;
+    const [s, e] = at(src, stmt);
+    const d = diag(src, s, e, {
+      rule: 'add-foreign-key',
+      fix: { title: 'Add it NOT VALID', edits: [{ start: e - 1, end: e - 1, text: ' NOT VALID' }] },
+    });
+    // in 66 columns the `-` line (53 characters) would fit whole; the `+` line (63) does not
+    const preview = formatPretty(summary(file(src, [d])), { color: false, maxWidth: 66 })
+      .split('\n')
+      .filter((l) => /^ {8}[-+] /.test(l));
+    expect(preview).toEqual([
+      '        - … KEY (customer_id) REFERENCES customers (id);',
+      '        + … KEY (customer_id) REFERENCES customers (id) NOT VALID;',
+    ]);
+  });
+
   it('previews fixes as removed and added lines, leaving out untouched lines', () => {
     const src = 'CREATE INDEX i ON t (x);\nALTER TABLE t DROP COLUMN y;\n';
     const [s, e] = at(src, 'CREATE INDEX i ON t (x);');

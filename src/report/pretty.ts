@@ -520,7 +520,8 @@ class PrettyRenderer {
     const width = Math.max(MIN_WIDTH / 2, this.width - NOTE_INDENT.length - 2);
     const t = line.text;
     const r = renderRange(t, 0, t.length, width - 1);
-    if (r.end >= t.length && line.complete) return r.text;
+    // a `-`/`+` pair is cut alike when its longer side must be, so the change lines up
+    if (r.end >= t.length && line.complete && (!pair || pair.length <= width - 1)) return r.text;
     if (!pair || pair.at + FIX_AFTER <= r.end) return `${r.text}…`;
     // show both ends of the pair when they fit after the change, else a little before it and
     // as much after it as fits; the same start for both sides (counted in characters, which
