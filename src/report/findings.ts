@@ -3,7 +3,7 @@
  * by id, one-line prose, and paths as CI systems want them.
  */
 
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { Diagnostic, Severity, Verdict } from '../diagnostics.js';
 import { defaultSeverity } from '../rules/define.js';
 import { allRules } from '../rules/index.js';
@@ -72,6 +72,11 @@ export function findingKey(path: string, d: Diagnostic): string {
   return `${portablePath(path)}\0${d.fingerprint ?? `${d.rule}@${d.line}:${d.column}`}`;
 }
 
+const require = createRequire(import.meta.url);
+let crypto: typeof import('node:crypto') | undefined;
+
+/** Required on first use: node:crypto costs every lint ~10 ms of start-up, and only CI formats hash. */
 export function hashHex(algorithm: 'md5' | 'sha256', text: string): string {
-  return createHash(algorithm).update(text).digest('hex');
+  crypto ??= require('node:crypto') as typeof import('node:crypto');
+  return crypto.createHash(algorithm).update(text).digest('hex');
 }

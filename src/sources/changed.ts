@@ -4,7 +4,6 @@
  * library, and the user's own git sees exactly the repository, config and ignore rules they do.
  */
 
-import { execFile } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from './errors.js';
@@ -29,7 +28,9 @@ interface GitResult {
   stderr: string;
 }
 
-function git(args: readonly string[], cwd: string): Promise<GitResult> {
+async function git(args: readonly string[], cwd: string): Promise<GitResult> {
+  // loaded on use: node:child_process costs every lint ~10 ms of start-up, and most never call git
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     execFile(
       'git',
