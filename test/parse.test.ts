@@ -101,6 +101,47 @@ describe('parseSql', () => {
     expect(file.position(statements[1]!.start)).toEqual({ line: 3, column: 1 });
   });
 
+  // psql sends the query buffer on each of these as on `;`: what follows is a new statement, not
+  // the alias `COMMIT` of `SELECT 1` (which broke the transaction model)
+  const SENDING = ['\\g', '\\gx', '\\gset', '\\gexec', '\\gdesc', '\\crosstabview', '\\watch'];
+  for (const cmd of SENDING) {
+    for (const [layout, sep] of [
+      ['on one line', ' '],
+      ['across lines', '\n  '],
+    ] as const) {
+      it(`ends the statement at ${cmd} (${layout})`, () => {
+        const sql = `BEGIN;\nSELECT 1${sep}${cmd} x\nCOMMIT;\nSELECT 2 ${cmd}\n\tROLLBACK;`;
+        const { statements, errors, file } = parseSql(sql);
+        expect(errors).toEqual([]);
+        expect(statements.map((s) => s.text)).toEqual([
+          'BEGIN',
+          'SELECT 1',
+          'COMMIT',
+          'SELECT 2',
+          'ROLLBACK',
+        ]);
+        expect(statements.map((s) => s.kind)).toEqual([
+          'TransactionStmt',
+          'SelectStmt',
+          'TransactionStmt',
+          'SelectStmt',
+          'TransactionStmt',
+        ]);
+        // positions are those of the original file
+        const at = (s: number) => file.position(statements[s]!.start);
+        expect(at(1)).toEqual({ line: 2, column: 1 });
+        expect(at(2)).toEqual({ line: sep === ' ' ? 3 : 4, column: 1 });
+        expect(at(4)).toEqual({ line: sep === ' ' ? 5 : 6, column: 2 });
+        for (const s of statements) expect(sql.slice(s.start, s.end)).toBe(s.text);
+      });
+    }
+  }
+
+  it('does not end the statement at other meta-commands or at a backslash in a string', () => {
+    const { statements } = parseSql("SELECT 'a\\gset' \\echo hi\n, 2;\nCOMMIT;");
+    expect(statements.map((s) => s.kind)).toEqual(['SelectStmt', 'TransactionStmt']);
+  });
+
   it('parses psql scripts with meta-commands between statements', () => {
     const sql = '\\set ON_ERROR_STOP 1\nselect :x;\ncreate table t (a int);\n\\d t\n';
     const { statements, errors } = parseSql(sql);

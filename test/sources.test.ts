@@ -8,6 +8,7 @@ import {
   detectOrigin,
   InputError,
   type InputRef,
+  invalidUtf8,
   type MigrationFile,
   readMigrationFile,
   resolveInputs,
@@ -186,6 +187,31 @@ describe('resolveInputs', () => {
     const root = await tree({ 'm/1.sql': '' });
     await symlink(path.join(root, 'm'), path.join(root, 'm', 'loop'));
     expect(shown(await resolveInputs(['m'], { cwd: root }))).toEqual(['m/1.sql']);
+  });
+});
+
+describe('invalidUtf8', () => {
+  it('agrees with TextDecoder on where replacements start and how many bytes they take', () => {
+    // bytes biased towards lead and continuation bytes, so that every kind of bad sequence occurs
+    let seed = 42;
+    const random = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed >>> 8;
+    };
+    const pool = [
+      0x41, 0x0a, 0x80, 0xbf, 0x9f, 0xa0, 0xc0, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff,
+    ];
+    for (let n = 0; n < 3000; n++) {
+      const data = Uint8Array.from({ length: 1 + (random() % 12) }, () => pool[random() % pool.length]!);
+      const text = new TextDecoder().decode(data);
+      const { bytes, first } = invalidUtf8(data);
+      if (Buffer.from(data).includes(Buffer.from([0xef, 0xbf, 0xbd]))) continue; // a real U+FFFD
+      const kept = Buffer.byteLength(text.replaceAll('\uFFFD', ''));
+      expect(bytes, Buffer.from(data).toString('hex')).toBe(data.length - kept);
+      expect(first === -1 ? -1 : new TextDecoder().decode(data.subarray(0, first)).length).toBe(
+        text.indexOf('\uFFFD'),
+      );
+    }
   });
 });
 

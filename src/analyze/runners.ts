@@ -16,10 +16,15 @@ export interface RunnerModel {
    * wrap the file in BEGIN … COMMIT, so after a COMMIT of its own the file runs in autocommit.
    */
   multiStatement?: boolean;
+  /**
+   * each file runs in a session of its own (psql is started per file), so what one file SETs does
+   * not reach the next; otherwise the tool applies the pending migrations over one connection
+   */
+  sessionPerFile?: boolean;
 }
 
 const RUNNERS: Record<RunnerName, RunnerModel> = {
-  psql: { name: 'psql', transaction: 'none' },
+  psql: { name: 'psql', transaction: 'none', sessionPerFile: true },
   'transaction-per-file': {
     name: 'transaction-per-file',
     transaction: 'file',
@@ -78,7 +83,7 @@ const RUNNERS: Record<RunnerName, RunnerModel> = {
   },
   dbmate: { name: 'dbmate', transaction: 'file', optOut: 'write `-- migrate:up transaction:false`' },
   // sqitch runs deploy scripts through psql; the scripts carry their own BEGIN/COMMIT.
-  sqitch: { name: 'sqitch', transaction: 'none' },
+  sqitch: { name: 'sqitch', transaction: 'none', sessionPerFile: true },
   alembic: {
     name: 'alembic',
     transaction: 'file',

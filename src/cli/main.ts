@@ -14,12 +14,20 @@ import {
   isExplainFormat,
 } from '../explain/index.js';
 import { DEFAULT_BASELINE_FILE } from '../lint/baseline.js';
-import { type LintFilesOptions, lintFiles } from '../lint/files.js';
+import { type LintFilesOptions, lintFiles, UNREADABLE_INPUT } from '../lint/files.js';
 import { createReporter, isReportFormat, REPORT_FORMATS, type ReportFormat } from '../report/index.js';
 import { InputError } from '../sources/errors.js';
 import type { EngineSpec } from '../trace/engine.js';
-import { createTraceReporter, TRACE_FORMATS, type TraceFormat, TraceProgressBar } from '../trace/report.js';
+import {
+  createTraceReporter,
+  TRACE_FORMATS,
+  type TraceFormat,
+  TraceProgressBar,
+  TraceProgressLines,
+} from '../trace/report.js';
+import { MAX_SEED_ROWS } from '../trace/seed.js';
 import { TraceEngineError, traceFiles } from '../trace/trace.js';
+import { chooseDatabaseUrl, Interruption } from './database-url.js';
 import { type HistoryFlags, historyScope } from './history.js';
 import type { CliIo } from './io.js';
 import { useColor as decideColor, openFileSink } from './output.js';
@@ -59,6 +67,7 @@ function intervalArg(value: string): string {
 }
 
 interface LintFlags extends HistoryFlags {
+  followSymlinks?: boolean;
   pgVersion?: number;
   runner?: RunnerName;
   format?: string;
@@ -175,6 +184,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option('-o, --output-file <file>', 'write the report to this file instead of stdout')
     .option('--color', 'ANSI colours even when stdout is not a terminal (also FORCE_COLOR=1)')
     .option('--no-color', 'no ANSI colours (also NO_COLOR=1)')
+    .option(
+      '--follow-symlinks',
+      'follow symbolic links out of the directories given (by default only links inside them are)',
+    )
     .action(async (paths: string[], flags: LintFlags) => {
       exitCode = await lintCommand(paths, flags, io);
     });
@@ -195,6 +208,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option('-o, --output-file <file>', 'write the explanation to this file instead of stdout')
     .option('--color', 'ANSI colours even when stdout is not a terminal (also FORCE_COLOR=1)')
     .option('--no-color', 'no ANSI colours (also NO_COLOR=1)')
+    .option(
+      '--follow-symlinks',
+      'follow symbolic links out of the directories given (by default only links inside them are)',
+    )
     .action(async (paths: string[], flags: ExplainFlags) => {
       exitCode = await explainCommand(paths, flags, io);
     });
@@ -204,7 +221,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .description(
       'run migrations in a real Postgres and check every lock, rewrite and scan against the catalog',
     )
-    .argument('<paths...>', 'files, directories, quoted globs, or - for stdin')
+    // optional for commander, required by traceCommand: `--database-url a.sql` may have taken the only path
+    .argument('[paths...]', 'files, directories, quoted globs, or - for stdin')
     .option(
       '--pg <major>',
       `a real Postgres of this major version from npm (${SUPPORTED_PG_VERSIONS.join(', ')})`,
@@ -218,10 +236,24 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       '--allow-commit',
       'with --database-url: commit, so statements that cannot run in a transaction are traced too (scratch databases only)',
     )
+    .option(
+      '--allow-side-effects',
+      'with --database-url: also run statements whose effects the rollback does not undo (nextval, setval, dblink, COPY TO a file, …)',
+    )
+    .option(
+      '--lock-timeout <interval>',
+      'with --database-url: the longest any lock wait of pgkeel may take there (default 2s; 0: none)',
+      intervalArg,
+    )
+    .option(
+      '--statement-timeout <interval>',
+      'the longest any statement may run (default 60s; with --database-url 30s; 0: none)',
+      intervalArg,
+    )
     .option('--schema <file>', 'SQL to load before the migrations (repeatable)', collect)
     .option(
       '--seed-rows <n>',
-      'add this many generated rows to every existing table a migration touches',
+      `add this many generated rows to every existing table a migration touches (at most ${MAX_SEED_ROWS.toLocaleString('en-US')})`,
       intArg,
     )
     .option(
@@ -235,6 +267,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option('--stdin-filename <name>', 'name to show for stdin (also used to find its config)')
     .option('--color', 'ANSI colours even when stdout is not a terminal (also FORCE_COLOR=1)')
     .option('--no-color', 'no ANSI colours (also NO_COLOR=1)')
+    .option(
+      '--follow-symlinks',
+      'follow symbolic links out of the directories given (by default only links inside them are)',
+    )
     .action(async (paths: string[], flags: TraceFlags) => {
       exitCode = await traceCommand(paths, flags, io);
     });
@@ -301,6 +337,7 @@ interface RulesFlags {
 }
 
 interface ExplainFlags {
+  followSymlinks?: boolean;
   pgVersion?: number;
   runner?: RunnerName;
   format?: string;
@@ -315,6 +352,7 @@ async function explainCommand(paths: string[], flags: ExplainFlags, io: CliIo): 
   const output = reportOutput(flags, io);
   const reporter = createExplainReporter(format, { toolVersion: VERSION, color: output.color }, output.write);
   let parseErrors = 0;
+  let unreadable = 0;
   await output.around(() =>
     explainFiles(paths, {
       cwd: io.cwd,
@@ -323,19 +361,32 @@ async function explainCommand(paths: string[], flags: ExplainFlags, io: CliIo): 
       stdinFilename: flags.stdinFilename,
       pgVersion: flags.pgVersion,
       runner: flags.runner,
+      ...(flags.followSymlinks ? { followSymlinks: true } : {}),
       onFile: (file) => {
         parseErrors += file.parseErrors;
+        if (file.inputProblems?.some((p) => p.rule === UNREADABLE_INPUT)) unreadable++;
         reporter.file(file);
       },
     }).then(() => reporter.finish()),
   );
+  // as lint: the report covers every input, and an input that could not be read exits 2
+  if (unreadable > 0) {
+    io.stderr(
+      `pgkeel: ${unreadable === 1 ? '1 input' : `${unreadable} inputs`} could not be read (see the report); the others were explained\n`,
+    );
+    return EXIT.usage;
+  }
   return parseErrors > 0 ? EXIT.problems : EXIT.ok;
 }
 
 interface TraceFlags {
+  followSymlinks?: boolean;
   pg?: number;
   databaseUrl?: string | boolean;
   allowCommit?: boolean;
+  allowSideEffects?: boolean;
+  lockTimeout?: string;
+  statementTimeout?: string;
   schema?: string[];
   seedRows?: number;
   applyEarlier?: boolean;
@@ -356,17 +407,44 @@ async function traceCommand(paths: string[], flags: TraceFlags, io: CliIo): Prom
     return EXIT.usage;
   };
   let engine: EngineSpec = { kind: 'pglite' };
+  const statementTimeout =
+    flags.statementTimeout !== undefined ? { statementTimeoutMs: parseInterval(flags.statementTimeout) } : {};
   if (flags.databaseUrl !== undefined) {
-    const url =
-      typeof flags.databaseUrl === 'string' ? flags.databaseUrl : (io.env ?? process.env).DATABASE_URL;
-    if (!url) return usage('--database-url needs a URL, or DATABASE_URL set in the environment');
+    const chosen = chooseDatabaseUrl(
+      flags.databaseUrl === true || flags.databaseUrl === false ? true : flags.databaseUrl,
+      paths,
+      io.env ?? process.env,
+      io.cwd,
+    );
+    if ('error' in chosen) return usage(chosen.error);
+    paths = chosen.paths;
     if (flags.pg !== undefined) return usage('--pg and --database-url cannot be combined');
-    engine = { kind: 'url', url, allowCommit: flags.allowCommit === true };
+    engine = {
+      kind: 'url',
+      url: chosen.url,
+      allowCommit: flags.allowCommit === true,
+      ...(flags.lockTimeout !== undefined ? { lockTimeoutMs: parseInterval(flags.lockTimeout) } : {}),
+      ...(flags.statementTimeout !== undefined
+        ? { statementTimeoutMs: parseInterval(flags.statementTimeout) }
+        : {}),
+    };
   } else if (flags.allowCommit) {
     return usage('--allow-commit applies to --database-url only');
+  } else if (flags.allowSideEffects) {
+    return usage('--allow-side-effects applies to --database-url only');
+  } else if (flags.lockTimeout !== undefined) {
+    return usage(
+      '--lock-timeout applies to --database-url only: nothing else waits for locks on a server of pgkeel',
+    );
   } else if (flags.pg !== undefined) {
-    engine = { kind: 'postgres', major: flags.pg };
+    engine = { kind: 'postgres', major: flags.pg, ...statementTimeout };
+  } else {
+    engine = { kind: 'pglite', ...statementTimeout };
   }
+  if (paths.length === 0) return usage('expected the migration files to trace');
+  // each row is generated and inserted in the trace's Postgres: bounded so a typo cannot fill a disk
+  if (flags.seedRows !== undefined && flags.seedRows > MAX_SEED_ROWS)
+    return usage(`--seed-rows is at most ${MAX_SEED_ROWS.toLocaleString('en-US')}`);
   const format: TraceFormat = flags.format === 'json' ? 'json' : 'pretty';
   const reporter = createTraceReporter(
     format,
@@ -374,39 +452,68 @@ async function traceCommand(paths: string[], flags: TraceFlags, io: CliIo): Prom
     io.stdout,
   );
   const progress = io.stderrIsTTY ? new TraceProgressBar() : undefined;
+  // a log (stderr redirected) gets a plain line now and then instead of the bar
+  const lines = io.stderrIsTTY ? undefined : new TraceProgressLines((line) => io.stderr(line));
   // the bar and the report share the terminal when both go there: clear the bar before writing
   const write = (f: () => void) => {
     progress?.clear(io.isTTY);
     f();
   };
   let failed = false;
+  let unreadable = false;
+  // Ctrl-C on the user's database: cancel, roll back, close, then exit 130
+  const interruption =
+    engine.kind === 'url'
+      ? new Interruption((line) => write(() => io.stderr(`pgkeel trace: ${line}\n`)))
+      : undefined;
   try {
     await traceFiles(paths, {
+      ...(interruption ? { signal: interruption.signal } : {}),
+      ...(flags.allowSideEffects ? { allowSideEffects: true } : {}),
       cwd: io.cwd,
       readStdin: io.readStdin,
       configPath: flags.config,
       stdinFilename: flags.stdinFilename,
       runner: flags.runner,
+      ...(flags.followSymlinks ? { followSymlinks: true } : {}),
+      // not traced, and the run exits 2, as lint and explain do
+      onInputProblem: (path, problem) => {
+        if (problem.severity === 'error') unreadable = true;
+        write(() =>
+          io.stderr(
+            `pgkeel: ${path}:${problem.line}:${problem.column}: ${problem.severity}: ${problem.message}\n`,
+          ),
+        );
+      },
       engine,
       schema: flags.schema,
       seedRows: flags.seedRows,
       applyEarlier: flags.applyEarlier,
       // installing binaries takes a while the first time: say so; server logs only when debugging
       onLog: (line) => {
-        if (/^installing /.test(line) || (io.env ?? process.env).PGKEEL_DEBUG)
+        if (/^(installing |ignoring the PGlite snapshot)/.test(line) || (io.env ?? process.env).PGKEEL_DEBUG)
           write(() => io.stderr(`pgkeel: ${line}\n`));
       },
       onEngine: (e) => write(() => reporter.engine(e)),
-      onProgress: (p) => progress?.update(p),
+      onProgress: (p) => {
+        progress?.update(p);
+        lines?.update(p);
+      },
       onFile: (file) => {
         if (file.statements.some((s) => s.status === 'error' || s.status === 'mismatch')) failed = true;
         write(() => reporter.file(file));
       },
     });
+  } catch (e) {
+    if (interruption?.exitCode === undefined) throw e;
   } finally {
     progress?.stop();
+    lines?.stop();
+    interruption?.dispose();
   }
+  if (interruption?.exitCode !== undefined) return interruption.exitCode;
   reporter.finish();
+  if (unreadable) return EXIT.usage;
   return failed ? EXIT.problems : EXIT.ok;
 }
 
@@ -489,6 +596,9 @@ async function lintCommand(paths: string[], flags: LintFlags, io: CliIo): Promis
   let infos = 0;
   // --max-warnings counts the warnings --quiet hides, as ESLint does: quiet changes the output, not the verdict
   let allWarnings = 0;
+  // inputs that could not be read: reported as findings of their own, and the run exits 2
+  let unreadable = 0;
+  let started = false;
   const history = await historyScope(flags, io);
   await output.around(() =>
     lintFiles(paths, {
@@ -497,9 +607,12 @@ async function lintCommand(paths: string[], flags: LintFlags, io: CliIo): Promis
       configPath: flags.config,
       stdinFilename: flags.stdinFilename,
       keepResults: false,
+      ...(flags.followSymlinks ? { followSymlinks: true } : {}),
       ...history.lintOptions,
       overrides: lintOverrides(flags),
       onFile: (linted: FileResult) => {
+        started = true;
+        if (linted.diagnostics.some((d) => d.rule === UNREADABLE_INPUT)) unreadable++;
         const result = history.filter(linted);
         // recording a baseline reports nothing: a "no problems" report would be untrue
         if (history.writing) return;
@@ -514,11 +627,27 @@ async function lintCommand(paths: string[], flags: LintFlags, io: CliIo): Promis
         }
         reporter.file(shown);
       },
-    }).then(() => {
-      if (!history.writing) reporter.finish({ errorCount: errors, warningCount: warnings, infoCount: infos });
-    }),
+    }).then(
+      () => {
+        if (!history.writing)
+          reporter.finish({ errorCount: errors, warningCount: warnings, infoCount: infos });
+      },
+      (error: unknown) => {
+        // a failure after output began (a broken config further down the tree): close the document
+        // so that JSON, SARIF and XML stay parseable; the error itself goes to stderr, exit 2
+        if (started && !history.writing)
+          reporter.finish({ errorCount: errors, warningCount: warnings, infoCount: infos });
+        throw error;
+      },
+    ),
   );
   await history.finish();
+  if (unreadable > 0) {
+    io.stderr(
+      `pgkeel: ${unreadable === 1 ? '1 input' : `${unreadable} inputs`} could not be read (${UNREADABLE_INPUT} in the report); the others were linted\n`,
+    );
+    return EXIT.usage;
+  }
   // recording a baseline accepts what it found
   if (history.writing) return EXIT.ok;
   if (errors > 0) return EXIT.problems;

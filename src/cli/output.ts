@@ -3,7 +3,7 @@
  * shared by every command (flags > NO_COLOR / FORCE_COLOR > is it a terminal).
  */
 
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, type Stats, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../sources/errors.js';
 
@@ -44,19 +44,35 @@ export interface FileSink {
  */
 export function openFileSink(file: string, cwd: string): FileSink {
   const target = path.resolve(cwd, file);
-  const tmp = `${target}.${process.pid}.tmp`;
+  const cannotWrite = (e: unknown) =>
+    new InputError(file, `cannot write the output file: ${(e as Error).message}`, { cause: e });
+  // a device or FIFO (`-o /dev/stdout`, `/dev/full`) is written as is: renaming a file over it would
+  // replace the device itself (as root, /dev/full became a regular file)
+  let direct: Stats | undefined;
+  try {
+    direct = statSync(target);
+  } catch {
+    // missing (or its parent is not a directory): opening the temporary file says why
+  }
+  const special = direct !== undefined && !direct.isFile() && !direct.isDirectory();
+  const tmp = special ? target : `${target}.${process.pid}.tmp`;
   let fd: number;
   try {
-    mkdirSync(path.dirname(target), { recursive: true });
+    if (!special) mkdirSync(path.dirname(target), { recursive: true });
     fd = openSync(tmp, 'w');
   } catch (e) {
-    throw new InputError(file, `cannot write the output file: ${(e as Error).message}`, { cause: e });
+    throw cannotWrite(e);
   }
   let pending: string[] = [];
   let size = 0;
   const flush = () => {
     if (size === 0) return;
-    writeSync(fd, pending.join(''));
+    try {
+      writeSync(fd, pending.join(''));
+    } catch (e) {
+      // ENOSPC, EIO: a usage-level failure with the file named (exit 2), not an internal error
+      throw cannotWrite(e);
+    }
     pending = [];
     size = 0;
   };
@@ -76,15 +92,15 @@ export function openFileSink(file: string, cwd: string): FileSink {
       try {
         flush();
         close();
-        renameSync(tmp, target);
+        if (!special) renameSync(tmp, target);
       } catch (e) {
-        rmSync(tmp, { force: true });
-        throw new InputError(file, `cannot write the output file: ${(e as Error).message}`, { cause: e });
+        if (!special) rmSync(tmp, { force: true });
+        throw e instanceof InputError ? e : cannotWrite(e);
       }
     },
     abort() {
       close();
-      rmSync(tmp, { force: true });
+      if (!special) rmSync(tmp, { force: true });
     },
   };
 }

@@ -38,6 +38,9 @@ export async function printConfig(
   }
   const configured = found[0];
   if (!configured) throw new InputError(file, 'no migration file to print the config for');
+  // its settings depend on its content (the runner detected from it): an unreadable file has none
+  const unreadable = configured.file.unreadable ? configured.file.problems?.[0] : undefined;
+  if (unreadable) throw new InputError(file, unreadable.message);
   const overrides = options.overrides ?? {};
   const settings = fileSettings(configured, overrides);
   const selection = ruleSelection(configured.config, overrides);

@@ -22,6 +22,7 @@ import { DEFAULT_PG_VERSION, type RunnerName, type TimeoutSettings } from '../co
 import type { SettingOrigin } from '../diagnostics.js';
 import { loadParser, openSource, type SourceFile, type Statement } from '../parse/parse.js';
 import { type EmbeddedRun, EmbeddedSql } from '../parse/plpgsql.js';
+import type { InputProblem } from '../sources/types.js';
 import { type MigrationInputOptions, resolveMigrations } from './inputs.js';
 
 /** Where a statement is in its file. Lines and columns are 1-based, offsets 0-based UTF-16 units. */
@@ -187,6 +188,10 @@ export interface ExplainedFile {
   noTransaction: boolean;
   statements: ExplainedStatement[];
   parseErrors: number;
+  /** the file could not be read (see `inputProblems`): nothing of it is explained */
+  unreadable?: boolean;
+  /** problems with the input itself: unreadable, a skipped symbolic link, invalid UTF-8 replaced */
+  inputProblems?: InputProblem[];
 }
 
 export interface ExplainReport {
@@ -224,7 +229,8 @@ export async function explainFiles(
   const inputs = await resolveMigrations(args, options);
   const files: ExplainedFile[] = [];
   for (const input of inputs) {
-    const file = explainSqlSync(input.file.text, {
+    // an unreadable input is reported as such, and the others are still explained
+    const file = explainSqlSync(input.file.unreadable ? '' : input.file.text, {
       path: input.file.path,
       pgVersion: input.pgVersion,
       runner: input.runner,
@@ -233,6 +239,8 @@ export async function explainFiles(
     });
     file.pgVersionFrom = input.pgVersionFrom;
     file.runnerFrom = input.runnerFrom;
+    if (input.file.unreadable) file.unreadable = true;
+    if (input.file.problems) file.inputProblems = input.file.problems;
     options.onFile?.(file);
     files.push(file);
   }

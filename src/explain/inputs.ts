@@ -20,6 +20,8 @@ export interface MigrationInputOptions {
   /** name shown for stdin (and used to detect its origin and find its config) */
   stdinFilename?: string;
   readStdin?: () => Promise<string | Uint8Array>;
+  /** follow symbolic links out of the directories walked (see ResolveOptions) */
+  followSymlinks?: boolean;
 }
 
 /** A migration file and the settings it is analysed with (and where the version and runner came from). */

@@ -42,6 +42,16 @@ function fileJson(f: ExplainedFile) {
     noTransaction: f.noTransaction,
     statementCount: f.statements.length,
     parseErrors: f.parseErrors,
+    ...(f.unreadable ? { unreadable: true } : {}),
+    ...(f.inputProblems && {
+      inputProblems: f.inputProblems.map((p) => ({
+        rule: p.rule,
+        severity: p.severity,
+        message: p.message,
+        line: p.line,
+        column: p.column,
+      })),
+    }),
     statements: f.statements.map(statementJson),
   };
 }

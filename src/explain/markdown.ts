@@ -27,6 +27,9 @@ export function fileMarkdown(f: ExplainedFile): string {
     `PostgreSQL ${f.pgVersion}${settingSource(f.pgVersionFrom, 'pgVersion')} · runner ${code(f.runner)}${settingSource(f.runnerFrom, 'runner')}${f.noTransaction ? ' (no transaction)' : ''} · ${plural(f.statements.length, 'statement')}`,
     '',
   );
+  for (const p of f.inputProblems ?? [])
+    out.push(`**${p.severity}** (line ${p.line}:${p.column}): ${oneLine(p.message)}`, '');
+  if (f.unreadable) return `${out.join('\n')}`;
   if (f.statements.length === 0) return `${out.join('\n')}_No statements._\n`;
   out.push(row(HEADER), `|${HEADER.map((_, i) => (i === 0 ? '---:' : '---')).join('|')}|`);
   const notes: string[] = [];

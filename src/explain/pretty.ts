@@ -48,7 +48,15 @@ export class ExplainPrettyRenderer {
       `${oneLine(pgVersionLabel(file.pgVersion, file.pgVersionFrom))} · ${oneLine(runnerLabel(file.runner, file.runnerFrom))}${file.noTransaction ? ' (no transaction)' : ''} · ${plural(count, 'statement')}`,
     );
     const out = [`${c.bold(oneLine(file.path))}  ${facts}`];
-    if (count === 0) out.push(`  ${c.dim('no statements')}`);
+    for (const p of file.inputProblems ?? [])
+      out.push(
+        ...this.labelled(
+          p.severity,
+          proseLines(p.line > 1 || p.column > 1 ? `line ${p.line}:${p.column}: ${p.message}` : p.message),
+          p.severity === 'error' ? c.red : c.yellow,
+        ),
+      );
+    if (count === 0 && !file.unreadable) out.push(`  ${c.dim('no statements')}`);
     for (const s of file.statements) out.push('', ...this.statement(s));
     return `${out.join('\n')}\n`;
   }
@@ -235,6 +243,8 @@ export class ExplainPrettyRenderer {
         : `${blocking} ${blocking === 1 ? 'blocks' : 'block'} application queries${long > 0 ? ` (${long} for a time proportional to table size)` : ''}`,
     );
     if (errors > 0) parts.push(c.red(plural(errors, 'parse error')));
+    const unreadable = files.filter((f) => f.unreadable).length;
+    if (unreadable > 0) parts.push(c.red(`${plural(unreadable, 'file')} not read`));
     return `${parts.join(' · ')}\n`;
   }
 }

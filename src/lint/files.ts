@@ -1,9 +1,11 @@
 /** Lints files and stdin: resolves inputs, finds each file's config, merges settings, runs the linter. */
 
 import type { PgkeelConfig } from '../config/types.js';
-import type { FileResult, LintSummary } from '../diagnostics.js';
+import type { Diagnostic, FileResult, LintSummary } from '../diagnostics.js';
 import { loadParser } from '../parse/parse.js';
 import { type ConfiguredInputOptions, configuredFiles, fileSettings } from '../sources/configured.js';
+import type { InputProblem } from '../sources/types.js';
+import { statementFingerprint } from './fingerprint.js';
 import { type LintOptions, lintSqlSync } from './lint.js';
 
 export interface LintFilesOptions extends ConfiguredInputOptions {
@@ -34,14 +36,24 @@ export async function lintFiles(
   for await (const configured of configuredFiles(args, { ...options, skipApplied: !options.allHistory })) {
     const { file, config } = configured;
     const settings = fileSettings(configured, overrides);
-    const result = lintSqlSync(file.text, {
-      path: file.path,
-      pgVersion: settings.pgVersion,
-      runner: settings.runner,
-      noTransaction: settings.noTransaction,
-      ...ruleSelection(config, overrides),
-      timeouts: { ...settings.timeouts, ...definedOnly(overrides.timeouts ?? {}) },
-    });
+    const result: FileResult = file.unreadable
+      ? {
+          path: file.path,
+          source: '',
+          diagnostics: [],
+          statementCount: 0,
+          pgVersion: settings.pgVersion,
+          runner: settings.runner,
+        }
+      : lintSqlSync(file.text, {
+          path: file.path,
+          pgVersion: settings.pgVersion,
+          runner: settings.runner,
+          noTransaction: settings.noTransaction,
+          ...ruleSelection(config, overrides),
+          timeouts: { ...settings.timeouts, ...definedOnly(overrides.timeouts ?? {}) },
+        });
+    if (file.problems) result.diagnostics = withInputProblems(result.diagnostics, file.problems);
     result.pgVersionFrom = settings.pgVersionFrom;
     result.runnerFrom = settings.runnerFrom;
     for (const d of result.diagnostics) {
@@ -53,6 +65,33 @@ export async function lintFiles(
     if (options.keepResults !== false) summary.files.push(result);
   }
   return summary;
+}
+
+/** The rule id of the finding on an input that could not be read (the CLI exits 2 when there is one). */
+export const UNREADABLE_INPUT = 'unreadable-input';
+
+/**
+ * A file's findings with those about the file itself (unreadable, not UTF-8) merged in, in file
+ * order. These are not rules: `--rule`, presets and `pgkeel-ignore` do not turn them off.
+ */
+function withInputProblems(diagnostics: Diagnostic[], problems: readonly InputProblem[]): Diagnostic[] {
+  const extra: Diagnostic[] = problems.map((p) => ({
+    rule: p.rule,
+    severity: p.severity,
+    message: p.message,
+    ...(p.help ? { help: p.help } : {}),
+    start: p.start,
+    end: p.end,
+    line: p.line,
+    column: p.column,
+    endLine: p.line,
+    endColumn: p.column + (p.end - p.start),
+    statement: -1,
+    // no statement text to identify it by: the rule alone, as there is one such finding per file
+    fingerprint: statementFingerprint(p.rule, ''),
+  }));
+  if (diagnostics.length === 0) return extra;
+  return [...diagnostics, ...extra].sort((a, b) => a.start - b.start);
 }
 
 /** Which rules run for a file: its config's presets and `rules`, under the CLI's overrides and focus. */

@@ -60,10 +60,11 @@ export function lex(source: string): LexResult {
   const len = source.length;
   let out: string[] | null = null; // built lazily: most files have nothing to blank
   let lastCopied = 0;
-  const blank = (from: number, to: number) => {
+  /** Blanks `[from, to)`; `lead` replaces its first char (`;` for a meta-command that sends the buffer). */
+  const blank = (from: number, to: number, lead = '') => {
     if (out === null) out = [];
-    out.push(source.slice(lastCopied, from));
-    out.push(source.slice(from, to).replace(/[^\n\r]/g, ' '));
+    out.push(source.slice(lastCopied, from), lead);
+    out.push(source.slice(from + lead.length, to).replace(/[^\n\r]/g, ' '));
     lastCopied = to;
   };
 
@@ -121,8 +122,11 @@ export function lex(source: string): LexResult {
       const cmd = source.slice(i, j);
       // `\\` separates two meta-commands on a line; blanking the whole line covers both
       metaCommands.push({ start: i, end: j });
-      const ends = SENDING_META.test(cmd);
-      blank(i, j);
+      // The parser gets several pieces in one call (parse.ts), so a meta-command that ends a
+      // statement must leave a `;` in the blanked text: spaces alone would join `SELECT 1 \gset`
+      // and the next line's `COMMIT` into `SELECT 1 COMMIT` (an alias). Same offset, same length.
+      const ends = pieceStart >= 0 && SENDING_META.test(cmd);
+      blank(i, j, ends ? ';' : '');
       if (ends) endPiece(i);
       i = j;
       continue;

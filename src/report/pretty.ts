@@ -297,6 +297,8 @@ class PrettyRenderer {
    * covers whole, carets would say nothing the frame does not, and cost a line each.
    */
   private frame(lines: SourceLines, startAt: number, endAt: number, paint: Paint): string[] {
+    // an input that could not be read has no text: an empty frame would only look like a bug
+    if (lines.text === '') return [];
     const c = this.c;
     const start = lines.clamp(startAt);
     const end = Math.max(start, lines.clamp(endAt));

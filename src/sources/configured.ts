@@ -18,9 +18,10 @@ import type { SettingOrigin } from '../diagnostics.js';
 import { allRules } from '../rules/index.js';
 import { type AppliedMatcher, appliedMatcherFor } from './applied.js';
 import { changedSince } from './changed.js';
-import { readMigrationFile } from './read.js';
+import { InputError } from './errors.js';
+import { readMigrationFile, STDIN_NAME } from './read.js';
 import { resolveInputs } from './resolve.js';
-import type { InputRef, MigrationFile } from './types.js';
+import type { InputProblem, InputRef, MigrationFile } from './types.js';
 
 export interface ConfiguredInputOptions {
   cwd?: string;
@@ -38,6 +39,10 @@ export interface ConfiguredInputOptions {
   skipApplied?: boolean;
   /** told about each file left out by `changedSince` or `skipApplied`, with the reason */
   onSkipped?: (path: string, reason: SkipReason) => void;
+  /** follow symbolic links out of the directories walked (see ResolveOptions) */
+  followSymlinks?: boolean;
+  /** the most bytes read from one input (default MAX_FILE_SIZE, 64 MB) */
+  maxFileSize?: number;
 }
 
 /** Why an input file was not yielded: unchanged since the `changedSince` ref, or already applied. */
@@ -64,7 +69,11 @@ export async function* configuredFiles(
     searchFrom: cwd,
     knownRules: KNOWN_RULES,
   });
-  const refs = await resolveInputs(args, { cwd, ignore: ignoreMatcherFor(rootConfig) });
+  const refs = await resolveInputs(args, {
+    cwd,
+    ignore: ignoreMatcherFor(rootConfig),
+    ...(options.followSymlinks ? { followSymlinks: true } : {}),
+  });
   // asked before reading any file, so a bad ref fails fast
   const changed =
     options.changedSince === undefined ? undefined : await changedSince(options.changedSince, cwd);
@@ -85,15 +94,45 @@ export async function* configuredFiles(
         continue;
       }
     }
-    const file = await readMigrationFile(ref, {
-      stdinFilename: options.stdinFilename,
-      readStdin: options.readStdin,
-    });
+    const file = await readOrReport(ref, options);
     yield {
       file,
       config: loaded.config,
       ...(loaded.filepath ? { configFile: shownPath(loaded.filepath, cwd) } : {}),
     };
+  }
+}
+
+/**
+ * Reads an input; one that cannot be read (or is a link not to follow) becomes a file with no text
+ * and its problem, so that callers report it with the others instead of stopping the run halfway.
+ */
+async function readOrReport(ref: InputRef, options: ConfiguredInputOptions): Promise<MigrationFile> {
+  const shown = ref.kind === 'stdin' ? (options.stdinFilename ?? STDIN_NAME) : ref.path;
+  const problemFile = (problem: Omit<InputProblem, 'start' | 'end' | 'line' | 'column'>): MigrationFile => ({
+    path: shown,
+    ...(ref.kind === 'file' ? { absPath: ref.absPath } : {}),
+    text: '',
+    unreadable: true,
+    problems: [{ ...problem, start: 0, end: 0, line: 1, column: 1 }],
+  });
+  if (ref.kind === 'file' && ref.problem) return problemFile(ref.problem);
+  try {
+    return await readMigrationFile(ref, {
+      stdinFilename: options.stdinFilename,
+      readStdin: options.readStdin,
+      ...(options.maxFileSize !== undefined ? { maxFileSize: options.maxFileSize } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    const prefix = `${error.path}: `;
+    const reason = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+    return problemFile({
+      rule: 'unreadable-input',
+      severity: 'error',
+      message: `Cannot read this input: ${reason}.`,
+      help: 'The other inputs were still checked; fix or remove this one (a migration must be a readable UTF-8 text file).',
+    });
   }
 }
 

@@ -10,6 +10,15 @@ export {
   runnerView,
 } from './detect.js';
 export { InputError } from './errors.js';
-export { decode, type ReadOptions, readMigrationFile, STDIN_NAME } from './read.js';
+export {
+  type Decoded,
+  decode,
+  decodeInput,
+  invalidUtf8,
+  MAX_FILE_SIZE,
+  type ReadOptions,
+  readMigrationFile,
+  STDIN_NAME,
+} from './read.js';
 export { compareCodePoints, displayPath, type ResolveOptions, resolveInputs } from './resolve.js';
-export type { InputRef, MigrationFile } from './types.js';
+export type { InputProblem, InputProblemRule, InputRef, MigrationFile } from './types.js';

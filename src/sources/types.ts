@@ -19,6 +19,37 @@ export interface MigrationFile {
    * is left as is; callers decide whether to lint it.
    */
   down?: boolean;
+  /**
+   * the input could not be read (missing, unreadable, not text, too large, a broken or skipped
+   * symbolic link): `text` is empty and `problems` says why. Callers report it and go on with the
+   * other inputs, so one bad file neither hides the others nor cuts a streamed report short.
+   */
+  unreadable?: boolean;
+  /** problems with the input itself, not its SQL (see InputProblem), in file order */
+  problems?: InputProblem[];
+}
+
+/**
+ * Rule ids of the findings about inputs themselves:
+ * - `unreadable-input` (error): nothing of the file was linted;
+ * - `skipped-symlink` (warning): a symbolic link out of the directory being walked was not followed;
+ * - `invalid-utf8` (warning): bytes that are not UTF-8 were replaced by U+FFFD.
+ */
+export type InputProblemRule = 'unreadable-input' | 'skipped-symlink' | 'invalid-utf8';
+
+/** A problem with an input file itself, reported as a finding of that file. */
+export interface InputProblem {
+  rule: InputProblemRule;
+  severity: 'error' | 'warning';
+  message: string;
+  /** what to do about it */
+  help?: string;
+  /** char range in the decoded text; 0–0 when it is about the whole file */
+  start: number;
+  end: number;
+  /** 1-based, columns in UTF-16 code units as everywhere else */
+  line: number;
+  column: number;
 }
 
 /** A resolved input: a file on disk or standard input. */
@@ -28,5 +59,10 @@ export type InputRef =
       /** as shown to users: relative to cwd when inside it, else absolute; `/`-separated */
       path: string;
       absPath: string;
+      /**
+       * found while walking a directory but not to be read: a broken symbolic link (`unreadable-input`)
+       * or one leading out of the directory (`skipped-symlink`); reported instead of skipped silently
+       */
+      problem?: Pick<InputProblem, 'rule' | 'severity' | 'message' | 'help'>;
     }
   | { kind: 'stdin' };

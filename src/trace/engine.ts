@@ -25,12 +25,53 @@ export interface TraceEngine {
   exec(sql: string): Promise<void>;
   /** the session's backend pid, for pg_locks */
   backendPid(): Promise<number>;
+  /**
+   * What the next migration file sees as a new session: default settings, the initial role, no
+   * temporary objects. `inTransaction`: the tracer's rollback-only transaction is open, so only what
+   * a transaction block allows. Absent: the tracer resets the session with SQL (DISCARD ALL, or
+   * RESET ALL inside a transaction); an engine that sets session settings of its own re-applies them here.
+   */
+  newSession?(how: { inTransaction: boolean }): Promise<void>;
+  /**
+   * Counts the times the database was thrown away and started afresh (PGlite, after a statement it
+   * had to stop): what was applied before is gone. Absent: never.
+   */
+  readonly generation?: number;
+  /**
+   * Why this engine cannot run a statement (its parse tree, `{ Kind: body }`) without breaking:
+   * such a statement is reported as not traced instead of run. Absent: it runs whatever it is given.
+   */
+  refuse?(node: unknown): string | undefined;
   /** a second session on the same database, where supported */
   openObserver?(): Promise<Pick<TraceEngine, 'query' | 'close'>>;
   close(): Promise<void>;
 }
 
+/**
+ * How long one statement may run on PGlite and on a server of pgkeel's own (`--statement-timeout`):
+ * a million seeded rows rewrite in ~20 s on PGlite, and a hung CI job is stopped within a minute.
+ * The user's database (`--database-url`) has a default of its own.
+ */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
+
 export type EngineSpec =
-  | { kind: 'pglite' }
-  | { kind: 'postgres'; major: number }
-  | { kind: 'url'; url: string; allowCommit?: boolean };
+  | {
+      kind: 'pglite';
+      /** the longest a statement may run (default 60 s; 0: no limit) */
+      statementTimeoutMs?: number;
+    }
+  | {
+      kind: 'postgres';
+      major: number;
+      /** statement_timeout of the session (default 60 s; 0: none) */
+      statementTimeoutMs?: number;
+    }
+  | {
+      kind: 'url';
+      /** a postgres:// URI or libpq keyword/value pairs */
+      url: string;
+      allowCommit?: boolean;
+      /** ceilings on every session pgkeel opens there (defaults 2 s and 30 s; 0: none) */
+      lockTimeoutMs?: number;
+      statementTimeoutMs?: number;
+    };

@@ -97,6 +97,12 @@ export class Observer {
     return this.inMigrationTransaction;
   }
 
+  /** the session is a new one (a new connection, a new database): nothing known of the old one holds */
+  forget(): void {
+    this.pid = undefined;
+    this.inMigrationTransaction = false;
+  }
+
   private async myPid(): Promise<number> {
     this.pid ??= await this.engine.backendPid();
     return this.pid;
@@ -160,23 +166,48 @@ export class Observer {
       }
       const durationMs = performance.now() - t0;
       if (error !== undefined) {
-        if (own) await this.engine.exec('ROLLBACK');
-        else {
-          // a failed statement aborts the migration's transaction, as it would in production
-          await this.engine.exec('ROLLBACK');
-          this.inMigrationTransaction = false;
-        }
+        // a failed statement aborts the migration's transaction, as it would in production; a
+        // statement that ended the session leaves nothing to roll back
+        await this.engine.exec('ROLLBACK').catch(() => {});
+        this.inMigrationTransaction = false;
         return { sql, ok: false, error, durationMs, rewritten: [], inTransaction: true };
       }
-      const held = await this.locksHeld(nodesBefore);
-      const locks = strongestPerRelation(held.filter((l) => !alreadyHeld(l, lockedBefore)));
-      const rewritten = changedNodes(nodesBefore, await this.filenodes());
-      const seqScans = grownScans(scansBefore, await this.scans());
+      let observed: Pick<Observation, 'locks' | 'rewritten' | 'seqScans'>;
+      try {
+        const held = await this.locksHeld(nodesBefore);
+        observed = {
+          locks: strongestPerRelation(held.filter((l) => !alreadyHeld(l, lockedBefore))),
+          rewritten: changedNodes(nodesBefore, await this.filenodes()),
+          seqScans: grownScans(scansBefore, await this.scans()),
+        };
+      } catch (e) {
+        // the statement left the session unable to answer (it set a 1 ms statement_timeout, or
+        // ended its own backend): it fails as a statement, and its transaction with it
+        await this.engine.exec('ROLLBACK').catch(() => {});
+        this.inMigrationTransaction = false;
+        return {
+          sql,
+          ok: false,
+          error: `it ran, but pgkeel could not observe it afterwards: ${(e as Error)?.message ?? e}`,
+          durationMs,
+          rewritten: [],
+          inTransaction: true,
+        };
+      }
       if (own) await this.engine.exec('COMMIT');
-      return { sql, ok: true, durationMs, locks, rewritten, seqScans, inTransaction: true };
+      return { sql, ok: true, durationMs, ...observed, inTransaction: true };
     } catch (e) {
-      if (own) await this.engine.exec('ROLLBACK').catch(() => {});
-      throw e;
+      // the session could not even be looked at before the statement, or COMMIT failed
+      await this.engine.exec('ROLLBACK').catch(() => {});
+      this.inMigrationTransaction = false;
+      return {
+        sql,
+        ok: false,
+        error: (e as Error)?.message ?? String(e),
+        durationMs: 0,
+        rewritten: [],
+        inTransaction: true,
+      };
     }
   }
 
@@ -207,9 +238,10 @@ export class Observer {
 
   /** A statement that cannot run in a transaction block: rewrites are visible, locks and scans are not. */
   private async runAutocommit(sql: string): Promise<Observation> {
-    const nodesBefore = await this.filenodes();
     const t0 = performance.now();
+    let nodesBefore: Awaited<ReturnType<Observer['filenodes']>>;
     try {
+      nodesBefore = await this.filenodes();
       await this.engine.exec(sql);
     } catch (e) {
       return {
@@ -222,8 +254,19 @@ export class Observer {
       };
     }
     const durationMs = performance.now() - t0;
-    const rewritten = changedNodes(nodesBefore, await this.filenodes());
-    return { sql, ok: true, durationMs, rewritten, inTransaction: false };
+    try {
+      const rewritten = changedNodes(nodesBefore, await this.filenodes());
+      return { sql, ok: true, durationMs, rewritten, inTransaction: false };
+    } catch (e) {
+      return {
+        sql,
+        ok: false,
+        error: `it ran, but pgkeel could not observe it afterwards: ${(e as Error)?.message ?? e}`,
+        durationMs,
+        rewritten: [],
+        inTransaction: false,
+      };
+    }
   }
 }
 

@@ -490,3 +490,47 @@ export class TraceProgressBar {
     this.bar = undefined;
   }
 }
+
+/**
+ * Progress where stderr is not a terminal (CI logs, redirected output): a plain line now and then,
+ * so a long trace shows that it is alive and where, without flooding the log. Nothing is written
+ * for a trace shorter than the interval.
+ */
+export class TraceProgressLines {
+  private last: TraceProgress | undefined;
+  private written: string | undefined;
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly write: (line: string) => void,
+    intervalMs = 10_000,
+  ) {
+    this.timer = setInterval(() => this.tick(), intervalMs);
+    // progress must not keep the process alive
+    this.timer.unref();
+  }
+
+  update(p: TraceProgress): void {
+    this.last = p;
+  }
+
+  /** Writes where the trace is; a line is repeated only when the trace has not moved since */
+  tick(): void {
+    const p = this.last;
+    if (!p) return;
+    const where = p.files > 1 ? `file ${Math.min(p.file + 1, p.files)}/${p.files} ${p.path}` : p.path;
+    const step =
+      p.phase === 'setup'
+        ? 'setting up'
+        : p.phase === 'done'
+          ? `${p.statements}/${p.statements} statements`
+          : `statement ${Math.min(p.statement + 1, p.statements)}/${p.statements}`;
+    const line = `pgkeel: tracing ${where}: ${step}`;
+    this.write(line === this.written ? `${line} (still running)\n` : `${line}\n`);
+    this.written = line;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

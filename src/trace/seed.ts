@@ -15,6 +15,13 @@ export interface SeedOutcome {
   failed: { table: string; reason: string }[];
 }
 
+/**
+ * The most rows `--seed-rows` adds per table. A million rows make scans and rewrites take seconds
+ * (PGlite rewrites a 4-column table of them in ~20 s), which is what seeding is for; more only
+ * approaches the statement timeout and fills memory (PGlite keeps its database in memory).
+ */
+export const MAX_SEED_ROWS = 1_000_000;
+
 export interface SeedOptions {
   /** the session is inside a transaction block already (a rollback-only trace): use savepoints only */
   inTransaction?: boolean;

@@ -21,17 +21,21 @@ import { type EmbeddedBody, type EmbeddedRun, EmbeddedSql } from '../parse/plpgs
 import {
   compareCodePoints,
   displayPath,
+  InputError,
+  type InputProblem,
   isDownFile,
   type MigrationFile,
   readMigrationFile,
   resolveInputs,
 } from '../sources/index.js';
 import { type Claim, claimsFor, compare, type Mismatch, mergeClaims, mismatchText } from './compare.js';
+import { connectionSecrets } from './conninfo.js';
 import type { EngineSpec, TraceEngine } from './engine.js';
 import { startEngine } from './engines/index.js';
 import { type Observation, type ObservedLock, Observer } from './observe.js';
 import { teachSchema } from './schema.js';
-import { ident, literal, seedTables } from './seed.js';
+import { ident, literal, MAX_SEED_ROWS, seedTables } from './seed.js';
+import { SideEffectDetector, sequenceColumnsSql } from './side-effects.js';
 
 export type TraceStatus = 'match' | 'mismatch' | 'error' | 'not-traced' | 'not-run';
 
@@ -161,10 +165,19 @@ export interface TraceOptions extends Omit<MigrationInputOptions, 'pgVersion'> {
   applyEarlier?: boolean;
   /** the whole run happens in one transaction that is rolled back (always on a rollback-only engine) */
   rollbackOnly?: boolean;
+  /**
+   * on the user's database (a rollback-only engine), run statements whose effects a rollback does
+   * not undo (nextval, setval, dblink, COPY TO a file, …); by default they are not traced
+   */
+  allowSideEffects?: boolean;
+  /** the user's database: on abort the running statement is cancelled, everything rolled back, and traceFiles rejects */
+  signal?: AbortSignal;
   onFile?: (file: TracedFile) => void;
   onProgress?: (progress: TraceProgress) => void;
   /** engine progress (binaries being installed) and server log lines; never a password */
   onLog?: (line: string) => void;
+  /** told about inputs that cannot be read (left out) and other input problems (invalid UTF-8) */
+  onInputProblem?: (path: string, problem: InputProblem) => void;
   /** called once the engine is up, before any file is traced */
   onEngine?: (engine: { name: string; majorVersion: number }) => void;
 }
@@ -182,7 +195,14 @@ export class TraceEngineError extends Error {
  */
 export async function traceFiles(args: readonly string[], options: TraceOptions = {}): Promise<TraceReport> {
   const cwd = options.cwd ?? process.cwd();
-  const inputs = await resolveMigrations(args, { ...options, cwd });
+  if ((options.seedRows ?? 0) > MAX_SEED_ROWS)
+    throw new RangeError(`seedRows is at most ${MAX_SEED_ROWS.toLocaleString('en-US')}`);
+  // an input that cannot be read is told about and left out; the others are still traced
+  const inputs: MigrationInput[] = [];
+  for (const input of await resolveMigrations(args, { ...options, cwd })) {
+    for (const problem of input.file.problems ?? []) options.onInputProblem?.(input.file.path, problem);
+    if (!input.file.unreadable) inputs.push(input);
+  }
   const schema: MigrationFile[] = [];
   if (options.schema?.length) {
     for (const ref of await resolveInputs(options.schema, { cwd })) schema.push(await readMigrationFile(ref));
@@ -200,7 +220,7 @@ export async function traceFiles(args: readonly string[], options: TraceOptions 
   for (const group of groups) {
     let engine: TraceEngine;
     try {
-      engine = given ?? (await startEngine(spec, { log: options.onLog }));
+      engine = given ?? (await startEngine(spec, { log: options.onLog, signal: options.signal }));
     } catch (e) {
       throw new TraceEngineError(
         scrub(`cannot start the trace engine: ${(e as Error)?.message ?? e}`, secrets),
@@ -217,13 +237,13 @@ export async function traceFiles(args: readonly string[], options: TraceOptions 
         seedRows: options.seedRows ?? 0,
         // a database is expected to be at the state before the migration already
         applyEarlier: options.applyEarlier ?? !(onUrl || engine.rollbackOnly === true),
+        allowSideEffects: options.allowSideEffects === true,
         secrets,
         cwd,
       });
       await session.open();
       try {
-        const schemaProblems: string[] = [];
-        for (const s of schema) schemaProblems.push(...(await session.applySetup(s)));
+        const schemaProblems = await session.applySchema(schema);
         for (const input of group) {
           const file = await session.trace(input, (statement, statements, phase) =>
             options.onProgress?.({
@@ -263,6 +283,8 @@ export interface TraceSqlOptions {
   path?: string;
   seedRows?: number;
   rollbackOnly?: boolean;
+  /** see TraceOptions.allowSideEffects */
+  allowSideEffects?: boolean;
   timeouts?: { lockTimeout?: string; statementTimeout?: string };
 }
 
@@ -273,6 +295,7 @@ export async function traceSql(sql: string, options: TraceSqlOptions): Promise<T
     rollbackOnly: options.engine.rollbackOnly === true || options.rollbackOnly === true,
     seedRows: options.seedRows ?? 0,
     applyEarlier: false,
+    allowSideEffects: options.allowSideEffects === true,
     secrets: [],
     cwd: process.cwd(),
   });
@@ -301,6 +324,7 @@ interface SessionOptions {
   rollbackOnly: boolean;
   seedRows: number;
   applyEarlier: boolean;
+  allowSideEffects: boolean;
   secrets: string[];
   cwd: string;
 }
@@ -314,12 +338,31 @@ class TraceSession {
   private readonly seeded = new Set<string>();
   /** rollback-only: the one transaction was aborted by an error; nothing more can run */
   private aborted: { path: string; line: number } | undefined;
+  /** the schema files, applied again should the engine start a new database */
+  private schema: MigrationFile[] = [];
+  /** the engine's `generation` when the session last looked: a change means the database is new */
+  private generation = 0;
+  /** the database was replaced: the next file applies the setup again */
+  private replaced = false;
+  /** files whose statement the engine had to stop (absolute path → line): not applied again */
+  private readonly stoppedIn = new Map<string, number>();
+  /** setup (schema, earlier files) ran in the current session: the traced file gets a new one */
+  private setupInSession = false;
+  /** a traced file ran in the current session: a runner with a session per file gives the next one a new one */
+  private tracedInSession = false;
+  /** the engine's own lock_timeout and statement_timeout, restored in every new session */
+  private engineSettings: { name: string; value: string }[] = [];
+
+  /** the user's database: statements whose effects outlive the rollback are not run */
+  private readonly sideEffects: SideEffectDetector | undefined;
 
   constructor(
     readonly engine: TraceEngine,
     readonly options: SessionOptions,
   ) {
     this.observer = new Observer(engine);
+    if (engine.rollbackOnly === true && !options.allowSideEffects)
+      this.sideEffects = new SideEffectDetector();
   }
 
   private clean(s: string): string {
@@ -328,6 +371,16 @@ class TraceSession {
 
   async open(): Promise<void> {
     await loadParser();
+    this.generation = this.engine.generation ?? 0;
+    // what the engine set before any migration ran (the URL engine's ceilings): part of every session
+    try {
+      const rows = await this.engine.query(
+        "SELECT name, setting FROM pg_settings WHERE name IN ('lock_timeout', 'statement_timeout') AND source = 'session'",
+      );
+      this.engineSettings = rows.map((r) => ({ name: String(r.name), value: String(r.setting) }));
+    } catch {
+      // no settings to restore: a new session keeps the server's defaults
+    }
     if (this.options.rollbackOnly) {
       const o = await this.observer.run('BEGIN', { transactionControl: 'begin' });
       if (!o.ok) throw new TraceEngineError(this.clean(`cannot open the trace transaction: ${o.error}`));
@@ -339,18 +392,81 @@ class TraceSession {
     if (this.options.rollbackOnly) await this.engine.exec('ROLLBACK').catch(() => {});
   }
 
+  /** Loads the schema files (again after the engine started a new database); returns what failed. */
+  async applySchema(files: MigrationFile[]): Promise<string[]> {
+    this.schema = files;
+    const problems: string[] = [];
+    for (const f of files) problems.push(...(await this.applySetup(f)));
+    return problems;
+  }
+
+  /**
+   * The engine started a new, empty database (PGlite after a statement it had to stop): nothing
+   * applied or seeded is there any more. Returns true when that happened since the last look.
+   */
+  private databaseReplaced(): boolean {
+    const now = this.engine.generation ?? 0;
+    if (now === this.generation) return false;
+    this.generation = now;
+    this.replaced = true;
+    this.applied.clear();
+    this.seeded.clear();
+    this.observer.forget();
+    this.setupInSession = false;
+    this.tracedInSession = false;
+    return true;
+  }
+
+  /**
+   * Gives what runs next a new session, as a migration tool's new connection would: default
+   * settings (plus the engine's own timeouts), the initial role, no temporary objects.
+   */
+  private async newSession(): Promise<string | undefined> {
+    if (this.aborted) return undefined;
+    const inTransaction = this.observer.inTransaction;
+    try {
+      if (this.engine.newSession) await this.engine.newSession({ inTransaction });
+      else {
+        // one statement per call: a multi-statement query is a transaction block, where DISCARD ALL cannot run
+        const reset = [
+          'SET SESSION AUTHORIZATION DEFAULT',
+          'RESET ROLE',
+          inTransaction ? 'RESET ALL' : 'DISCARD ALL',
+        ];
+        for (const sql of reset) await this.engine.exec(sql);
+      }
+      for (const s of this.engineSettings) await this.engine.exec(`SET ${s.name} = ${literal(s.value)}`);
+    } catch (e) {
+      return `cannot start a new session: ${(e as Error)?.message ?? e}`;
+    } finally {
+      this.setupInSession = false;
+      this.tracedInSession = false;
+    }
+    return undefined;
+  }
+
   /** Runs a file's statements without observing them; returns what failed. */
   async applySetup(file: MigrationFile): Promise<string[]> {
     const problems: string[] = [];
     let more = 0;
     const source = openSource(file.text);
+    this.setupInSession = true;
     for (const item of source.items()) {
       const line = source.position(item.start).line;
       let error: string | undefined;
+      const refused = item.type === 'statement' ? this.engine.refuse?.(item.node) : undefined;
       if (item.type === 'error') error = `cannot parse: ${item.message}`;
       else if (item.kind === 'TransactionStmt')
         continue; // every setup statement runs on its own
+      else if (refused) error = `not run on ${this.engineKind()}: ${refused}`;
       else error = await this.execQuietly(item.text);
+      if (this.databaseReplaced()) {
+        if (file.absPath) this.stoppedIn.set(file.absPath, line);
+        problems.push(
+          this.clean(`${file.path}:${line}: ${error ?? 'failed'}; the rest of the setup was not applied`),
+        );
+        return problems;
+      }
       if (error === undefined) continue;
       if (problems.length < SETUP_PROBLEMS_PER_FILE)
         problems.push(this.clean(`${file.path}:${line}: ${error}`));
@@ -372,16 +488,29 @@ class TraceSession {
         return (e as Error).message;
       }
     }
-    await this.engine.exec('SAVEPOINT pgkeel_setup');
+    try {
+      await this.engine.exec('SAVEPOINT pgkeel_setup');
+    } catch (e) {
+      return (e as Error).message;
+    }
     try {
       await this.engine.exec(sql);
       await this.engine.exec('RELEASE SAVEPOINT pgkeel_setup');
       return undefined;
     } catch (e) {
-      await this.engine.exec('ROLLBACK TO SAVEPOINT pgkeel_setup');
-      await this.engine.exec('RELEASE SAVEPOINT pgkeel_setup');
+      try {
+        await this.engine.exec('ROLLBACK TO SAVEPOINT pgkeel_setup');
+        await this.engine.exec('RELEASE SAVEPOINT pgkeel_setup');
+      } catch {
+        // the session is gone (the statement ended it): the next statement will say so
+      }
       return (e as Error).message;
     }
+  }
+
+  /** the engine's name without its version, for messages: `PGlite`, `PostgreSQL` */
+  private engineKind(): string {
+    return this.engine.name.split(' (')[0] ?? this.engine.name;
   }
 
   async trace(
@@ -393,17 +522,52 @@ class TraceSession {
     const source = openSource(input.file.text);
     const count = source.statementCount;
     progress(0, count, 'setup');
+    const perFile = runnerModel(input.runner).sessionPerFile === true;
+    this.databaseReplaced();
+    if (this.replaced) {
+      this.replaced = false;
+      notes.push(
+        `${this.engineKind()} started a new, empty database after the statement it had to stop: the setup was applied again.`,
+      );
+      if (this.schema.length > 0) {
+        setup.schema = this.schema.map((f) => f.path);
+        setup.problems.push(...(await this.applySchema(this.schema)));
+      }
+    }
     // after an error in a rollback-only trace its transaction is gone: anything run now would commit
     const usable = !this.aborted;
     if (usable && this.options.applyEarlier && input.file.absPath) {
       for (const earlier of await earlierMigrations(input.file, this.options.cwd)) {
         if (earlier.absPath && this.applied.has(earlier.absPath)) continue;
+        const stoppedAt = earlier.absPath ? this.stoppedIn.get(earlier.absPath) : undefined;
+        if (stoppedAt !== undefined) {
+          setup.problems.push(
+            `${earlier.path}: not applied again: ${this.engineKind()} had to stop its statement at line ${stoppedAt}`,
+          );
+          continue;
+        }
+        if (earlier.unreadable) {
+          setup.problems.push(
+            `${earlier.path}: not applied, it cannot be read: ${earlier.problems?.[0]?.message}`,
+          );
+          continue;
+        }
+        // what one file SETs reaches the next only on a runner that keeps one session for all
+        if (perFile && this.setupInSession) {
+          const problem = await this.newSession();
+          if (problem) setup.problems.push(this.clean(problem));
+        }
         setup.earlier.push(earlier.path);
         setup.problems.push(...(await this.applySetup(earlier)));
       }
-      // the traced file starts from a fresh session's settings, as a migration tool's connection would
-      if (setup.earlier.length > 0) await this.execQuietly('RESET ALL');
     }
+    // earlier files were applied by an earlier run of the tool: the traced file starts in a session
+    // of its own, as does each file of a runner that starts one per file
+    if (usable && (this.setupInSession || (perFile && this.tracedInSession))) {
+      const problem = await this.newSession();
+      if (problem) setup.problems.push(this.clean(problem));
+    }
+    this.tracedInSession = true;
     if (input.file.absPath) this.applied.add(input.file.absPath);
 
     const pgVersion = this.engine.majorVersion;
@@ -452,6 +616,20 @@ class TraceSession {
         const all = [p.facts, ...(p.embedded ?? []).flatMap((b) => b.statements.map((s) => s.facts))];
         for (const l of all.flatMap((f) => f?.locks ?? []))
           if (!l.isNew && !this.seeded.has(l.relation.key)) touched.add(l.relation.key);
+      }
+      // on the user's database, rows that take a serial or identity default advance its sequence for good
+      if (this.sideEffects) {
+        for (const t of [...touched]) {
+          const dot = t.indexOf('.');
+          const name = `${ident(t.slice(0, dot))}.${ident(t.slice(dot + 1))}`;
+          const columns = await this.engine.query(sequenceColumnsSql(literal(name))).catch(() => []);
+          if (columns.length === 0) continue;
+          touched.delete(t);
+          this.seeded.add(t);
+          setup.problems.push(
+            `${t} not seeded: its ${columns.map((c) => String(c.name)).join(', ')} would advance a sequence that the rollback does not undo (--allow-side-effects)`,
+          );
+        }
       }
       if (touched.size > 0) {
         const outcome = await seedTables(this.engine, [...touched], this.options.seedRows, {
@@ -517,6 +695,8 @@ class TraceSession {
       });
       synthetic = traced.synthetic;
       statements.push(traced.statement);
+      // the engine stopped the statement and lost its database (PGlite): nothing more runs on it here
+      if (this.databaseReplaced() && input.file.absPath) this.stoppedIn.set(input.file.absPath, line);
       if (traced.statement.status === 'error') {
         if (this.options.rollbackOnly) this.aborted = { path: input.file.path, line };
         else stopped = { line };
@@ -563,6 +743,31 @@ class TraceSession {
         : 'it cannot run inside a transaction block, and this trace runs in one that is rolled back (--allow-commit traces it on a scratch database)';
       return { statement: { ...base, claimed, status: 'not-traced', reason }, synthetic };
     }
+    const refusals = this.engine.refuse
+      ? [stmt, ...inner.map((x) => x.stmt)].flatMap((x) => {
+          const why = this.engine.refuse?.(x.node);
+          return why ? [`${why} (line ${ctx.source.position(x.start).line})`] : [];
+        })
+      : [];
+    if (refusals.length > 0) {
+      const reason = `not traced on ${this.engineKind()}: ${refusals.join('; ')}`;
+      return { statement: { ...base, claimed, status: 'not-traced', reason }, synthetic };
+    }
+    if (this.sideEffects) {
+      const effects = await this.sideEffects.check(
+        stmt,
+        inner.map((s) => s.stmt),
+        ctx.source,
+        async (relation) =>
+          (await this.engine.query(sequenceColumnsSql(literal(relation)))).map((r) => String(r.name)),
+      );
+      if (effects.length > 0) {
+        const reason = `it has effects that the rollback does not undo: ${effects
+          .map((e) => `${e.reason} (line ${e.line})`)
+          .join('; ')} (--allow-side-effects runs it anyway)`;
+        return { statement: { ...base, claimed, status: 'not-traced', reason }, synthetic };
+      }
+    }
     if (!this.options.rollbackOnly && !control && facts.transaction && !this.observer.inTransaction) {
       // the runner's implicit transaction: opened here so locks accumulate as in production
       const o = await this.observer.run('BEGIN', { transactionControl: 'begin' });
@@ -604,6 +809,9 @@ class TraceSession {
         synthetic,
       };
     }
+    // what it created is the migration's own: using those sequences and tables later leaves nothing behind
+    if (this.sideEffects)
+      for (const s of [stmt, ...inner.map((x) => x.stmt)]) this.sideEffects.record(s, created);
     const conditional = [facts, ...inner.map((s) => s.facts)].some((f) =>
       f.actions.some((a) => a.detail?.ifNotExists),
     );
@@ -815,7 +1023,28 @@ async function earlierMigrations(file: MigrationFile, cwd: string): Promise<Migr
   }
   const out: MigrationFile[] = [];
   for (const abs of paths) {
-    const read = await readMigrationFile({ kind: 'file', path: displayPath(abs, cwd), absPath: abs });
+    const shown = displayPath(abs, cwd);
+    let read: MigrationFile;
+    try {
+      read = await readMigrationFile({ kind: 'file', path: shown, absPath: abs });
+    } catch (error) {
+      // an unreadable earlier file must not end the whole run: the setup says it was not applied
+      if (!(error instanceof InputError)) throw error;
+      const reason = error.message.startsWith(`${shown}: `)
+        ? error.message.slice(shown.length + 2)
+        : error.message;
+      const problem: InputProblem = {
+        rule: 'unreadable-input',
+        severity: 'error',
+        message: reason,
+        start: 0,
+        end: 0,
+        line: 1,
+        column: 1,
+      };
+      out.push({ path: shown, absPath: abs, text: '', unreadable: true, problems: [problem] });
+      continue;
+    }
     if (!read.down) out.push(read);
   }
   return out;
@@ -828,6 +1057,9 @@ function ms(value: string | undefined): number | undefined {
 /** The password of a database URL, in the forms it may appear in messages. */
 function secretsOf(spec: EngineSpec | TraceEngine | undefined): string[] {
   if (!spec || isEngine(spec) || spec.kind !== 'url') return [];
+  // keyword/value strings (`password='…'`) included
+  const found = connectionSecrets(spec.url);
+  if (found.length > 0) return found;
   try {
     const url = new URL(spec.url);
     if (!url.password) return [];

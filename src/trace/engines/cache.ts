@@ -5,7 +5,7 @@
 
 import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export function isRoot(): boolean {
   return process.getuid?.() === 0;
@@ -38,11 +38,13 @@ function safeDir(path: string): string | undefined {
  * Creates the cache root if needed. As root, in a world-writable parent like /var/tmp, anyone could
  * have created the directory first and planted binaries that we would then execute (and a
  * hydrate script that root runs): accept it only if it is a real directory owned by root that no one
- * else can write to (a umask may have made our own directory group-writable: that we fix). It
- * must be traversable by others, for `nobody`.
+ * else can write to. The mode of a directory we did not create is never changed (PGKEEL_CACHE_DIR=/tmp
+ * must not cost /tmp its sticky bit, nor a 0700 directory its privacy): one that others can write to
+ * is refused; one that `nobody` cannot traverse fails later with a message saying so, and only when
+ * PostgreSQL binaries are run from it.
  */
 export function ensureCacheRoot(root: string): string {
-  mkdirSync(root, { recursive: true, mode: 0o755 });
+  mkdirOwn(root);
   if (isRoot()) {
     const st = lstatSync(root);
     if (!st.isDirectory() || st.uid !== 0) {
@@ -50,7 +52,27 @@ export function ensureCacheRoot(root: string): string {
         `refusing to use the cache directory ${root}: it must be a directory owned by root (set PGKEEL_CACHE_DIR to choose another)`,
       );
     }
-    if ((st.mode & 0o777) !== 0o755) chmodSync(root, 0o755);
+    if (st.mode & 0o022) {
+      throw new Error(
+        `refusing to use the cache directory ${root}: users other than root can write to it (set PGKEEL_CACHE_DIR to a directory only root can write to)`,
+      );
+    }
   }
   return root;
+}
+
+/**
+ * `mkdir -p` that, as root, makes the directories it creates (and only those) 0755: PostgreSQL runs
+ * as `nobody`, which must traverse them whatever root's umask is.
+ */
+export function mkdirOwn(dir: string): void {
+  const first = mkdirSync(dir, { recursive: true, mode: 0o755 });
+  if (first === undefined || !isRoot()) return;
+  // every directory from the first one created down to `dir` is new
+  const created: string[] = [];
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    created.push(d);
+    if (d === resolve(first) || dirname(d) === d) break;
+  }
+  for (const d of created) chmodSync(d, 0o755);
 }
