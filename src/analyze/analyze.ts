@@ -103,6 +103,13 @@ interface ConstraintInfo {
 
 export class MigrationState {
   readonly created = new Map<string, { transaction: number | undefined }>();
+  /**
+   * Columns declared by a `CREATE TABLE IF NOT EXISTS` (or `ADD COLUMN IF NOT EXISTS`) that may
+   * already have existed, by table key: they are known by type but not new to clients.
+   */
+  readonly possiblyExistingColumns = new Map<string, Set<string>>();
+  /** relations this migration dropped, by key, with the dropping transaction: a later `IF NOT EXISTS` creates them afresh */
+  readonly dropped = new Map<string, { transaction: number | undefined }>();
   readonly constraints = new Map<string, ConstraintInfo>();
   /** VALIDATE CONSTRAINT of constraints defined in earlier migrations, by table key */
   readonly validatedUnknown = new Set<string>();
@@ -135,6 +142,11 @@ export class MigrationState {
   readonly indexTables = new Map<string, RelationRef>();
   /** the plain columns of each index created in this migration, by index key (undefined: an expression) */
   readonly indexColumns = new Map<string, (string | undefined)[]>();
+  /**
+   * The columns of each PRIMARY KEY, UNIQUE constraint and (non-partial) unique index this migration
+   * declared, by table key: equality on all columns of one of them selects at most one row.
+   */
+  readonly uniqueKeys = new Map<string, string[][]>();
   /** columns known to be NOT NULL (declared so in this migration), by table key */
   readonly notNullColumns = new Map<string, Set<string>>();
   transaction: Transaction | undefined;
@@ -232,6 +244,16 @@ export class MigrationState {
     return rel !== undefined && this.created.has(rel.key);
   }
 
+  /**
+   * Whether a `CREATE … IF NOT EXISTS` of `rel` creates it: files written to converge existing
+   * installs use that form on tables that exist and are big, so it counts as creating only when
+   * the live schema or an earlier statement of this file proves the relation absent.
+   */
+  provenAbsent(rel: RelationRef): boolean {
+    if (this.created.has(rel.key) || this.liveTables.has(rel.key)) return false;
+    return this.dropped.has(rel.key) || this.schemaLearned;
+  }
+
   isNewInTransaction(rel: RelationRef | undefined): boolean {
     if (!rel || !this.transaction) return false;
     return this.created.get(rel.key)?.transaction === this.transaction.id;
@@ -307,7 +329,10 @@ class Facts implements StatementFacts {
   }
 
   isNewColumn(table: RelationRef, column: string): boolean {
-    return this.state.columnTypes.get(table.key)?.has(column) ?? false;
+    return (
+      (this.state.columnTypes.get(table.key)?.has(column) ?? false) &&
+      !this.state.possiblyExistingColumns.get(table.key)?.has(column)
+    );
   }
 }
 
@@ -525,6 +550,7 @@ export class Analyzer {
     if (id === undefined) return;
     for (const [k, v] of this.state.created) if (v.transaction === id) this.state.created.delete(k);
     for (const [k, v] of this.state.createdEnums) if (v.transaction === id) this.state.createdEnums.delete(k);
+    for (const [k, v] of this.state.dropped) if (v.transaction === id) this.state.dropped.delete(k);
     [this.state.sessionLockTimeout, this.state.sessionStatementTimeout] = this.sessionTimeoutsAtBegin;
   }
 
@@ -602,7 +628,10 @@ export class Analyzer {
         const s = n.CreateStmt;
         const table = relationRef(s.relation, state.defaultSchema);
         if (!table) break;
-        markCreated(table);
+        // IF NOT EXISTS on a table created earlier in this file (or live) does nothing
+        if (s.if_not_exists && (state.created.has(table.key) || state.liveTables.has(table.key))) break;
+        const possiblyExisting = !!s.if_not_exists && !state.provenAbsent(table);
+        if (!possiblyExisting) markCreated(table);
         const parent = s.partbound?.is_default
           ? relationRef(as(s.inhRelations?.[0], 'RangeVar'), state.defaultSchema)
           : undefined;
@@ -617,13 +646,16 @@ export class Analyzer {
           } else this.recordConstraint(table, as(e, 'Constraint'), undefined);
         }
         state.columnTypes.set(table.key, cols);
+        if (possiblyExisting) state.possiblyExistingColumns.set(table.key, new Set(cols.keys()));
+        else state.possiblyExistingColumns.delete(table.key);
         state.tableRefs.set(table.key, table);
         if (s.partspec) state.partitioned.add(table.key);
         break;
       }
       case 'CreateTableAsStmt': {
-        const into = n.CreateTableAsStmt.into;
-        markCreated(relationRef(into?.rel, state.defaultSchema));
+        const s = n.CreateTableAsStmt;
+        const table = relationRef(s.into?.rel, state.defaultSchema);
+        if (table && (!s.if_not_exists || state.provenAbsent(table))) markCreated(table);
         break;
       }
       case 'ViewStmt':
@@ -634,14 +666,19 @@ export class Analyzer {
         if (s.idxname) {
           const schema = s.relation?.schemaname;
           const index = relationRef({ schemaname: schema, relname: s.idxname }, state.defaultSchema);
-          markCreated(index);
           const table = relationRef(s.relation, state.defaultSchema);
+          // an index IF NOT EXISTS may already exist unless its table is new (or it was dropped here)
+          if (index && (!s.if_not_exists || state.isNew(table) || state.dropped.has(index.key)))
+            markCreated(index);
           if (index && table) {
-            state.indexTables.set(index.key, table);
-            state.indexColumns.set(
-              index.key,
-              (s.indexParams ?? []).map((p: AnyNode) => as(p, 'IndexElem')?.name as string | undefined),
+            const cols = (s.indexParams ?? []).map(
+              (p: AnyNode) => as(p, 'IndexElem')?.name as string | undefined,
             );
+            // a partial unique index leaves rows outside its predicate free to repeat the key
+            if (s.unique && !s.whereClause && cols.every((c: string | undefined) => c !== undefined))
+              this.uniqueKey(table, cols);
+            state.indexTables.set(index.key, table);
+            state.indexColumns.set(index.key, cols);
           }
         }
         break;
@@ -682,8 +719,13 @@ export class Analyzer {
               : a.op.startsWith('drop-index')
                 ? a.relations.index
                 : undefined;
-          if (r) state.created.delete(r.key);
+          if (r) {
+            state.created.delete(r.key);
+            state.dropped.set(r.key, { transaction: txId });
+          }
           if (r && a.op === 'drop-table') {
+            state.possiblyExistingColumns.delete(r.key);
+            state.uniqueKeys.delete(r.key);
             state.tableRefs.delete(r.key);
             state.liveTables.delete(r.key);
             state.clusteredTables.delete(r.key);
@@ -726,6 +768,12 @@ export class Analyzer {
               state.columnTypes.set(table.key, cols);
               if (!state.tableRefs.has(table.key)) state.tableRefs.set(table.key, table);
               cols.set(col.colname, col.typeName);
+              // ADD COLUMN IF NOT EXISTS on a table that may exist may find the column there already
+              const maybe = state.possiblyExistingColumns.get(table.key) ?? new Set<string>();
+              if (cmd.missing_ok && !state.isNew(table)) {
+                maybe.add(col.colname);
+                state.possiblyExistingColumns.set(table.key, maybe);
+              } else maybe.delete(col.colname);
               for (const k of col.constraints ?? [])
                 this.recordConstraint(table, as(k, 'Constraint'), col.colname);
             }
@@ -770,8 +818,17 @@ export class Analyzer {
     else cols.delete(column);
   }
 
+  private uniqueKey(table: RelationRef, columns: string[]): void {
+    if (columns.length === 0) return;
+    const keys = this.state.uniqueKeys.get(table.key) ?? [];
+    this.state.uniqueKeys.set(table.key, keys);
+    keys.push(columns);
+  }
+
   private recordConstraint(table: RelationRef, con: AnyNode, column: string | undefined): void {
     if (!con) return;
+    if (con.contype === 'CONSTR_PRIMARY' || con.contype === 'CONSTR_UNIQUE')
+      this.uniqueKey(table, column !== undefined ? [column] : names(con.keys));
     const keyed =
       con.contype === 'CONSTR_PRIMARY' || (con.contype === 'CONSTR_NOTNULL' && !con.skip_validation);
     if (keyed) {

@@ -196,6 +196,26 @@ export function* onExistingTables(
   }
 }
 
+/**
+ * The relation a finding names for the lock `action` takes in `role`. An operation on an index locks
+ * the index's table too, and that lock is the one the application waits on; when the statement names
+ * only the index and neither this file nor the live schema says which table it is on, the table is
+ * named after the index ("the table of index x") rather than left out in favour of the index.
+ */
+export function lockedRelation(action: Action, role: RelationRole): RelationRef | undefined {
+  const relation = action.relations[role];
+  const index = action.relations.index;
+  if (relation || role !== 'table' || !index) return relation;
+  return {
+    schema: index.schema,
+    name: index.name,
+    // not a relation's key: nothing in the state matches it (it is not new, nor held)
+    key: `table of ${index.key}`,
+    display: `the table of index ${index.display}`,
+    location: index.location,
+  };
+}
+
 /** The lock the catalog says `action` takes on its relation in `role` (the table, by default). */
 export function lockOn(action: Action, role: RelationRole = 'table'): LockMode {
   const lock = action.facts.locks.find((l) => l.on === role);

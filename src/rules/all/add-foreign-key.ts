@@ -97,6 +97,12 @@ in a migration with \`disable_ddl_transaction!\`, then \`validate_foreign_key :o
       title: 'a referencing table created in the same migration is empty',
       ok: 'CREATE TABLE emails (id bigint, user_id bigint);\nALTER TABLE emails ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id);',
     },
+    {
+      title: 'a table created IF NOT EXISTS may be an existing one, with rows to check',
+      bad: 'CREATE TABLE IF NOT EXISTS emails (id bigint, user_id bigint);\nALTER TABLE emails ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id);',
+      fixed:
+        'CREATE TABLE IF NOT EXISTS emails (id bigint, user_id bigint);\nALTER TABLE emails ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;',
+    },
   ],
   check(facts, ctx) {
     for (const action of facts.actions) {

@@ -60,6 +60,22 @@ in a \`disable_ddl_transaction!\` migration.`,
       ok: 'CREATE TABLE orders (customer_id int);\nCREATE INDEX ON orders (customer_id);',
     },
     {
+      title: 'CREATE TABLE IF NOT EXISTS may find the table there, full of rows',
+      bad: 'CREATE TABLE IF NOT EXISTS orders (customer_id int);\nCREATE INDEX orders_customer_id_idx ON orders (customer_id);',
+      fixed:
+        'CREATE TABLE IF NOT EXISTS orders (customer_id int);\nCREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);',
+    },
+    {
+      title: 'unless an earlier statement dropped it',
+      ok: 'DROP TABLE IF EXISTS orders;\nCREATE TABLE IF NOT EXISTS orders (customer_id int);\nCREATE INDEX ON orders (customer_id);',
+    },
+    {
+      title: 'a drop that was rolled back proves nothing',
+      bad: 'BEGIN;\nDROP TABLE orders;\nROLLBACK;\nCREATE TABLE IF NOT EXISTS orders (customer_id int);\nCREATE INDEX orders_customer_id_idx ON orders (customer_id);',
+      fixed:
+        'BEGIN;\nDROP TABLE orders;\nROLLBACK;\nCREATE TABLE IF NOT EXISTS orders (customer_id int);\nCREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);',
+    },
+    {
       title: 'what Rails’ `add_reference :orders, :customer` runs: the index is built non-concurrently',
       bad: 'ALTER TABLE "orders" ADD "customer_id" bigint;\nCREATE INDEX "index_orders_on_customer_id" ON "orders" ("customer_id");',
       runner: 'rails',

@@ -56,6 +56,14 @@ in the next migration, and remove the \`ignored_columns\` entry after that.`,
       ok: 'CREATE TABLE users (id bigint, legacy_flag boolean);\nALTER TABLE users DROP COLUMN legacy_flag;',
     },
     {
+      title: 'a table created IF NOT EXISTS may be an existing one, whose clients read the column',
+      bad: 'CREATE TABLE IF NOT EXISTS users (id bigint, legacy_flag boolean);\nALTER TABLE users DROP COLUMN legacy_flag;',
+    },
+    {
+      title: 'so may a column added IF NOT EXISTS',
+      bad: 'ALTER TABLE users ADD COLUMN IF NOT EXISTS legacy_flag boolean;\nALTER TABLE users DROP COLUMN legacy_flag;',
+    },
+    {
       title: 'neither has a column added earlier in the same migration',
       ok: 'ALTER TABLE users ADD COLUMN tmp int;\nALTER TABLE users DROP COLUMN tmp;',
     },

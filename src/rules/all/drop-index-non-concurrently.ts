@@ -2,7 +2,7 @@ import type { StatementFacts } from '../../analyze/analyze.js';
 import type { AnyNode } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
 import type { Fix } from '../../diagnostics.js';
-import { defineRule, lockOn, replaceStatement } from '../define.js';
+import { defineRule, lockedRelation, lockOn, replaceStatement } from '../define.js';
 import { lockClause } from '../sql.js';
 import { leaveTransactionHint } from './concurrently-in-transaction.js';
 
@@ -96,19 +96,32 @@ concurrently — drop the index of each partition concurrently first.`,
       title: 'an index created earlier in the same migration is not used by anyone yet',
       ok: 'CREATE INDEX CONCURRENTLY orders_tmp_idx ON orders (id);\nDROP INDEX orders_tmp_idx;',
     },
+    {
+      title: 'an index created IF NOT EXISTS on a table that existed may be an old one, in use',
+      bad: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_tmp_idx ON orders (id);\nDROP INDEX orders_tmp_idx;',
+      fixed:
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_tmp_idx ON orders (id);\nDROP INDEX CONCURRENTLY orders_tmp_idx;',
+    },
+    {
+      title: 'on a table created in the same migration it is new',
+      ok: 'CREATE TABLE orders (id int);\nCREATE INDEX IF NOT EXISTS orders_tmp_idx ON orders (id);\nDROP INDEX orders_tmp_idx;',
+    },
   ],
   check(facts, ctx) {
     const drops = facts.actions.filter((a) => a.op === 'drop-index' && !facts.isNew(a.relations.index));
     if (drops.length === 0) return;
     const names = drops.map((a) => a.relations.index!.display).join(', ');
+    // the lock the application waits on is the one on the table (on the index as well, but queries
+    // reach the index through its table)
+    const tables = [...new Set(drops.map((a) => lockedRelation(a, 'table')!.display))];
     const mode = lockOn(drops[0]!);
     ctx.report({
       statement: facts,
-      message: `DROP INDEX ${names} ${lockClause(mode, drops.length > 1 ? 'the indexed tables' : 'the indexed table')}; the drop is quick, but while it waits for the lock every later query on the table queues behind it.`,
+      message: `DROP INDEX ${names} ${lockClause(mode, tables.join(', '))}; the drop is quick, but while it waits for the lock every later query on ${tables.length > 1 ? 'these tables' : 'the table'} queues behind it.`,
       help: facts.transaction
         ? `Use DROP INDEX CONCURRENTLY, outside a transaction block. ${leaveTransactionHint(facts)}`
         : 'Use DROP INDEX CONCURRENTLY: reads and writes continue while the index is removed.',
-      lock: { mode, relation: drops[0]!.relations.index!.display },
+      lock: { mode, relation: tables[0]! },
       fix: facts.transaction ? undefined : concurrentFix(facts),
     });
   },

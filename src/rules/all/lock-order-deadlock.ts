@@ -13,6 +13,9 @@ interface StrongLock {
  * The application-blocking locks `facts` takes on existing tables, by relation key. Not counted: tables
  * created in this migration (or by this statement), and the referenced table of a foreign key whose own
  * table is new — that statement locks both at once and the new table has no traffic to deadlock with.
+ * Nor locks on indexes: the order that matters is the order of tables, and an index operation locks
+ * its table too when the table is known (from this file or the live schema); when it is not, two
+ * indexes may well be on one table, so they are no evidence of two tables locked in turn.
  */
 function strongLocks(facts: StatementFacts): Map<string, StrongLock> {
   const out = new Map<string, StrongLock>();
@@ -22,6 +25,7 @@ function strongLocks(facts: StatementFacts): Map<string, StrongLock> {
     const tableIsNew = a.op.startsWith('create-table') || facts.isNew(table);
     if (tableIsNew && a.relations.referenced) exempt.add(a.relations.referenced.key);
     if (tableIsNew && table) exempt.add(table.key);
+    if (a.relations.index) exempt.add(a.relations.index.key);
   }
   for (const l of facts.locks) {
     if (l.isNew || l.alreadyHeld || exempt.has(l.relation.key) || !blocksApplication(l.mode)) continue;
@@ -127,6 +131,18 @@ ALTER TABLE customers ADD COLUMN vip boolean;
     {
       title: 'the renamed table is the one already locked',
       ok: 'BEGIN;\nALTER TABLE orders RENAME TO purchases;\nALTER TABLE purchases ADD COLUMN note text;\nCOMMIT;',
+    },
+    {
+      title: 'dropping an index locks its table (known from this file): orders, then customers',
+      bad: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS customers_email_idx ON customers (email);\nBEGIN;\nALTER TABLE orders ADD COLUMN note text;\nDROP INDEX customers_email_idx;\nCOMMIT;',
+    },
+    {
+      title: 'two indexes of one table lock that table only',
+      ok: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_a_idx ON orders (a);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_b_idx ON orders (b);\nBEGIN;\nDROP INDEX orders_a_idx;\nDROP INDEX orders_b_idx;\nCOMMIT;',
+    },
+    {
+      title: 'indexes whose table is unknown may be on one table: not evidence of two tables locked in turn',
+      ok: 'BEGIN;\nDROP INDEX orders_a_idx;\nDROP INDEX orders_b_idx;\nCOMMIT;',
     },
     {
       title: 'writes take ROW EXCLUSIVE, which does not block the application',

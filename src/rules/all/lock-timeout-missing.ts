@@ -3,7 +3,7 @@ import type { RelationRef } from '../../analyze/ast.js';
 import { blocksApplication, type LockMode, lockStrength, strongerLock } from '../../catalog/locks.js';
 import { parseInterval } from '../../config/interval.js';
 import type { Fix } from '../../diagnostics.js';
-import { defineRule } from '../define.js';
+import { defineRule, lockedRelation } from '../define.js';
 import { lockClause } from '../sql.js';
 
 interface Wait {
@@ -25,7 +25,7 @@ export function queuedBlockingLock(facts: StatementFacts): Wait | undefined {
   for (const action of facts.actions) {
     if (action.detail?.concurrently) continue;
     for (const effect of action.facts.locks) {
-      const relation = action.relations[effect.on];
+      const relation = lockedRelation(action, effect.on);
       if (!relation || !blocksApplication(effect.mode) || facts.isNew(relation)) continue;
       const held = facts.transaction?.heldLocks.get(relation.key);
       if (held && strongerLock(held.mode, effect.mode) === held.mode) continue;

@@ -1,8 +1,8 @@
 import type { StatementFacts, Transaction } from '../../analyze/analyze.js';
-import { type AnyNode, relationRef } from '../../analyze/ast.js';
+import { type AnyNode, type RelationRef, relationRef } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
 import { lockDuration } from '../../catalog/operations.js';
-import { defineRule, lockOn } from '../define.js';
+import { defineRule, lockedRelation, lockOn } from '../define.js';
 
 const DML = new Set(['update', 'delete', 'insert']);
 
@@ -31,12 +31,29 @@ function extension(
     if (action.facts.locks.some((l) => l.on === role) && lockOn(action, role) !== 'ACCESS EXCLUSIVE')
       return `${action.facts.title} ${what} ${target.display}, which would otherwise only take ${lockOn(action, role)}`;
   }
+  // an index whose table is unknown may be on the held table: no evidence of a wait
   const other = facts.locks.find(
-    (l) => l.relation.key !== held && !l.isNew && !l.alreadyHeld && !renamed.has(l.relation.key),
+    (l) =>
+      l.relation.key !== held &&
+      !l.isNew &&
+      !l.alreadyHeld &&
+      !renamed.has(l.relation.key) &&
+      tableOf(facts, l.relation) === l.relation.display,
   );
   if (other)
-    return `${action.facts.title} has to lock ${other.relation.display} (${other.mode}) first and waits for every transaction using it`;
+    return `${action.facts.title} has to lock ${tableOf(facts, other.relation)} (${other.mode}) first and waits for every transaction using it`;
   return undefined;
+}
+
+/**
+ * How a finding names a locked relation: an index whose table is unknown (the statement names only
+ * the index) stands for its table, which is what queries wait on.
+ */
+function tableOf(facts: StatementFacts, relation: RelationRef): string {
+  for (const a of facts.actions)
+    if (a.relations.index?.key === relation.key && !a.relations.table)
+      return lockedRelation(a, 'table')?.display ?? relation.display;
+  return relation.display;
 }
 
 /** what a transaction holds on one relation */
@@ -134,12 +151,23 @@ COMMIT;
       ok: 'BEGIN;\nDROP TABLE old_orders;\nALTER TABLE orders ADD COLUMN note text;\nCOMMIT;',
     },
     {
+      title: 'a dropped index whose table is unknown may be on the locked table',
+      ok: 'BEGIN;\nDROP INDEX orders_a_idx;\nDROP INDEX orders_b_idx;\nCOMMIT;',
+    },
+    {
+      title: 'an index known to be on another table',
+      bad: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS customers_email_idx ON customers (email);\nBEGIN;\nDROP INDEX orders_a_idx;\nDROP INDEX customers_email_idx;\nCOMMIT;',
+    },
+    {
       title: 'a weaker lock first',
       ok: 'BEGIN;\nCREATE INDEX orders_status_idx ON orders (status);\nALTER TABLE customers ADD COLUMN vip boolean;\nCOMMIT;',
     },
   ],
   create(ctx) {
     const starts = new Map<number, number>();
+    /** how findings name each locked relation, by key (see tableOf) */
+    const shown = new Map<string, string>();
+    const show = (r: RelationRef) => shown.get(r.key) ?? r.display;
     /** tables dropped (their readers fail after COMMIT anyway) and new names of renamed tables (locked already) */
     const dropped = new Set<string>();
     const renamed = new Set<string>();
@@ -160,9 +188,9 @@ COMMIT;
       ctx.report({
         statement: facts,
         location,
-        message: `This transaction holds ACCESS EXCLUSIVE on ${held.relation.display}${line}, so no query can read or write it until COMMIT; here ${why}, and ${held.relation.display} stays blocked all that time.${more}`,
-        help: `Commit right after the statements that need the lock on ${held.relation.display}, and run the rest in their own transactions (separate migrations if the tool wraps each in a transaction).`,
-        lock: { mode: 'ACCESS EXCLUSIVE', relation: held.relation.display },
+        message: `This transaction holds ACCESS EXCLUSIVE on ${show(held.relation)}${line}, so no query can read or write it until COMMIT; here ${why}, and ${show(held.relation)} stays blocked all that time.${more}`,
+        help: `Commit right after the statements that need the lock on ${show(held.relation)}, and run the rest in their own transactions (separate migrations if the tool wraps each in a transaction).`,
+        lock: { mode: 'ACCESS EXCLUSIVE', relation: show(held.relation) },
       });
       pending = undefined;
     };
@@ -191,6 +219,10 @@ COMMIT;
           }
         }
         if (tx && facts.locks.length > 0) starts.set(facts.statement.index, facts.statement.start);
+        for (const l of facts.locks) {
+          const name = tableOf(facts, l.relation);
+          if (name !== l.relation.display) shown.set(l.relation.key, name);
+        }
         for (const a of facts.actions)
           if (a.op === 'drop-table' && a.relations.table) dropped.add(a.relations.table.key);
         const rename = (facts.statement.node as AnyNode).RenameStmt;

@@ -1,5 +1,5 @@
 import type { StatementFacts, Transaction } from '../../analyze/analyze.js';
-import { type AnyNode, as, names } from '../../analyze/ast.js';
+import { type AnyNode, as, names, type RelationRef } from '../../analyze/ast.js';
 import { blockSummary, blocksApplication, lockStrength } from '../../catalog/locks.js';
 import { defineRule } from '../define.js';
 
@@ -89,7 +89,45 @@ in a \`disable_ddl_transaction!\` migration, then make the column NOT NULL the w
       bad: 'UPDATE "users" SET "status"=\'active\' WHERE "status" IS NULL;\nALTER TABLE "users" ALTER COLUMN "status" SET NOT NULL;',
       runner: 'rails',
     },
+    {
+      title: 'a filter on a column that is no key may pick every row',
+      bad: "UPDATE orders SET status_v2 = 'archived' WHERE status = 'closed';",
+    },
+    { bad: "DELETE FROM sessions WHERE status = 'expired';" },
+    {
+      title: 'the key of another table in FROM does not bound the rows changed',
+      bad: "UPDATE orders SET note = 'vip' FROM customers WHERE customers.id = 7 AND orders.customer_id = customers.id;",
+    },
+    {
+      title: 'a key range bounded only from below reaches the newest rows',
+      bad: 'UPDATE orders SET status_v2 = status WHERE id > 1000;',
+    },
+    {
+      title: 'part of a composite unique key',
+      bad: 'ALTER TABLE memberships ADD CONSTRAINT memberships_key UNIQUE (org_id, user_id);\nDELETE FROM memberships WHERE org_id = 1;',
+    },
+    {
+      title: 'OR may widen what a key picks',
+      bad: "DELETE FROM sessions WHERE id = 1 OR status = 'expired';",
+    },
     { ok: "UPDATE orders SET status_v2 = 'new' WHERE id >= 0 AND id < 1000;" },
+    {
+      title: 'one row by id',
+      ok: "UPDATE orders SET status_v2 = 'new' WHERE id = 42;",
+    },
+    {
+      title: 'one row by id is quick even under the lock of the column just added',
+      ok: "BEGIN;\nALTER TABLE orders ADD COLUMN status_v2 text;\nUPDATE orders SET status_v2 = 'new' WHERE orders.id = 42;\nCOMMIT;",
+    },
+    { ok: 'DELETE FROM sessions WHERE id IN (1, 2, 3);' },
+    {
+      title: 'a primary key declared in this file',
+      ok: "CREATE TABLE IF NOT EXISTS users (email text PRIMARY KEY, name text);\nUPDATE users SET name = 'Ada' WHERE email = 'ada@example.com';",
+    },
+    {
+      title: 'every column of a unique constraint declared in this file',
+      ok: 'ALTER TABLE memberships ADD CONSTRAINT memberships_key UNIQUE (org_id, user_id);\nDELETE FROM memberships WHERE org_id = 1 AND user_id = 2;',
+    },
     {
       title: 'filling NULLs one key range at a time',
       ok: 'UPDATE "users" SET "status"=\'active\' WHERE "status" IS NULL AND id >= 0 AND id < 1000;',
@@ -115,6 +153,9 @@ in a \`disable_ddl_transaction!\` migration, then make the column NOT NULL the w
           if (action.op !== 'update' && action.op !== 'delete' && action.op !== 'insert') continue;
           if (action.op === 'insert' && !insertsFromQuery(facts)) continue;
           const table = action.relations.table!;
+          const rows = action.op === 'insert' ? 'many' : rowsSelected(action.node, table, facts);
+          // a few rows picked by key finish at once, even under a lock the transaction holds
+          if (rows === 'few') continue;
           const held = blockingLocksHeld(facts, table.key);
           const column = action.op === 'update' && !facts.isNew(table) ? fillsNulls(facts) : undefined;
           if (held) {
@@ -139,6 +180,13 @@ in a \`disable_ddl_transaction!\` migration, then make the column NOT NULL the w
               location: action.location,
               message: `${VERB[action.op]} without WHERE changes every row of ${table.display} in one transaction: each row stays locked until it commits, so application writes to them wait, and on a large table it runs long and bloats it.`,
               help: 'Run it outside the schema migration in batches of about 1,000 rows by key range, each its own short transaction with a statement_timeout.',
+            });
+          } else if (action.op !== 'insert' && rows === 'many' && !facts.isNew(table)) {
+            ctx.report({
+              statement: facts,
+              location: action.location,
+              message: `${VERB[action.op]} picks the rows of ${table.display} by no key (neither id, ctid nor a primary key or unique column equal to constants, nor a key range): it may change most of the table in one transaction, each changed row locked until it commits, so application writes to them wait, and on a large table it runs long and bloats it.`,
+              help: 'Run it outside the schema migration in batches of about 1,000 rows by key range (… AND id >= :lo AND id < :lo + 1000), each its own short transaction with a statement_timeout.',
             });
           }
         }
@@ -189,4 +237,63 @@ function fillsNulls(facts: StatementFacts): string | undefined {
   if (!column) return undefined;
   const targets: AnyNode[] = update.targetList ?? [];
   return targets.some((t) => as(t, 'ResTarget')?.name === column) ? column : undefined;
+}
+
+/**
+ * How many rows the WHERE of an UPDATE or DELETE may pick. `few`: equality with constants (or an IN
+ * list of them) on every column of a key — \`id\`, \`ctid\`, or a PRIMARY KEY / UNIQUE constraint or unique
+ * index this file declared; `range`: an upper bound on a one-column key, the batching recipe (ids grow,
+ * so a range bounded only from below reaches the newest rows); `many`: anything else, which may pick
+ * every row — a status, a foreign key, a join. Only conditions ANDed at the top count: OR may widen.
+ */
+function rowsSelected(node: AnyNode, table: RelationRef, facts: StatementFacts): 'few' | 'range' | 'many' {
+  const stmt = as(node, 'UpdateStmt') ?? as(node, 'DeleteStmt');
+  if (!stmt?.whereClause) return 'many';
+  // a qualified column counts only when it names the changed table (not a table of FROM / USING)
+  const own = new Set([stmt.relation?.relname, stmt.relation?.alias?.aliasname].filter(Boolean));
+  const columnOf = (n: unknown): string | undefined => {
+    const fields = names(as(n, 'ColumnRef')?.fields);
+    if (fields.length === 0 || (fields.length > 1 && !own.has(fields.at(-2)))) return undefined;
+    return fields.at(-1);
+  };
+  const equal = new Set<string>();
+  const upper = new Set<string>();
+  const conditions: unknown[] = [stmt.whereClause];
+  for (let c = conditions.pop(); c !== undefined; c = conditions.pop()) {
+    const and = as(c, 'BoolExpr');
+    if (and?.boolop === 'AND_EXPR') {
+      conditions.push(...(and.args ?? []));
+      continue;
+    }
+    const e = as(c, 'A_Expr');
+    const op = names(e?.name)[0];
+    if (e?.kind === 'AEXPR_OP') {
+      // `col op value` or `value op col`
+      const left = columnOf(e.lexpr);
+      const column = left ?? columnOf(e.rexpr);
+      if (!column || !isConstant(left ? e.rexpr : e.lexpr)) continue;
+      if (op === '=') equal.add(column);
+      else if ((left && (op === '<' || op === '<=')) || (!left && (op === '>' || op === '>=')))
+        upper.add(column);
+    } else if (e?.kind === 'AEXPR_IN' && op === '=') {
+      const column = columnOf(e.lexpr);
+      const items: unknown[] | undefined = as(e.rexpr, 'List')?.items;
+      if (column && items?.every(isConstant)) equal.add(column);
+    } else if (e?.kind === 'AEXPR_BETWEEN') {
+      const column = columnOf(e.lexpr);
+      const items: unknown[] | undefined = as(e.rexpr, 'List')?.items;
+      if (column && items?.every(isConstant)) upper.add(column);
+    }
+  }
+  const keys = [['id'], ['ctid'], ...(facts.state.uniqueKeys.get(table.key) ?? [])];
+  if (keys.some((k) => k.every((c) => equal.has(c)))) return 'few';
+  if (keys.some((k) => k.length === 1 && upper.has(k[0]!))) return 'range';
+  return 'many';
+}
+
+/** A literal, a parameter, or a cast of one: a value fixed before the statement runs. */
+function isConstant(n: unknown): boolean {
+  if (as(n, 'A_Const') || as(n, 'ParamRef')) return true;
+  const cast = as(n, 'TypeCast');
+  return cast !== undefined && isConstant(cast.arg);
 }
