@@ -555,7 +555,9 @@ class PrettyRenderer {
 
   /**
    * Findings per rule, most frequent first, with each rule's page: the one place every finding's
-   * rule is linked in plain text. The link goes on its own line when a row would not fit.
+   * rule is linked in plain text. The links go in a column when it fits; otherwise pages that follow
+   * one pattern (`…/docs/rules/<rule>.md`) are given once, by that pattern, and any other on its
+   * own line under its row.
    */
   ruleTable(rules: readonly RuleCount[]): string {
     const c = this.c;
@@ -565,6 +567,7 @@ class PrettyRenderer {
     const links = rules.some((r) => r.docsUrl);
     const urlWidth = Math.max(0, ...rules.map((r) => (r.docsUrl ? r.docsUrl.length : 0)));
     const inline = links && head.length + 2 + urlWidth <= this.width;
+    const pattern = inline ? undefined : sharedPagePattern(rules);
     const out = [c.dim(inline ? `${head}  docs` : head)];
     for (const r of rules) {
       const id = truncate(oneLine(r.rule), idWidth);
@@ -576,8 +579,9 @@ class PrettyRenderer {
       if (url && inline) row += `  ${this.link(url, r.docsUrl)}`;
       out.push(row);
       // never cut: a link is for copying
-      if (url && !inline) out.push(`  ${c.dim(this.link(url, r.docsUrl))}`);
+      if (url && !inline && !pattern?.matches(r)) out.push(`  ${c.dim(this.link(url, r.docsUrl))}`);
     }
+    if (pattern) out.push(c.dim(`rule pages: ${oneLine(pattern.text)}`));
     return `${out.join('\n')}\n\n`;
   }
 
@@ -666,6 +670,27 @@ function remember(set: Set<string>, key: string): void {
 }
 
 const ALL_WORKLOADS = WORKLOADS.map((w) => w.label);
+
+/**
+ * `https://…/docs/rules/<rule>.md` when the page of every rule with one is its id in the same
+ * place; printing the pattern once keeps the table a line per rule on a narrow screen.
+ */
+function sharedPagePattern(
+  rules: readonly RuleCount[],
+): { text: string; matches: (r: RuleCount) => boolean } | undefined {
+  let prefix: string | undefined;
+  for (const r of rules) {
+    if (!r.docsUrl) continue;
+    const suffix = `${r.rule}.md`;
+    if (!r.docsUrl.endsWith(suffix)) return undefined;
+    const here = r.docsUrl.slice(0, -suffix.length);
+    if (prefix !== undefined && here !== prefix) return undefined;
+    prefix = here;
+  }
+  if (prefix === undefined) return undefined;
+  const base = prefix;
+  return { text: `${base}<rule>.md`, matches: (r) => r.docsUrl === `${base}${r.rule}.md` };
+}
 
 function blocksEverything(blocks: readonly string[]): boolean {
   return ALL_WORKLOADS.every((label) => blocks.includes(label));
