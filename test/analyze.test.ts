@@ -385,3 +385,31 @@ describe('ALTER COLUMN TYPE precision', () => {
     ).toBe(false);
   });
 });
+
+describe('CREATE TABLE AS, SELECT INTO, CREATE MATERIALIZED VIEW', () => {
+  const sources = (f: StatementFacts) => f.actions.map((a) => `${a.op} ${a.relations.table?.key}`);
+
+  it('locks each table the query reads once, not its CTEs nor its new table', () => {
+    const [matview, selectInto, noData] = analyze(`CREATE MATERIALIZED VIEW mv AS
+  SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id
+  UNION ALL SELECT order_id FROM line_items WHERE order_id IN (SELECT id FROM orders);
+WITH recent AS (SELECT * FROM app.payments) SELECT * INTO archive FROM recent;
+CREATE TABLE orders_shape AS SELECT * FROM orders WITH NO DATA;`);
+    expect(sources(matview!)).toEqual([
+      'create-materialized-view public.orders',
+      'create-materialized-view public.customers',
+      'create-materialized-view public.line_items',
+    ]);
+    expect(matview!.locks.map((l) => l.mode)).toEqual(['ACCESS SHARE', 'ACCESS SHARE', 'ACCESS SHARE']);
+    expect(sources(selectInto!)).toEqual(['create-table-as app.payments']);
+    expect(sources(noData!)).toEqual(['create-table-as-no-data public.orders']);
+    expect(noData!.actions[0]!.facts.scan).toBe(false);
+  });
+
+  it('SELECT … INTO creates a table of this migration', () => {
+    const [, copy] = analyze(
+      'SELECT * INTO archive FROM payments; CREATE TABLE archive_2 AS SELECT * FROM archive;',
+    );
+    expect(copy!.locks).toMatchObject([{ mode: 'ACCESS SHARE', isNew: true }]);
+  });
+});

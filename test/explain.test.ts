@@ -425,3 +425,17 @@ describe('pgkeel explain', () => {
     expect(out).toContain(block.trimEnd());
   });
 });
+
+describe('locks held from earlier statements', () => {
+  it('dates the strongest held mode from the statement that took it', async () => {
+    const sql = `BEGIN;
+CREATE INDEX orders_status_idx ON orders (status);
+ALTER TABLE orders ADD COLUMN note text;
+SELECT 1;
+COMMIT;
+`;
+    const report = { files: [await explainSql(sql, { pgVersion: 16, path: 'm.sql' })] };
+    const pretty = formatExplain('pretty', report, { toolVersion: '0', maxWidth: 200 });
+    expect(pretty).toContain('holds ACCESS EXCLUSIVE on orders (locked since line 3)');
+  });
+});

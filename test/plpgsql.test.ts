@@ -141,3 +141,41 @@ DO $$ BEGIN PERFORM f(); END $$;
     expect(lint(sql, ['create-index-non-concurrently'])).toHaveLength(1);
   });
 });
+
+describe('"since line" in findings about a held lock', () => {
+  it('names the DO block statement that took ACCESS EXCLUSIVE, not a later one of the block', () => {
+    const sql = `BEGIN;
+DO $$
+BEGIN
+  ALTER TABLE orders ADD COLUMN note text;
+  ALTER TABLE orders ADD COLUMN memo text;
+END $$;
+CREATE INDEX orders_status_idx ON orders (status);
+COMMIT;
+`;
+    const [d] = lint(sql, ['statements-after-access-exclusive']);
+    expect(d?.message).toContain('ACCESS EXCLUSIVE on orders since line 4,');
+  });
+
+  it('names the statement that took the mode in the message, not the first weaker lock', () => {
+    const sql = `BEGIN;
+CREATE INDEX orders_status_idx ON orders (status);
+ALTER TABLE orders ADD COLUMN note text;
+CREATE INDEX customers_email_idx ON customers (email);
+COMMIT;
+`;
+    const [d] = lint(sql, ['statements-after-access-exclusive']);
+    expect(d?.message).toContain('ACCESS EXCLUSIVE on orders since line 3,');
+  });
+
+  it('unbatched-data-migration names where the held mode was taken', () => {
+    const sql = `BEGIN;
+CREATE INDEX orders_status_idx ON orders (status);
+ALTER TABLE orders ADD COLUMN note text;
+UPDATE orders SET note = status;
+COMMIT;
+`;
+    const [d] = lint(sql, ['unbatched-data-migration']);
+    expect(d?.message).toContain('ACCESS EXCLUSIVE on orders (since line 3)');
+  });
+});

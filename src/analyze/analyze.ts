@@ -45,8 +45,21 @@ export interface Transaction {
   explicit: boolean;
   /** index of the statement that opened it (-1 for the runner's transaction) */
   startIndex: number;
-  /** locks held so far, by relation key: the strongest mode, every mode, the first statement that locked it */
-  heldLocks: Map<string, { mode: LockMode; modes: Set<LockMode>; relation: RelationRef; statement: number }>;
+  /**
+   * locks held so far, by relation key: the strongest mode, every mode, the first statement that locked
+   * it, and where each mode was first taken (the start offset of that statement: a DO block's statement
+   * shares its host's index, so only the offset says which one it was)
+   */
+  heldLocks: Map<
+    string,
+    {
+      mode: LockMode;
+      modes: Set<LockMode>;
+      relation: RelationRef;
+      statement: number;
+      since: Map<LockMode, number>;
+    }
+  >;
   /** constraints added NOT VALID in this transaction, by `table|name` */
   notValidAdded: Set<string>;
   lockTimeoutMs?: number;
@@ -469,11 +482,14 @@ export class Analyzer {
     if (tx) {
       for (const l of facts.locks) {
         const held = tx.heldLocks.get(l.relation.key);
+        const since = held?.since ?? new Map<LockMode, number>();
+        if (!since.has(l.mode)) since.set(l.mode, facts.statement.start);
         tx.heldLocks.set(l.relation.key, {
           mode: strongerLock(held?.mode, l.mode),
           modes: withMode(held?.modes, l.mode),
           relation: l.relation,
           statement: held?.statement ?? facts.statement.index,
+          since,
         });
       }
     }
@@ -658,6 +674,10 @@ export class Analyzer {
         if (table && (!s.if_not_exists || state.provenAbsent(table))) markCreated(table);
         break;
       }
+      case 'SelectStmt':
+        // SELECT … INTO creates its target (it has no IF NOT EXISTS)
+        markCreated(relationRef(n.SelectStmt.intoClause?.rel, state.defaultSchema));
+        break;
       case 'ViewStmt':
         markCreated(relationRef(n.ViewStmt.view, state.defaultSchema));
         break;

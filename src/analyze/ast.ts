@@ -184,6 +184,33 @@ export function relationRef(rangeVar: AnyNode, defaultSchema: string): RelationR
   };
 }
 
+/**
+ * The relations a query reads (FROM, JOIN, subqueries, the CTEs' own queries), once each, in order of
+ * appearance: Postgres opens each of them while analysing the query. An unqualified name that a WITH
+ * clause of the query defines is that CTE, not a table; the INTO target of SELECT INTO is written, not read.
+ */
+export function queryRelations(query: unknown, defaultSchema: string): RelationRef[] {
+  const ctes = new Set<string>();
+  walk(query, (kind, body) => {
+    if (kind === 'CommonTableExpr' && typeof body.ctename === 'string') ctes.add(body.ctename);
+    return true;
+  });
+  const found: RelationRef[] = [];
+  walk(query, (kind, body) => {
+    if (kind === 'IntoClause') return false;
+    if (kind !== 'RangeVar') return true;
+    if (!body.schemaname && ctes.has(body.relname)) return false;
+    const r = relationRef(body, defaultSchema);
+    if (r) found.push(r);
+    return false;
+  });
+  // walk's order is not the text's (UNION branches): sort, so a table read twice points at its first mention
+  found.sort((a, b) => (a.location ?? 0) - (b.location ?? 0));
+  const byKey = new Map<string, RelationRef>();
+  for (const r of found) if (!byKey.has(r.key)) byKey.set(r.key, r);
+  return [...byKey.values()];
+}
+
 /** A relation named by a list of names (`DROP INDEX s.i`). */
 export function relationFromNames(list: string[], defaultSchema: string): RelationRef | undefined {
   if (list.length === 0) return undefined;

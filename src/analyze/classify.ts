@@ -24,6 +24,7 @@ import {
   type AnyNode,
   as,
   names,
+  queryRelations,
   type RelationRef,
   relationFromNames,
   relationRef,
@@ -294,6 +295,26 @@ export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
           location: table.location,
           detail: { concurrently: !!s.concurrent },
         });
+      break;
+    }
+    case 'CreateTableAsStmt': {
+      // CREATE TABLE AS / CREATE MATERIALIZED VIEW (CREATE VIEW is a ViewStmt: nothing is read)
+      const s = n.CreateTableAsStmt;
+      if (s.objtype !== 'OBJECT_TABLE' && s.objtype !== 'OBJECT_MATVIEW') break;
+      const op: OperationId = s.into?.skipData
+        ? 'create-table-as-no-data'
+        : s.objtype === 'OBJECT_MATVIEW'
+          ? 'create-materialized-view'
+          : 'create-table-as';
+      for (const table of queryRelations(s.query, ctx.defaultSchema))
+        add(op, n, { relations: { table }, location: table.location });
+      break;
+    }
+    case 'SelectStmt': {
+      // SELECT … INTO new_table is CREATE TABLE AS; a plain SELECT is not classified
+      if (!n.SelectStmt.intoClause) break;
+      for (const table of queryRelations(n.SelectStmt, ctx.defaultSchema))
+        add('create-table-as', n, { relations: { table }, location: table.location });
       break;
     }
     case 'CreateTrigStmt': {

@@ -455,6 +455,25 @@ const ENTRIES = {
       note: 'Needs a unique index on the view. The new rows are diffed against the old ones and applied in place (no new file).',
     }),
   },
+  // the new table or view is this statement's own; what it costs others is the read of its sources,
+  // one action per source table (`table`), under ACCESS SHARE: writes continue, ACCESS EXCLUSIVE waits
+  'create-table-as': {
+    base: op('CREATE TABLE AS / SELECT INTO', onTable('ACCESS SHARE'), {
+      scan: true,
+      note: 'The query runs to fill the new table: each table it reads is locked ACCESS SHARE and read in full (as the plan reads it) until the transaction ends.',
+    }),
+  },
+  'create-materialized-view': {
+    base: op('CREATE MATERIALIZED VIEW', onTable('ACCESS SHARE'), {
+      scan: true,
+      note: 'The query runs to fill the view: each table it reads is locked ACCESS SHARE and read in full (as the plan reads it) until the transaction ends.',
+    }),
+  },
+  'create-table-as-no-data': {
+    base: op('CREATE TABLE AS / MATERIALIZED VIEW … WITH NO DATA', onTable('ACCESS SHARE'), {
+      note: 'The query is only analysed, not run: its tables are locked ACCESS SHARE but not read.',
+    }),
+  },
   'alter-table': { base: op('ALTER TABLE (other)', onTable(AE)) },
   'alter-table-set-statistics': {
     base: op(

@@ -30,6 +30,8 @@ export const DESIGN_FACTS = {
   'rewriting-commands': 'VACUUM FULL, CLUSTER, SET TABLESPACE, SET LOGGED/UNLOGGED, TRUNCATE: AE, rewrite',
   'refresh-materialized-view':
     'REFRESH MATERIALIZED VIEW: AE (CONCURRENTLY: EXCLUSIVE, needs a unique index)',
+  'create-table-as':
+    'CREATE MATERIALIZED VIEW, CREATE TABLE AS, SELECT INTO: ACCESS SHARE on every source table; full read of the sources',
   'enum-add-value': 'ALTER TYPE … ADD VALUE: no table lock; not in a transaction block before PG 12',
   'lock-queue': 'a statement waiting for AE blocks every later query on the table, even SELECT',
   retries: 'SET lock_timeout inside a transaction is undone by ROLLBACK',
@@ -931,6 +933,41 @@ CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE PROCEDURE touch()
     setup: MATVIEW,
     sql: 'REFRESH MATERIALIZED VIEW CONCURRENTLY mv',
     design: ['refresh-materialized-view'],
+  },
+  {
+    id: 'create-table-as',
+    op: 'create-table-as',
+    setup: FK,
+    sql: 'CREATE TABLE copy AS SELECT c.id FROM child c JOIN parent p ON p.id = c.parent_id',
+    design: ['create-table-as'],
+  },
+  {
+    id: 'create-table-as/select-into',
+    op: 'create-table-as',
+    setup: FK,
+    sql: 'WITH kept AS (SELECT id FROM parent) SELECT * INTO copy FROM kept',
+    design: ['create-table-as'],
+  },
+  {
+    id: 'create-materialized-view',
+    op: 'create-materialized-view',
+    setup: FK,
+    sql: 'CREATE MATERIALIZED VIEW copy AS SELECT id FROM child WHERE parent_id IN (SELECT id FROM parent)',
+    design: ['create-table-as'],
+  },
+  {
+    id: 'create-table-as-no-data',
+    op: 'create-table-as-no-data',
+    setup: T,
+    sql: 'CREATE TABLE copy AS SELECT * FROM t WITH NO DATA',
+    design: ['create-table-as'],
+  },
+  {
+    id: 'create-table-as-no-data/materialized-view',
+    op: 'create-table-as-no-data',
+    setup: T,
+    sql: 'CREATE MATERIALIZED VIEW copy AS SELECT * FROM t WITH NO DATA',
+    design: ['create-table-as'],
   },
   { id: 'alter-table', op: 'alter-table', setup: T, sql: 'ALTER TABLE t ENABLE ROW LEVEL SECURITY' },
   {

@@ -263,7 +263,10 @@ export function explainSqlSync(sql: string, options: ExplainOptions = {}): Expla
   const lines = new Map<number, number>();
   const statements: ExplainedStatement[] = [];
   const ends = new Map<number, LockOrigin>();
-  /** where each relation was first locked, by `transaction id|relation`: an embedded statement's own line */
+  /**
+   * where each relation was first locked, by `transaction id|relation`, and where each mode was first
+   * taken on it, by `transaction id|relation|mode`: an embedded statement's own line
+   */
   const firstLocked = new Map<string, LockOrigin>();
   const embedded = new EmbeddedSql(source);
   const explainOne = (stmt: Statement, depth: number): ExplainedStatement => {
@@ -280,6 +283,9 @@ export function explainSqlSync(sql: string, options: ExplainOptions = {}): Expla
         const key = `${tx.id}|${l.relation.key}`;
         if (!tx.heldLocks.has(l.relation.key) && !firstLocked.has(key))
           firstLocked.set(key, { statement: stmt.index, line });
+        const modeKey = `${key}|${l.mode}`;
+        if (!tx.heldLocks.get(l.relation.key)?.modes.has(l.mode) && !firstLocked.has(modeKey))
+          firstLocked.set(modeKey, { statement: stmt.index, line });
       }
     }
     analyzer.apply(facts);
@@ -382,7 +388,8 @@ export function explainStatement(
       mode: h.mode,
       modes: [...h.modes].sort((a, b) => lockStrength(a) - lockStrength(b)),
       summary: blockSummary(h.mode),
-      since: lockedAt(h.statement, key),
+      // "holds <strongest mode> since": where that mode was taken, not the first weaker lock
+      since: (tx && firstLocked.get(`${tx.id}|${key}|${h.mode}`)) ?? lockedAt(h.statement, key),
     });
   }
   const out: ExplainedStatement = {

@@ -159,12 +159,23 @@ COMMIT;
       bad: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS customers_email_idx ON customers (email);\nBEGIN;\nDROP INDEX orders_a_idx;\nDROP INDEX customers_email_idx;\nCOMMIT;',
     },
     {
+      title: 'CREATE TABLE AS reads all of the locked table, which alone it would only lock ACCESS SHARE',
+      bad: 'BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCREATE TABLE orders_copy AS SELECT * FROM orders;\nCOMMIT;',
+    },
+    {
+      title: 'a materialized view over another table waits for it, then reads all of it',
+      bad: 'BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCREATE MATERIALIZED VIEW customer_names AS SELECT id, name FROM customers;\nCOMMIT;',
+    },
+    {
+      title: 'a copy of a table created in this migration reads nobody else’s rows',
+      ok: 'BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCREATE TABLE notes (id bigint);\nCREATE TABLE notes_copy AS SELECT * FROM notes;\nCOMMIT;',
+    },
+    {
       title: 'a weaker lock first',
       ok: 'BEGIN;\nCREATE INDEX orders_status_idx ON orders (status);\nALTER TABLE customers ADD COLUMN vip boolean;\nCOMMIT;',
     },
   ],
   create(ctx) {
-    const starts = new Map<number, number>();
     /** how findings name each locked relation, by key (see tableOf) */
     const shown = new Map<string, string>();
     const show = (r: RelationRef) => shown.get(r.key) ?? r.display;
@@ -179,7 +190,8 @@ COMMIT;
     const flush = () => {
       if (!pending) return;
       const { facts, location, why, held, later } = pending;
-      const at = starts.get(held.statement);
+      // the statement that took ACCESS EXCLUSIVE, not the first to lock the table in a weaker mode
+      const at = held.since.get('ACCESS EXCLUSIVE');
       const line = at === undefined ? '' : ` since line ${ctx.file.position(at).line}`;
       const more =
         later === 0
@@ -218,7 +230,6 @@ COMMIT;
             }
           }
         }
-        if (tx && facts.locks.length > 0) starts.set(facts.statement.index, facts.statement.start);
         for (const l of facts.locks) {
           const name = tableOf(facts, l.relation);
           if (name !== l.relation.display) shown.set(l.relation.key, name);

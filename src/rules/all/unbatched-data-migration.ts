@@ -146,7 +146,6 @@ in a \`disable_ddl_transaction!\` migration, then make the column NOT NULL the w
     },
   ],
   create(ctx) {
-    const starts = new Map<number, number>();
     return {
       statement(facts) {
         for (const action of facts.actions) {
@@ -159,7 +158,8 @@ in a \`disable_ddl_transaction!\` migration, then make the column NOT NULL the w
           const held = blockingLocksHeld(facts, table.key);
           const column = action.op === 'update' && !facts.isNew(table) ? fillsNulls(facts) : undefined;
           if (held) {
-            const at = starts.get(held.statement);
+            // the statement that took the mode the message names, not the first to lock the table at all
+            const at = held.since.get(held.mode);
             const line = at === undefined ? '' : ` (since line ${ctx.file.position(at).line})`;
             ctx.report({
               statement: facts,
@@ -190,9 +190,6 @@ in a \`disable_ddl_transaction!\` migration, then make the column NOT NULL the w
             });
           }
         }
-        // where lock-taking statements are, for the line number in the message
-        if (facts.transaction && facts.locks.length > 0)
-          starts.set(facts.statement.index, facts.statement.start);
       },
     };
   },
