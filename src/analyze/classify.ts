@@ -14,6 +14,7 @@ import {
 } from '../catalog/operations.js';
 import {
   formatTypeRef,
+  serialColumnType,
   type TypeChange,
   type TypeRef,
   typeChangeRewrites,
@@ -97,8 +98,6 @@ export interface ClassifyContext {
   /** session TimeZone is UTC (for timestamp → timestamptz) */
   timeZoneIsUtc: boolean | undefined;
 }
-
-const SERIAL_TYPES = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2']);
 
 /**
  * `operationFacts`, looked up without building its `op@version` key string: asked for every action.
@@ -641,7 +640,7 @@ function classifyAddColumn(
   const defaultCon = constraints.find((c) => c.contype === 'CONSTR_DEFAULT');
   const generated = constraints.find((c) => c.contype === 'CONSTR_GENERATED');
   const identity = constraints.find((c) => c.contype === 'CONSTR_IDENTITY');
-  if (SERIAL_TYPES.has(typeName) && typeNames.length === 1) op = 'add-column-serial';
+  if (serialColumnType(typeName) !== undefined && typeNames.length === 1) op = 'add-column-serial';
   else if (identity) op = 'add-column-identity';
   else if (generated) {
     // PG 18 added virtual generated columns (computed on read): no rewrite

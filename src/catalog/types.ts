@@ -61,7 +61,8 @@ export function isBuiltinType(name: string): boolean {
 
 /** The integer type a serial pseudo-type declares (`bigserial` → `int8`); undefined for anything else. */
 export function serialColumnType(name: string): string | undefined {
-  return SERIAL_TYPES[name];
+  // own keys only: a column type named `constructor` is no serial
+  return Object.hasOwn(SERIAL_TYPES, name) ? SERIAL_TYPES[name] : undefined;
 }
 
 /**

@@ -6,7 +6,7 @@
 import pc from 'picocolors';
 import type { LockMode } from '../catalog/locks.js';
 import { pgVersionLabel, runnerLabel } from '../report/assumptions.js';
-import { proseLines, sanitizeInline, truncate } from '../report/text.js';
+import { inlineValue as oneLine, proseLines, sanitizeInline, truncate } from '../report/text.js';
 import {
   type ExplainedBody,
   type ExplainedFile,
@@ -273,8 +273,4 @@ export function ms(n: number): string {
 
 export function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
-
-function oneLine(s: string): string {
-  return sanitizeInline(String(s)).replace(/\n/g, '␊');
 }

@@ -30,7 +30,7 @@ import {
   Tally,
   type Totals,
 } from './reporter.js';
-import { proseLines, renderRange, sanitizeInline, snapToChar, truncate } from './text.js';
+import { inlineValue as oneLine, proseLines, renderRange, snapToChar, truncate } from './text.js';
 
 export interface PrettyOptions {
   /** emit ANSI colors (and terminal hyperlinks); when false the output contains no escape codes at all */
@@ -714,9 +714,4 @@ function problemCounts(t: Totals): string {
 
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
-
-/** A value printed inside one line: controls made visible, line breaks included. */
-function oneLine(s: string): string {
-  return sanitizeInline(String(s)).replace(/\n/g, '␊');
 }

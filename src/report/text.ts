@@ -162,6 +162,11 @@ export function sanitizeInline(s: string): string {
   return kept === 0 ? s : out + s.slice(kept);
 }
 
+/** A value printed inside one line (a path, a rule id, a mode): controls made visible, line breaks as ␊. */
+export function inlineValue(s: string): string {
+  return sanitizeInline(String(s)).replace(/\n/g, '␊');
+}
+
 /** Lines of prose, with CRLF/CR line ends accepted. */
 export function proseLines(s: string): string[] {
   return sanitizeInline(s.includes('\r') ? s.replace(/\r\n?/g, '\n') : s).split('\n');

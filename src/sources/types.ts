@@ -1,4 +1,5 @@
 import type { RunnerName } from '../config/types.js';
+import type { Diagnostic } from '../diagnostics.js';
 
 /** One migration, read and ready for parsing. */
 export interface MigrationFile {
@@ -37,19 +38,14 @@ export interface MigrationFile {
  */
 export type InputProblemRule = 'unreadable-input' | 'skipped-symlink' | 'invalid-utf8';
 
-/** A problem with an input file itself, reported as a finding of that file. */
-export interface InputProblem {
+/**
+ * A problem with an input file itself, reported as a finding of that file: a Diagnostic's message,
+ * help and start position (char range 0–0 when it is about the whole file).
+ */
+export interface InputProblem
+  extends Pick<Diagnostic, 'message' | 'help' | 'start' | 'end' | 'line' | 'column'> {
   rule: InputProblemRule;
   severity: 'error' | 'warning';
-  message: string;
-  /** what to do about it */
-  help?: string;
-  /** char range in the decoded text; 0–0 when it is about the whole file */
-  start: number;
-  end: number;
-  /** 1-based, columns in UTF-16 code units as everywhere else */
-  line: number;
-  column: number;
 }
 
 /** A resolved input: a file on disk or standard input. */

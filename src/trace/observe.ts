@@ -165,13 +165,8 @@ export class Observer {
         error = (e as Error).message;
       }
       const durationMs = performance.now() - t0;
-      if (error !== undefined) {
-        // a failed statement aborts the migration's transaction, as it would in production; a
-        // statement that ended the session leaves nothing to roll back
-        await this.engine.exec('ROLLBACK').catch(() => {});
-        this.inMigrationTransaction = false;
-        return { sql, ok: false, error, durationMs, rewritten: [], inTransaction: true };
-      }
+      // a failed statement aborts the migration's transaction, as it would in production
+      if (error !== undefined) return this.failed(sql, error, durationMs);
       let observed: Pick<Observation, 'locks' | 'rewritten' | 'seqScans'>;
       try {
         const held = await this.locksHeld(nodesBefore);
@@ -183,32 +178,28 @@ export class Observer {
       } catch (e) {
         // the statement left the session unable to answer (it set a 1 ms statement_timeout, or
         // ended its own backend): it fails as a statement, and its transaction with it
-        await this.engine.exec('ROLLBACK').catch(() => {});
-        this.inMigrationTransaction = false;
-        return {
+        return this.failed(
           sql,
-          ok: false,
-          error: `it ran, but pgkeel could not observe it afterwards: ${(e as Error)?.message ?? e}`,
+          `it ran, but pgkeel could not observe it afterwards: ${(e as Error)?.message ?? e}`,
           durationMs,
-          rewritten: [],
-          inTransaction: true,
-        };
+        );
       }
       if (own) await this.engine.exec('COMMIT');
       return { sql, ok: true, durationMs, ...observed, inTransaction: true };
     } catch (e) {
       // the session could not even be looked at before the statement, or COMMIT failed
-      await this.engine.exec('ROLLBACK').catch(() => {});
-      this.inMigrationTransaction = false;
-      return {
-        sql,
-        ok: false,
-        error: (e as Error)?.message ?? String(e),
-        durationMs: 0,
-        rewritten: [],
-        inTransaction: true,
-      };
+      return this.failed(sql, (e as Error)?.message ?? String(e), 0);
     }
+  }
+
+  /**
+   * A statement that failed, with its transaction rolled back; a session the statement ended has
+   * nothing to roll back, hence the ignored error.
+   */
+  private async failed(sql: string, error: string, durationMs: number): Promise<Observation> {
+    await this.engine.exec('ROLLBACK').catch(() => {});
+    this.inMigrationTransaction = false;
+    return { sql, ok: false, error, durationMs, rewritten: [], inTransaction: true };
   }
 
   private async runTransactionControl(sql: string, control: 'begin' | 'end'): Promise<Observation> {

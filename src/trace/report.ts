@@ -6,7 +6,7 @@
 import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import { plural } from '../explain/pretty.js';
-import { proseLines, sanitizeInline, truncate } from '../report/text.js';
+import { inlineValue as oneLine, proseLines, sanitizeInline, truncate } from '../report/text.js';
 import { type Claim, mismatchText } from './compare.js';
 import type {
   TracedBody,
@@ -321,10 +321,6 @@ function firstLine(sql: string, width: number): string {
 
 function baseName(p: string): string {
   return oneLine(p.slice(p.lastIndexOf('/') + 1));
-}
-
-function oneLine(s: string): string {
-  return sanitizeInline(String(s)).replace(/\n/g, '␊');
 }
 
 // ── json ────────────────────────────────────────────────────────────────────

@@ -10,44 +10,14 @@
  */
 
 import { type AnyNode, constValue, names, relationRef, walk } from '../analyze/ast.js';
+import {
+  DBLINK,
+  NON_TRANSACTIONAL_FUNCTIONS as FUNCTIONS,
+  SEQUENCE_FUNCTIONS,
+  NON_TRANSACTIONAL_STATEMENTS as STATEMENTS,
+} from '../catalog/non-transactional.js';
+import { serialColumnType } from '../catalog/types.js';
 import type { SourceFile, Statement } from '../parse/parse.js';
-
-/** function name → why calling it is not undone by a rollback */
-const FUNCTIONS: ReadonlyMap<string, string> = new Map([
-  ['nextval', 'advances a sequence, which a rollback does not undo'],
-  ['setval', 'sets a sequence, which a rollback does not undo'],
-  ['lo_export', 'writes a file on the database server'],
-  ['pg_file_write', 'writes a file on the database server'],
-  ['pg_file_rename', 'renames a file on the database server'],
-  ['pg_file_unlink', 'deletes a file on the database server'],
-  ['pg_file_sync', 'syncs a file on the database server'],
-  ['pg_terminate_backend', 'ends a database session at once'],
-  ['pg_cancel_backend', 'cancels a running query at once'],
-  ['pg_reload_conf', 'reloads the server configuration at once'],
-  ['pg_rotate_logfile', 'rotates the server log at once'],
-  ['pg_switch_wal', 'switches the WAL file at once'],
-  ['pg_create_restore_point', 'creates a WAL restore point at once'],
-  ['pg_promote', 'promotes a standby at once'],
-  ['pg_create_physical_replication_slot', 'creates a replication slot, which a rollback does not undo'],
-  ['pg_create_logical_replication_slot', 'creates a replication slot, which a rollback does not undo'],
-  ['pg_drop_replication_slot', 'drops a replication slot, which a rollback does not undo'],
-  ['pg_stat_reset', 'resets statistics at once'],
-  ['pg_stat_reset_shared', 'resets statistics at once'],
-  ['pg_stat_reset_single_table_counters', 'resets statistics at once'],
-  ['pg_stat_reset_single_function_counters', 'resets statistics at once'],
-  ['pg_stat_statements_reset', 'resets statistics at once'],
-]);
-const DBLINK = 'runs SQL on another connection, which commits on its own';
-const SEQUENCE_FUNCTIONS = new Set(['nextval', 'setval']);
-
-/** statements that cannot run in a transaction block and act at once (when the catalog does not say so already) */
-const STATEMENTS: ReadonlyMap<string, string> = new Map([
-  ['AlterSystemStmt', 'ALTER SYSTEM writes postgresql.auto.conf, outside any transaction'],
-  ['CreatedbStmt', 'CREATE DATABASE cannot be rolled back'],
-  ['DropdbStmt', 'DROP DATABASE cannot be rolled back'],
-  ['CreateTableSpaceStmt', 'CREATE TABLESPACE cannot be rolled back'],
-  ['DropTableSpaceStmt', 'DROP TABLESPACE cannot be rolled back'],
-]);
 
 /** statements that define SQL for later instead of running it: calls in them do not happen now */
 const DEFINITIONS = new Set([
@@ -58,8 +28,6 @@ const DEFINITIONS = new Set([
   'CreatePolicyStmt',
   'CreateDomainStmt',
 ]);
-
-const SERIAL_TYPES = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2']);
 
 export interface SideEffect {
   /** e.g. `nextval('orders_id_seq') advances a sequence, which a rollback does not undo` */
@@ -94,7 +62,7 @@ export class SideEffectDetector {
           const identity = (col.constraints ?? []).some(
             (c: AnyNode) => c?.Constraint?.contype === 'CONSTR_IDENTITY',
           );
-          if (SERIAL_TYPES.has(type) || identity)
+          if (serialColumnType(type) !== undefined || identity)
             this.created.add(`${table.key.split('.')[0]}.${table.name}_${col.colname}_seq`);
         }
       }

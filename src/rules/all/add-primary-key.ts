@@ -1,11 +1,10 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
 import { type AnyNode, as, names } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
+import { serialColumnType } from '../../catalog/types.js';
 import { defineRule, onExistingTables } from '../define.js';
 import { lockClause } from '../sql.js';
 import { uniqueFix } from './add-unique-constraint.js';
-
-const SERIAL_TYPES = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2']);
 
 export default defineRule({
   id: 'add-primary-key',
@@ -126,7 +125,7 @@ function columnStaysNotNull(facts: StatementFacts, action: Action): boolean {
     .find((d) => d?.colname === action.column);
   if (!col) return false;
   const typeNames = names(col.typeName?.names);
-  if (typeNames.length === 1 && SERIAL_TYPES.has(typeNames[0]!)) return true;
+  if (typeNames.length === 1 && serialColumnType(typeNames[0]!) !== undefined) return true;
   return (col.constraints ?? []).some((c: unknown) => {
     const con = as(c, 'Constraint');
     return con?.contype === 'CONSTR_NOTNULL' || con?.contype === 'CONSTR_IDENTITY';

@@ -2,13 +2,27 @@
 
 import type { EventEmitter } from 'node:events';
 import type pg from 'pg';
-import type { Row } from '../engine.js';
+import type { Row, TraceEngine } from '../engine.js';
 
 /** Rows of the last statement: a script without parameters runs in the simple query protocol. */
 export async function lastRows(client: pg.ClientBase, sql: string): Promise<Row[]> {
   const res = (await client.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
   const last = Array.isArray(res) ? res[res.length - 1] : res;
   return (last?.rows ?? []) as Row[];
+}
+
+/** An observer session over `client`, which closing ends and forgets from the engine's `open` set. */
+export function observerSession(
+  client: pg.Client,
+  open: Set<pg.Client>,
+): Pick<TraceEngine, 'query' | 'close'> {
+  return {
+    query: (sql: string) => lastRows(client, sql),
+    close: async () => {
+      open.delete(client);
+      await client.end().catch(() => {});
+    },
+  };
 }
 
 /** `I` idle, `T` in a transaction block, `E` in a failed transaction block (ReadyForQuery). */

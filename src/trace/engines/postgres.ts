@@ -36,7 +36,7 @@ import pg from 'pg';
 import type { TraceEngine } from '../engine.js';
 import { type InstallOptions, installPostgres, unprivilegedUser } from './binaries.js';
 import { isRoot } from './cache.js';
-import { lastRows } from './pg-client.js';
+import { lastRows, observerSession } from './pg-client.js';
 import { serverDirPrefix, sweepStaleServers } from './sweep.js';
 
 export interface PostgresEngine extends TraceEngine {
@@ -426,13 +426,7 @@ async function connect(
     // SQL only, never the migration's
     openObserver: async () => {
       const client = await open();
-      return {
-        query: (sql: string) => lastRows(client, sql),
-        close: async () => {
-          clients.delete(client);
-          await client.end().catch(() => {});
-        },
-      };
+      return observerSession(client, clients);
     },
     close: () => {
       closing ??= (async () => {

@@ -15,7 +15,7 @@ import { lex } from '../../parse/lexer.js';
 import { describeLockWait, LOCK_WAIT_SQL, type LockWait, lockWaitOf } from '../blockers.js';
 import { redactUrl, scrubSecrets, toConnectionUri } from '../conninfo.js';
 import type { Row, TraceEngine } from '../engine.js';
-import { lastRows, trackTransactionStatus } from './pg-client.js';
+import { lastRows, observerSession, trackTransactionStatus } from './pg-client.js';
 
 export { connectionSecrets, redactUrl, scrubSecrets } from '../conninfo.js';
 
@@ -328,13 +328,7 @@ export async function connectUrl(url: string, options: ConnectUrlOptions = {}): 
         const client = await open();
         // it only ever reads pg_locks and the statistics views: make a slip harmless
         await client.query('SET default_transaction_read_only = on');
-        return {
-          query: (sql: string) => lastRows(client, sql),
-          close: async () => {
-            clients.delete(client);
-            await client.end().catch(() => {});
-          },
-        };
+        return observerSession(client, clients);
       },
       close: () => {
         closing ??= (async () => {
