@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SUPPORTED_PG_VERSIONS } from '../src/config/types.js';
 import { applyFixes } from '../src/fix/apply.js';
 import { type LintOptions, lintSqlSync } from '../src/lint/lint.js';
-import { loadParser } from '../src/parse/parse.js';
+import { loadParser, parseSql } from '../src/parse/parse.js';
 import type { Rule, RuleExample } from '../src/rules/define.js';
 import { allRules } from '../src/rules/index.js';
 import { optionSchema, validateRuleOptions } from '../src/rules/options.js';
@@ -52,6 +52,25 @@ describe.each(allRules.map((r) => [r.id, r] as const))('%s', (_id, rule) => {
       expect(Boolean(e.bad) !== Boolean(e.ok), 'an example is either bad or ok').toBe(true);
     }
   });
+
+  if (rule.examples.some((e) => e.setup ?? e.stall ?? e.tablespace ?? e.refuses ?? e.conservative)) {
+    it("sets up its examples for the version matrix with SQL that parses, on the examples' versions", () => {
+      for (const [i, e] of rule.examples.entries()) {
+        const at = `example #${i + 1}`;
+        for (const sql of [e.setup, e.stall]) {
+          if (sql !== undefined) expect(parseSql(sql).errors, `${at}: ${sql}`).toEqual([]);
+        }
+        if (e.tablespace !== undefined) expect(e.tablespace).toMatch(/^[a-z_][a-z0-9_]*$/);
+        // what Postgres refuses is an error the rule predicts: a bad example's
+        if (e.refuses) expect(e.bad, `${at}: only a bad example is refused`).toBeDefined();
+        for (const c of e.conservative ?? []) {
+          const on = versionsOf(e).filter((v) => v >= (c.min ?? 0) && v <= (c.max ?? 99));
+          expect(on.length, `${at}: a conservative claim on none of its versions`).toBeGreaterThan(0);
+          expect(c.why.length).toBeGreaterThan(20);
+        }
+      }
+    });
+  }
 
   if (rule.options) {
     it('documents its options, whose defaults pass their own schemas', () => {

@@ -2,12 +2,13 @@
  * The version matrix, part 2: every rule example (bad and ok) traced on an engine, statement by
  * statement, the way its runner would run it, and the analyzer's lock claims compared with what
  * Postgres did. Tables an example references without creating them are made up from the example
- * (its columns, typed by their names, with rows), or taken from `test/pg/rule-example-setups.ts`.
+ * (its columns, typed by their names, with rows), or set up by the example itself (`RuleExample.setup`
+ * and the matrix's other fields of `RuleExample`, in `src/rules/define.ts`).
  *
  * A statement Postgres refuses in a transaction block runs outside one, as the runner would; on a
  * server a second session makes it wait (`observeStalled`) and reads its locks meanwhile. Each
  * example ends as one of: traced; not observable (such a statement ran where no second session can
- * watch it: PGlite); refused as expected (an error the rule predicts, declared in the setups); not
+ * watch it: PGlite); refused as expected (an error the rule predicts, the example's `refuses`); not
  * traced (it could not be set up or run: the reason is printed).
  */
 
@@ -17,13 +18,13 @@ import { runnerModel } from '../../src/analyze/runners.js';
 import { conflicts, LOCK_MODES, type LockMode } from '../../src/catalog/locks.js';
 import type { RunnerName } from '../../src/config/types.js';
 import { parseSql } from '../../src/parse/parse.js';
+import type { RuleExample } from '../../src/rules/define.js';
 import { allRules } from '../../src/rules/index.js';
 import { type Claim, claimsFor, compare, type Mismatch } from '../../src/trace/compare.js';
 import { observeStalled, type StalledObservation } from '../../src/trace/concurrent.js';
 import type { TraceEngine } from '../../src/trace/engine.js';
 import type { Observation, Observer } from '../../src/trace/observe.js';
 import { teachSchema } from '../../src/trace/schema.js';
-import { type ExampleSetup, RULE_EXAMPLE_SETUPS } from '../../test/pg/rule-example-setups.js';
 import { ensureTablespace, existingRelations, freshSchema, statementsOf, withoutNewRelations } from './db.js';
 
 // ─── generic setup ────────────────────────────────────────────────────────────
@@ -797,7 +798,10 @@ export interface ExampleResult {
   mismatches: string[];
 }
 
-function resultOf(traced: Traced | { setupFailed: string }, expect: ExampleSetup): Omit<ExampleResult, 'id'> {
+function resultOf(
+  traced: Traced | { setupFailed: string },
+  expect: Pick<RuleExample, 'refuses'>,
+): Omit<ExampleResult, 'id'> {
   if ('setupFailed' in traced) {
     return { status: 'not traced', reason: `setup failed: ${traced.setupFailed}`, mismatches: [] };
   }
@@ -841,26 +845,24 @@ export async function traceRuleExamples(engine: TraceEngine, observer: Observer)
       const sql = (example.bad ?? example.ok)!;
       const id = `${rule.id}#${i} ${example.bad ? 'bad' : 'ok'}`;
       const runner = example.runner ?? 'psql';
-      const entry = RULE_EXAMPLE_SETUPS[`${rule.id}#${i}`];
-      const hand: ExampleSetup = typeof entry === 'string' ? { setup: entry } : (entry ?? {});
-      if (hand.tablespace) {
-        const missing = await ensureTablespace(engine, hand.tablespace);
+      if (example.tablespace) {
+        const missing = await ensureTablespace(engine, example.tablespace);
         if (missing) {
           out.push({ id, status: 'not traced', reason: missing, mismatches: [] });
           continue;
         }
       }
-      const setup = (rows: number) => hand.setup ?? genericSetup(sql, rows, v);
+      const setup = (rows: number) => example.setup ?? genericSetup(sql, rows, v);
       const attempt = async (rows: number) => {
         try {
-          return resultOf(await traceOne(engine, observer, sql, runner, setup(rows), hand.stall), hand);
+          return resultOf(await traceOne(engine, observer, sql, runner, setup(rows), example.stall), example);
         } catch (e) {
           await engine.exec('ROLLBACK').catch(() => {});
           return { status: 'not traced' as const, reason: (e as Error).message, mismatches: [] };
         }
       };
       let result = await attempt(10);
-      if (result.status === 'not traced' && hand.setup === undefined) {
+      if (result.status === 'not traced' && example.setup === undefined) {
         // some examples only run on an empty table (ADD COLUMN … NOT NULL without a default)
         const empty = await attempt(0);
         if (empty.status !== 'not traced') {
@@ -868,13 +870,13 @@ export async function traceRuleExamples(engine: TraceEngine, observer: Observer)
         }
       }
       // a claim known to be conservative on some versions: the mismatch it makes is expected there
-      for (const c of hand.conservative ?? []) {
+      for (const c of example.conservative ?? []) {
         if ((c.min ?? 0) > v || v > (c.max ?? 99)) continue;
         const at = result.mismatches.findIndex((m) => c.match.test(m));
         if (at >= 0) result.mismatches.splice(at, 1);
         else if (result.status === 'traced') {
           result.mismatches.push(
-            `a known conservative claim (${c.why}) matches Postgres now: drop it from rule-example-setups.ts`,
+            `a known conservative claim (${c.why}) matches Postgres now: drop it from the example's \`conservative\` in src/rules/all/${rule.id}.ts`,
           );
         }
       }

@@ -18,13 +18,16 @@ import {
   as,
   constValue,
   names,
+  queryRelations,
   type RelationRef,
   type RelationSet,
+  relationFromNames,
   relationRef,
   walk,
 } from './ast.js';
 import { type Action, type ClassifyContext, classify } from './classify.js';
 import type { RunnerModel } from './runners.js';
+import { endsTransactionBlock, opensTransactionBlock, transactionControl } from './transaction-control.js';
 
 export interface AnalyzeOptions {
   pgVersion: number;
@@ -36,6 +39,8 @@ export interface AnalyzeOptions {
   /** timeouts already in effect when the migration starts (role, database, runner), in ms */
   lockTimeoutMs?: number;
   statementTimeoutMs?: number;
+  /** the schema the earlier migrations of the same history leave (see `MigrationState.leave`); moved in, use once */
+  schema?: KnownSchema;
 }
 
 export interface Transaction {
@@ -112,7 +117,37 @@ interface ConstraintInfo {
   /** for CHECK (col IS NOT NULL) and NOT NULL constraints: the column */
   notNullColumn?: string;
   referenced?: RelationRef;
+  /** for foreign keys: the referencing columns */
+  columns?: string[];
 }
+
+/**
+ * The schema a migration history has built up to some migration: what a MigrationState knows that
+ * outlives the migration that learned it. Static (read from the migrations, no database): partial
+ * when the history starts from an existing database.
+ */
+export type KnownSchema = Pick<
+  MigrationState,
+  | 'knownRelations'
+  | 'definedTables'
+  | 'liveTables'
+  | 'tableRefs'
+  | 'columnTypes'
+  | 'constraints'
+  | 'checkColumns'
+  | 'indexTables'
+  | 'indexColumns'
+  | 'uniqueKeys'
+  | 'notNullColumns'
+  | 'partitioned'
+  | 'defaultPartitions'
+  | 'clusteredTables'
+  | 'domainsWithConstraints'
+  | 'createdDomains'
+  | 'domainBases'
+  | 'domainColumns'
+  | 'viewSources'
+>;
 
 export class MigrationState {
   readonly created = new Map<string, { transaction: number | undefined }>();
@@ -160,8 +195,19 @@ export class MigrationState {
    * declared, by table key: equality on all columns of one of them selects at most one row.
    */
   readonly uniqueKeys = new Map<string, string[][]>();
-  /** columns known to be NOT NULL (declared so in this migration), by table key */
+  /** columns known to be NOT NULL (declared so in this migration or an earlier one), by table key */
   readonly notNullColumns = new Map<string, Set<string>>();
+  /** the relations each view and materialized view reads (this migration, its history, the live schema), by key */
+  readonly viewSources = new Map<string, RelationRef[]>();
+  /** columns this migration declared (CREATE TABLE, ADD COLUMN), by table key: no client uses them yet */
+  readonly declaredColumns = new Map<string, Set<string>>();
+  /** relations the earlier migrations of this history created and did not drop, by key (any kind) */
+  readonly knownRelations = new Set<string>();
+  /**
+   * tables the earlier migrations created outright (not IF NOT EXISTS), by key: their columns,
+   * indexes and constraints are all known, as those of a table created in this migration are
+   */
+  readonly definedTables = new Set<string>();
   transaction: Transaction | undefined;
   transactionCount = 0;
   defaultSchema = 'public';
@@ -170,6 +216,8 @@ export class MigrationState {
   sessionStatementTimeout: Timeout | undefined;
 
   constructor(readonly options: AnalyzeOptions) {
+    // the maps are moved in, not copied: a long history costs nothing per migration
+    if (options.schema) Object.assign(this, options.schema);
     if (options.lockTimeoutMs) this.sessionLockTimeout = { ms: options.lockTimeoutMs, source: 'config' };
     if (options.statementTimeoutMs)
       this.sessionStatementTimeout = { ms: options.statementTimeoutMs, source: 'config' };
@@ -242,6 +290,9 @@ export class MigrationState {
           complete: this.schemaLearned || this.createdDomains.has(set.domain),
         };
       }
+      case 'view-sources':
+        // known views are expanded by classify; this set stands for an unknown one
+        return { relations: [], complete: false };
       case 'default-partition': {
         const known = this.defaultPartitions.get(set.parent.key);
         return {
@@ -257,13 +308,136 @@ export class MigrationState {
     return rel !== undefined && this.created.has(rel.key);
   }
 
+  /** The relation of a key (`schema.name`) as this migration or the live schema knows it. */
+  refOf(key: string): RelationRef {
+    const known = this.tableRefs.get(key) ?? this.liveTables.get(key);
+    if (known) return known;
+    const dot = key.indexOf('.');
+    const schema = key.slice(0, dot);
+    return relationRef(
+      { schemaname: schema === this.defaultSchema ? undefined : schema, relname: key.slice(dot + 1) },
+      this.defaultSchema,
+    )!;
+  }
+
+  /** A table whose columns, indexes and constraints are all known: created in this migration or outright by an earlier one. */
+  isDefined(table: RelationRef): boolean {
+    return this.created.has(table.key) || this.definedTables.has(table.key);
+  }
+
+  /** The relation exists before this statement as far as this migration, its history or the live schema know. */
+  exists(rel: RelationRef): boolean {
+    return this.created.has(rel.key) || this.liveTables.has(rel.key) || this.knownRelations.has(rel.key);
+  }
+
+  /**
+   * Ends the migration: the schema it leaves, for the next migration of its history
+   * (`AnalyzeOptions.schema`). What it created becomes known, not new; its per-migration facts
+   * (transactions, settings, what it dropped) stay behind. The maps are handed over: call once, last.
+   */
+  leave(): KnownSchema {
+    for (const key of this.created.keys()) {
+      this.knownRelations.add(key);
+      if (this.tableRefs.has(key)) this.definedTables.add(key);
+    }
+    // every table whose columns a migration declared exists afterwards, IF NOT EXISTS or not
+    for (const [key, table] of this.tableRefs)
+      if (!this.partitioned.has(key)) this.liveTables.set(key, table);
+    const known: KnownSchema = {
+      knownRelations: this.knownRelations,
+      definedTables: this.definedTables,
+      liveTables: this.liveTables,
+      tableRefs: this.tableRefs,
+      columnTypes: this.columnTypes,
+      constraints: this.constraints,
+      checkColumns: this.checkColumns,
+      indexTables: this.indexTables,
+      indexColumns: this.indexColumns,
+      uniqueKeys: this.uniqueKeys,
+      notNullColumns: this.notNullColumns,
+      partitioned: this.partitioned,
+      defaultPartitions: this.defaultPartitions,
+      clusteredTables: this.clusteredTables,
+      domainsWithConstraints: this.domainsWithConstraints,
+      createdDomains: this.createdDomains,
+      domainBases: this.domainBases,
+      domainColumns: this.domainColumns,
+      viewSources: this.viewSources,
+    };
+    return known;
+  }
+
+  /** Forgets a dropped table and everything on it (a later migration may create another of that name). */
+  forgetTable(key: string): void {
+    const maps: Map<string, unknown>[] = [
+      this.tableRefs,
+      this.liveTables,
+      this.clusteredTables,
+      this.defaultPartitions,
+      this.columnTypes,
+      this.checkColumns,
+      this.uniqueKeys,
+      this.notNullColumns,
+      this.declaredColumns,
+      this.possiblyExistingColumns,
+    ];
+    for (const m of maps) m.delete(key);
+    for (const s of [this.knownRelations, this.definedTables, this.partitioned]) s.delete(key);
+    for (const [k, c] of this.constraints) if (c.table === key) this.constraints.delete(k);
+    for (const [index, t] of this.indexTables)
+      if (t.key === key) {
+        this.indexTables.delete(index);
+        this.indexColumns.delete(index);
+        this.knownRelations.delete(index);
+      }
+  }
+
+  /** ALTER TABLE … RENAME TO: what is known of the table, under its new name. */
+  renameTable(from: RelationRef, to: RelationRef): void {
+    const move = <V>(m: Map<string, V>, value?: V) => {
+      const v = m.get(from.key);
+      if (v === undefined) return;
+      m.delete(from.key);
+      m.set(to.key, value ?? v);
+    };
+    move(this.columnTypes);
+    move(this.checkColumns);
+    move(this.uniqueKeys);
+    move(this.defaultPartitions);
+    move(this.created);
+    for (const m of [this.notNullColumns, this.declaredColumns, this.possiblyExistingColumns]) move(m);
+    for (const m of [this.tableRefs, this.liveTables, this.clusteredTables]) move(m, to);
+    for (const s of [this.knownRelations, this.definedTables, this.partitioned])
+      if (s.delete(from.key)) s.add(to.key);
+    for (const [k, c] of [...this.constraints])
+      if (c.table === from.key) {
+        this.constraints.delete(k);
+        this.constraints.set(`${to.key}|${c.name}`, { ...c, table: to.key });
+      }
+    for (const c of this.constraints.values()) if (c.referenced?.key === from.key) c.referenced = to;
+    for (const [index, t] of this.indexTables) if (t.key === from.key) this.indexTables.set(index, to);
+  }
+
+  /** ALTER TABLE … RENAME COLUMN: its type, NOT NULL and novelty under the new name. */
+  renameColumn(table: RelationRef, from: string, to: string): void {
+    const types = this.columnTypes.get(table.key);
+    if (types?.has(from)) {
+      types.set(to, types.get(from));
+      types.delete(from);
+    }
+    for (const m of [this.notNullColumns, this.declaredColumns, this.possiblyExistingColumns]) {
+      const cols = m.get(table.key);
+      if (cols?.delete(from)) cols.add(to);
+    }
+  }
+
   /**
    * Whether a `CREATE … IF NOT EXISTS` of `rel` creates it: files written to converge existing
    * installs use that form on tables that exist and are big, so it counts as creating only when
    * the live schema or an earlier statement of this file proves the relation absent.
    */
   provenAbsent(rel: RelationRef): boolean {
-    if (this.created.has(rel.key) || this.liveTables.has(rel.key)) return false;
+    if (this.exists(rel)) return false;
     return this.dropped.has(rel.key) || this.schemaLearned;
   }
 
@@ -343,7 +517,7 @@ class Facts implements StatementFacts {
 
   isNewColumn(table: RelationRef, column: string): boolean {
     return (
-      (this.state.columnTypes.get(table.key)?.has(column) ?? false) &&
+      (this.state.declaredColumns.get(table.key)?.has(column) ?? false) &&
       !this.state.possiblyExistingColumns.get(table.key)?.has(column)
     );
   }
@@ -402,7 +576,7 @@ export class Analyzer {
         if (column === undefined) return undefined;
         // the columns of a table created in this migration are all known
         const cols = state.columnTypes.get(table.key);
-        if (state.created.has(table.key) && cols && !cols.has(column)) return undefined;
+        if (state.isDefined(table) && cols && !cols.has(column)) return undefined;
         return column;
       },
       columnHasCheck: (table, column) =>
@@ -419,7 +593,7 @@ export class Analyzer {
           )
             return 'yes';
         }
-        return state.created.has(table.key) ? 'no' : 'unknown';
+        return state.isDefined(table) ? 'no' : 'unknown';
       },
       indexColumnsNotNull: (index) => {
         const table = state.indexTables.get(index.key);
@@ -429,6 +603,20 @@ export class Analyzer {
       },
       get timeZoneIsUtc() {
         return state.timeZoneIsUtc;
+      },
+      viewSources: (view) => {
+        if (!state.viewSources.has(view.key)) return undefined;
+        // a view over views reads what they read
+        const out = new Map<string, RelationRef>();
+        const visit = (key: string) => {
+          for (const r of state.viewSources.get(key) ?? []) {
+            if (out.has(r.key) || r.key === view.key) continue;
+            out.set(r.key, r);
+            visit(r.key);
+          }
+        };
+        visit(view.key);
+        return [...out.values()];
       },
     };
   }
@@ -443,7 +631,7 @@ export class Analyzer {
       const resolved = hasSet(classified) ? this.resolveSets(classified) : [classified];
       for (const a of resolved) {
         actions.push(this.resolve(a));
-        if (a.op === 'drop-table') actions.push(...this.droppedForeignKeys(a));
+        actions.push(...this.throughForeignKeys(a));
       }
     }
     const tx = state.transaction;
@@ -532,26 +720,19 @@ export class Analyzer {
   }
 
   private handleTransactionStart(stmt: Statement): void {
-    if (stmt.kind !== 'TransactionStmt') return;
-    const kind = (stmt.node as AnyNode).TransactionStmt.kind;
-    if ((kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START') && !this.state.transaction) {
+    if (!opensTransactionBlock(transactionControl(stmt))) return;
+    if (!this.state.transaction) {
       this.begin(true, stmt.index);
-    } else if ((kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START') && this.state.transaction) {
+    } else {
       // BEGIN inside the runner's transaction: Postgres warns and carries on in the same transaction
       this.state.transaction.explicit = true;
     }
   }
 
   private handleTransactionEnd(stmt: Statement): void {
-    if (stmt.kind !== 'TransactionStmt') return;
-    const kind = (stmt.node as AnyNode).TransactionStmt.kind;
-    if (
-      kind === 'TRANS_STMT_COMMIT' ||
-      kind === 'TRANS_STMT_ROLLBACK' ||
-      kind === 'TRANS_STMT_PREPARE' ||
-      kind === 'TRANS_STMT_COMMIT_PREPARED'
-    ) {
-      if (kind === 'TRANS_STMT_ROLLBACK') this.forgetTransaction();
+    const control = transactionControl(stmt);
+    if (endsTransactionBlock(control)) {
+      if (control?.kind === 'rollback') this.forgetTransaction();
       this.state.transaction = undefined;
       // statements after COMMIT in a multi-statement query run in a fresh implicit transaction;
       // runners that wrap the file in BEGIN … COMMIT leave them in autocommit
@@ -612,23 +793,43 @@ export class Analyzer {
     return out;
   }
 
-  /** DROP TABLE drops the table's foreign keys, which locks the tables they reference. */
-  private droppedForeignKeys(a: Action): Action[] {
+  /**
+   * What a statement does to other tables through the foreign keys this migration and its history
+   * know: dropping a foreign key drops its triggers on both tables, so DROP TABLE and DROP COLUMN lock
+   * the tables their foreign keys reference (and DROP TABLE … CASCADE the tables referencing it), and
+   * TRUNCATE … CASCADE truncates the referencing tables.
+   */
+  private throughForeignKeys(a: Action): Action[] {
     const table = a.relations.table;
-    if (a.op !== 'drop-table' || !table) return [];
-    return [...this.state.constraints.values()]
-      .filter(
-        (c) =>
-          c.table === table.key && c.kind === 'foreign-key' && c.referenced && c.referenced.key !== table.key,
-      )
-      .map((c) => ({
+    if (!table || (a.op !== 'drop-table' && a.op !== 'drop-column' && a.op !== 'truncate')) return [];
+    const out: Action[] = [];
+    const dropFk = (owner: RelationRef, referenced: RelationRef, name: string) =>
+      out.push({
         op: 'drop-foreign-key',
         facts: operationFacts('drop-foreign-key', this.options.pgVersion),
         node: a.node,
-        relations: { table, referenced: c.referenced },
+        relations: { table: owner, referenced },
         location: a.location,
-        constraint: c.name,
-      }));
+        constraint: name,
+      });
+    const truncateCascade = a.op === 'truncate' && as(a.node, 'TruncateStmt')?.behavior === 'DROP_CASCADE';
+    const truncated = new Set([table.key]);
+    for (const c of this.state.constraints.values()) {
+      if (c.kind !== 'foreign-key' || !c.referenced) continue;
+      const owner = c.table === table.key ? table : this.state.refOf(c.table);
+      const selfReference = c.referenced.key === c.table;
+      if (a.op === 'drop-table') {
+        if (c.table === table.key && !selfReference) dropFk(table, c.referenced, c.name);
+        else if (c.referenced.key === table.key && !selfReference) dropFk(owner, table, c.name);
+      } else if (a.op === 'drop-column') {
+        if (c.table === table.key && a.column && c.columns?.includes(a.column) && !selfReference)
+          dropFk(table, c.referenced, c.name);
+      } else if (truncateCascade && c.referenced.key === table.key && !truncated.has(c.table)) {
+        truncated.add(c.table);
+        out.push({ ...a, relations: { table: owner }, location: a.location });
+      }
+    }
+    return out;
   }
 
   private applyDefinitions(facts: StatementFacts): void {
@@ -645,7 +846,7 @@ export class Analyzer {
         const table = relationRef(s.relation, state.defaultSchema);
         if (!table) break;
         // IF NOT EXISTS on a table created earlier in this file (or live) does nothing
-        if (s.if_not_exists && (state.created.has(table.key) || state.liveTables.has(table.key))) break;
+        if (s.if_not_exists && state.exists(table)) break;
         const possiblyExisting = !!s.if_not_exists && !state.provenAbsent(table);
         if (!possiblyExisting) markCreated(table);
         const parent = s.partbound?.is_default
@@ -662,6 +863,7 @@ export class Analyzer {
           } else this.recordConstraint(table, as(e, 'Constraint'), undefined);
         }
         state.columnTypes.set(table.key, cols);
+        state.declaredColumns.set(table.key, new Set(cols.keys()));
         if (possiblyExisting) state.possiblyExistingColumns.set(table.key, new Set(cols.keys()));
         else state.possiblyExistingColumns.delete(table.key);
         state.tableRefs.set(table.key, table);
@@ -672,15 +874,20 @@ export class Analyzer {
         const s = n.CreateTableAsStmt;
         const table = relationRef(s.into?.rel, state.defaultSchema);
         if (table && (!s.if_not_exists || state.provenAbsent(table))) markCreated(table);
+        if (table && s.objtype === 'OBJECT_MATVIEW')
+          state.viewSources.set(table.key, queryRelations(s.query, state.defaultSchema));
         break;
       }
       case 'SelectStmt':
         // SELECT … INTO creates its target (it has no IF NOT EXISTS)
         markCreated(relationRef(n.SelectStmt.intoClause?.rel, state.defaultSchema));
         break;
-      case 'ViewStmt':
-        markCreated(relationRef(n.ViewStmt.view, state.defaultSchema));
+      case 'ViewStmt': {
+        const view = relationRef(n.ViewStmt.view, state.defaultSchema);
+        markCreated(view);
+        if (view) state.viewSources.set(view.key, queryRelations(n.ViewStmt.query, state.defaultSchema));
         break;
+      }
       case 'IndexStmt': {
         const s = n.IndexStmt;
         if (s.idxname) {
@@ -732,6 +939,15 @@ export class Analyzer {
         break;
       }
       case 'DropStmt': {
+        const d = n.DropStmt;
+        if (d.removeType === 'OBJECT_VIEW' || d.removeType === 'OBJECT_MATVIEW')
+          for (const obj of d.objects ?? []) {
+            const view = relationFromNames(names(as(obj, 'List')?.items), state.defaultSchema);
+            if (!view) continue;
+            state.viewSources.delete(view.key);
+            state.created.delete(view.key);
+            state.knownRelations.delete(view.key);
+          }
         for (const a of facts.actions) {
           const r =
             a.op === 'drop-table'
@@ -741,14 +957,13 @@ export class Analyzer {
                 : undefined;
           if (r) {
             state.created.delete(r.key);
+            state.knownRelations.delete(r.key);
             state.dropped.set(r.key, { transaction: txId });
           }
-          if (r && a.op === 'drop-table') {
-            state.possiblyExistingColumns.delete(r.key);
-            state.uniqueKeys.delete(r.key);
-            state.tableRefs.delete(r.key);
-            state.liveTables.delete(r.key);
-            state.clusteredTables.delete(r.key);
+          if (r && a.op === 'drop-table') state.forgetTable(r.key);
+          else if (r) {
+            state.indexTables.delete(r.key);
+            state.indexColumns.delete(r.key);
           }
         }
         break;
@@ -762,15 +977,15 @@ export class Analyzer {
       }
       case 'RenameStmt': {
         const s = n.RenameStmt;
-        if (s.renameType === 'OBJECT_TABLE') {
-          const from = relationRef(s.relation, state.defaultSchema);
-          if (from && state.created.has(from.key)) {
-            const to = relationRef(
-              { schemaname: s.relation.schemaname, relname: s.newname },
-              state.defaultSchema,
-            );
-            if (to) state.created.set(to.key, state.created.get(from.key)!);
-          }
+        const from = relationRef(s.relation, state.defaultSchema);
+        if (s.renameType === 'OBJECT_TABLE' && from) {
+          const to = relationRef(
+            { schemaname: s.relation.schemaname, relname: s.newname },
+            state.defaultSchema,
+          );
+          if (to) state.renameTable(from, to);
+        } else if (s.renameType === 'OBJECT_COLUMN' && from && s.subname && s.newname) {
+          state.renameColumn(from, s.subname, s.newname);
         }
         break;
       }
@@ -788,6 +1003,8 @@ export class Analyzer {
               state.columnTypes.set(table.key, cols);
               if (!state.tableRefs.has(table.key)) state.tableRefs.set(table.key, table);
               cols.set(col.colname, col.typeName);
+              const declared = state.declaredColumns.get(table.key) ?? new Set<string>();
+              state.declaredColumns.set(table.key, declared.add(col.colname));
               // ADD COLUMN IF NOT EXISTS on a table that may exist may find the column there already
               const maybe = state.possiblyExistingColumns.get(table.key) ?? new Set<string>();
               if (cmd.missing_ok && !state.isNew(table)) {
@@ -801,6 +1018,9 @@ export class Analyzer {
             const pc = as(cmd.def, 'PartitionCmd');
             const partition = relationRef(pc?.name, state.defaultSchema);
             if (pc?.bound?.is_default && partition) state.defaultPartitions.set(table.key, partition);
+          } else if (cmd.subtype === 'AT_DropColumn' && cmd.name) {
+            state.columnTypes.get(table.key)?.delete(cmd.name);
+            this.notNull(table, cmd.name, false);
           } else if (cmd.subtype === 'AT_SetNotNull') {
             this.notNull(table, cmd.name, true);
           } else if (cmd.subtype === 'AT_DropNotNull') {
@@ -886,6 +1106,7 @@ export class Analyzer {
             ? (names(con.keys)[0] ?? column)
             : undefined,
       referenced: kind === 'foreign-key' ? relationRef(con.pktable, this.state.defaultSchema) : undefined,
+      columns: kind === 'foreign-key' ? (column !== undefined ? [column] : names(con.fk_attrs)) : undefined,
     };
     this.state.constraints.set(`${table.key}|${name}`, info);
     if (!validated) this.state.transaction?.notValidAdded.add(`${table.key}|${name}`);

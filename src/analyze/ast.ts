@@ -111,7 +111,9 @@ export type RelationSet =
   /** every table with a column of the domain, or of a domain derived from it (`schema.name`) */
   | { kind: 'domain-users'; domain: string }
   /** the default partition of a partitioned table (`schema.name`), if it has one */
-  | { kind: 'default-partition'; parent: RelationRef };
+  | { kind: 'default-partition'; parent: RelationRef }
+  /** the relations the query of a (materialized) view reads, when the view was defined elsewhere */
+  | { kind: 'view-sources'; view: RelationRef };
 
 /** A RelationRef standing for a set of relations. */
 export function setRef(set: RelationSet): RelationRef {
@@ -123,7 +125,9 @@ export function setRef(set: RelationSet): RelationRef {
         ? set.domain
         : set.kind === 'default-partition'
           ? set.parent.key
-          : '';
+          : set.kind === 'view-sources'
+            ? set.view.key
+            : '';
   return {
     schema: set.kind === 'schema' ? set.schema : undefined,
     name: display,
@@ -148,6 +152,8 @@ export function describeSet(set: RelationSet): string {
       return `every table with a column of ${set.domain.replace(/^public\./, '')}`;
     case 'default-partition':
       return `the default partition of ${set.parent.display}, if it has one`;
+    case 'view-sources':
+      return `every relation the query of ${set.view.display} reads`;
   }
 }
 

@@ -29,6 +29,7 @@ import {
   type RelationRef,
   relationFromNames,
   relationRef,
+  type StatementNode,
   setRef,
   walk,
 } from './ast.js';
@@ -38,8 +39,11 @@ export interface Action {
   op: OperationId;
   facts: OperationFacts;
   relations: Partial<Record<RelationRole, RelationRef>>;
-  /** the AST node of this action: AlterTableCmd, Constraint, IndexStmt, … */
-  node: AnyNode;
+  /**
+   * the AST node of this action: a whole statement (`{ IndexStmt: … }`) or a bare AlterTableCmd or
+   * Constraint body; read it with `asNode`, `actionCmd` or `actionConstraint` (analyze/nodes.ts)
+   */
+  node: unknown;
   /** AST location to point at (relative to the statement's byteBase); the statement start when absent */
   location?: number;
   column?: string;
@@ -97,6 +101,8 @@ export interface ClassifyContext {
   indexColumnsNotNull(index: RelationRef): boolean;
   /** session TimeZone is UTC (for timestamp → timestamptz) */
   timeZoneIsUtc: boolean | undefined;
+  /** the relations the query of a view or materialized view reads, when the view is known */
+  viewSources(view: RelationRef): readonly RelationRef[] | undefined;
 }
 
 /**
@@ -118,262 +124,80 @@ function factsOf(op: OperationId, pgVersion: number): OperationFacts {
   return facts;
 }
 
-export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
-  const out: Action[] = [];
-  const add: Add = (op, node, rest, shape) => {
-    const facts = factsOf(op, ctx.pgVersion);
-    out.push({ op, facts: shape ? { ...facts, ...shape } : facts, node, ...rest });
-  };
-  const rel = (rv: AnyNode) => relationRef(rv, ctx.defaultSchema);
+/** The actions of one statement, as they are found. */
+class ActionList {
+  readonly list: Action[] = [];
+  constructor(private readonly pgVersion: number) {}
 
-  const n = stmt.node as AnyNode;
-  switch (stmt.kind) {
-    case 'AlterTableStmt': {
-      const s = n.AlterTableStmt;
-      if (
-        s.objtype !== 'OBJECT_TABLE' &&
-        s.objtype !== 'OBJECT_MATVIEW' &&
-        s.objtype !== 'OBJECT_FOREIGN_TABLE'
-      ) {
-        if (s.objtype === 'OBJECT_INDEX') {
-          classifyAlterIndex(n, ctx, add);
-          break;
-        }
-      }
-      const table = rel(s.relation);
-      if (!table) break;
-      const cmds: AnyNode[] = (s.cmds ?? []).map((c: AnyNode) => as(c, 'AlterTableCmd'));
-      const newColumnsUnchecked = newColumnForeignKeysUnchecked(cmds);
-      for (const cmd of cmds) classifyAlterCmd(cmd, table, ctx, add, newColumnsUnchecked, s.objtype);
-      break;
-    }
-    case 'IndexStmt': {
-      const s = n.IndexStmt;
-      const table = rel(s.relation);
-      if (!table) break;
-      add(s.concurrent ? 'create-index-concurrently' : 'create-index', n, {
-        relations: { table },
-        location: table.location,
-        detail: { concurrently: !!s.concurrent, ifNotExists: !!s.if_not_exists, unique: !!s.unique },
-      });
-      break;
-    }
-    case 'DropStmt': {
-      const s = n.DropStmt;
-      for (const obj of s.objects ?? []) {
-        const list = names(as(obj, 'List')?.items);
-        const r = relationFromNames(list, ctx.defaultSchema);
-        if (!r) continue;
-        if (s.removeType === 'OBJECT_INDEX') {
-          add(s.concurrent ? 'drop-index-concurrently' : 'drop-index', n, {
-            relations: { index: r },
-            detail: { concurrently: !!s.concurrent, ifNotExists: !!s.missing_ok },
-          });
-        } else if (s.removeType === 'OBJECT_TABLE') {
-          add('drop-table', n, { relations: { table: r }, detail: { ifNotExists: !!s.missing_ok } });
-        } else if (s.removeType === 'OBJECT_TRIGGER') {
-          // [schema.]table.trigger
-          const table = relationFromNames(list.slice(0, -1), ctx.defaultSchema);
-          if (table)
-            add('drop-trigger', n, { relations: { table }, detail: { ifNotExists: !!s.missing_ok } });
-        }
-      }
-      break;
-    }
-    case 'CreateStmt': {
-      const s = n.CreateStmt;
-      const table = rel(s.relation);
-      if (!table) break;
-      if (s.partbound && s.inhRelations?.length) {
-        const parent = rel(as(s.inhRelations[0], 'RangeVar'));
-        if (parent) {
-          add('create-table-partition-of', n, { relations: { parent, table }, location: parent.location });
-          checkDefaultPartition(parent, s.partbound, n, ctx, add);
-        }
-      } else add('create-table', n, { relations: { table }, location: table.location });
-      for (const fk of tableForeignKeys(s.tableElts)) {
-        const referenced = rel(fk.pktable);
-        if (referenced && referenced.key !== table.key) {
-          add('create-table-with-foreign-key', fk, {
-            relations: { table, referenced },
-            location: fk.location,
-            constraint: fk.conname,
-          });
-        }
-      }
-      break;
-    }
-    case 'RenameStmt': {
-      const s = n.RenameStmt;
-      const table = rel(s.relation);
-      if (!table) break;
-      if (s.renameType === 'OBJECT_TABLE')
-        add('rename-table', n, { relations: { table }, location: table.location });
-      else if (s.renameType === 'OBJECT_INDEX')
-        add('rename-index', n, { relations: { index: table }, location: table.location });
-      else if (s.renameType === 'OBJECT_COLUMN' && s.relationType === 'OBJECT_TABLE')
-        add('rename-column', n, { relations: { table }, location: table.location, column: s.subname });
-      else if (s.renameType === 'OBJECT_TABCONSTRAINT')
-        add('rename-constraint', n, {
-          relations: { table },
-          location: table.location,
-          constraint: s.subname,
-        });
-      break;
-    }
-    case 'ReindexStmt': {
-      const s = n.ReindexStmt;
-      const concurrent = booleanOption(s.params, 'concurrently');
-      // SCHEMA / DATABASE / SYSTEM name no table: every table they cover, each in a transaction of its own
-      const many =
-        s.kind === 'REINDEX_OBJECT_SCHEMA'
-          ? setRef({ kind: 'schema', schema: s.name })
-          : s.kind === 'REINDEX_OBJECT_DATABASE'
-            ? setRef({ kind: 'database' })
-            : s.kind === 'REINDEX_OBJECT_SYSTEM'
-              ? setRef({ kind: 'system' })
-              : undefined;
-      if (many) {
-        add(concurrent ? 'reindex-concurrently' : 'reindex-multiple', n, {
-          relations: { table: many },
-          detail: { concurrently: concurrent },
-        });
-        break;
-      }
-      const r = rel(s.relation);
-      if (!r) break;
-      const role: RelationRole = s.kind === 'REINDEX_OBJECT_INDEX' ? 'index' : 'table';
-      add(concurrent ? 'reindex-concurrently' : 'reindex', n, {
-        relations: { [role]: r },
-        location: r.location,
-        detail: { concurrently: concurrent },
-      });
-      break;
-    }
-    case 'TruncateStmt':
-      for (const rv of n.TruncateStmt.relations ?? []) {
-        const table = rel(as(rv, 'RangeVar'));
-        if (table) add('truncate', n, { relations: { table }, location: table.location });
-      }
-      break;
-    case 'CommentStmt': {
-      // COMMENT ON TABLE t / COLUMN t.c locks the table; other objects' comments lock no table
-      const s = n.CommentStmt;
-      const list = names(as(s.object, 'List')?.items);
-      const tableNames =
-        s.objtype === 'OBJECT_TABLE' ? list : s.objtype === 'OBJECT_COLUMN' ? list.slice(0, -1) : [];
-      const table = relationFromNames(tableNames, ctx.defaultSchema);
-      if (table) add('comment', n, { relations: { table } });
-      break;
-    }
-    case 'VacuumStmt': {
-      const s = n.VacuumStmt;
-      const full = booleanOption(s.options, 'full');
-      const op = !s.is_vacuumcmd ? 'analyze' : full ? 'vacuum-full' : 'vacuum';
-      for (const vr of s.rels ?? []) {
-        const table = rel(as(vr, 'VacuumRelation')?.relation);
-        if (table) add(op, n, { relations: { table }, location: table.location });
-      }
-      // without a table: every table of the database, one after another
-      if (!s.rels?.length) add(op, n, { relations: { table: setRef({ kind: 'database' }) } });
-      break;
-    }
-    case 'ClusterStmt': {
-      const table = rel(n.ClusterStmt.relation);
-      if (table) add('cluster', n, { relations: { table }, location: table.location });
-      // without a table: every table clustered on an index before
-      else add('cluster-all', n, { relations: { table: setRef({ kind: 'clustered' }) } });
-      break;
-    }
-    case 'RefreshMatViewStmt': {
-      const s = n.RefreshMatViewStmt;
-      const table = rel(s.relation);
-      if (table)
-        add(s.concurrent ? 'refresh-materialized-view-concurrently' : 'refresh-materialized-view', n, {
-          relations: { table },
-          location: table.location,
-          detail: { concurrently: !!s.concurrent },
-        });
-      break;
-    }
-    case 'CreateTableAsStmt': {
-      // CREATE TABLE AS / CREATE MATERIALIZED VIEW (CREATE VIEW is a ViewStmt: nothing is read)
-      const s = n.CreateTableAsStmt;
-      if (s.objtype !== 'OBJECT_TABLE' && s.objtype !== 'OBJECT_MATVIEW') break;
-      const op: OperationId = s.into?.skipData
-        ? 'create-table-as-no-data'
-        : s.objtype === 'OBJECT_MATVIEW'
-          ? 'create-materialized-view'
-          : 'create-table-as';
-      for (const table of queryRelations(s.query, ctx.defaultSchema))
-        add(op, n, { relations: { table }, location: table.location });
-      break;
-    }
-    case 'SelectStmt': {
-      // SELECT … INTO new_table is CREATE TABLE AS; a plain SELECT is not classified
-      if (!n.SelectStmt.intoClause) break;
-      for (const table of queryRelations(n.SelectStmt, ctx.defaultSchema))
-        add('create-table-as', n, { relations: { table }, location: table.location });
-      break;
-    }
-    case 'CreateTrigStmt': {
-      const table = rel(n.CreateTrigStmt.relation);
-      if (table) add('create-trigger', n, { relations: { table }, location: table.location });
-      break;
-    }
-    case 'AlterDomainStmt':
-      classifyAlterDomain(n, ctx, add);
-      break;
-    case 'AlterEnumStmt':
-      if (n.AlterEnumStmt.newVal !== undefined && !n.AlterEnumStmt.oldVal) {
-        const newType = ctx.enumIsNewInTransaction(names(n.AlterEnumStmt.typeName));
-        add(newType ? 'alter-type-add-value-new-type' : 'alter-type-add-value', n, { relations: {} });
-      }
-      break;
-    case 'LockStmt': {
-      // LOCK TABLE takes the mode it names (1 = ACCESS SHARE … 8 = ACCESS EXCLUSIVE, the default)
-      const mode = LOCK_MODES[(n.LockStmt.mode ?? 8) - 1] ?? 'ACCESS EXCLUSIVE';
-      for (const rv of n.LockStmt.relations ?? []) {
-        const table = rel(as(rv, 'RangeVar'));
-        if (!table) continue;
-        out.push({
-          op: 'lock-table',
-          facts: { ...operationFacts('lock-table', ctx.pgVersion), locks: [{ on: 'table', mode }] },
-          node: n,
-          relations: { table },
-          location: table.location,
-        });
-      }
-      break;
-    }
-    case 'UpdateStmt':
-    case 'DeleteStmt': {
-      const s = n[stmt.kind];
-      const table = rel(s.relation);
-      if (table)
-        add(stmt.kind === 'UpdateStmt' ? 'update' : 'delete', n, {
-          relations: { table },
-          location: table.location,
-          detail: { unfiltered: !s.whereClause },
-        });
-      break;
-    }
-    case 'InsertStmt': {
-      const table = rel(n.InsertStmt.relation);
-      if (table) add('insert', n, { relations: { table }, location: table.location });
-      break;
-    }
+  /** `shape`: what this statement's shape adds to the operation's facts (an index rebuilt, a CHECK re-verified) */
+  add(
+    op: OperationId,
+    node: AnyNode,
+    rest: Omit<Action, 'op' | 'facts' | 'node'>,
+    shape?: Partial<OperationFacts>,
+  ): void {
+    const facts = factsOf(op, this.pgVersion);
+    this.list.push({ op, facts: shape ? { ...facts, ...shape } : facts, node, ...rest });
   }
-  return out;
 }
 
-/** `shape`: what this statement's shape adds to the operation's facts (an index rebuilt, a CHECK re-verified) */
-type Add = (
-  op: OperationId,
-  node: AnyNode,
-  rest: Omit<Action, 'op' | 'facts' | 'node'>,
-  shape?: Partial<OperationFacts>,
-) => void;
+type NodeKind = KindsOf<StatementNode>;
+type KindsOf<N> = N extends unknown ? keyof N : never;
+/** The body of a `{ Kind: body }` node */
+type NodeBody<K extends PropertyKey, N = StatementNode> = N extends { [P in K]: infer B } ? B : never;
+/** `node`: the statement's `{ Kind: body }` node, which actions point at */
+type Handler<K extends NodeKind> = (body: NodeBody<K>, ctx: ClassifyContext, node: AnyNode) => Action[];
+
+/** The statement kinds that perform catalog operations; other statements perform none. */
+const HANDLERS: { readonly [K in NodeKind]?: Handler<K> } = {
+  AlterTableStmt: classifyAlterTable,
+  IndexStmt: classifyCreateIndex,
+  DropStmt: classifyDrop,
+  CreateStmt: classifyCreateTable,
+  RenameStmt: classifyRename,
+  ReindexStmt: classifyReindex,
+  TruncateStmt: classifyTruncate,
+  CommentStmt: classifyComment,
+  VacuumStmt: classifyVacuum,
+  ClusterStmt: classifyCluster,
+  RefreshMatViewStmt: classifyRefreshMatView,
+  CreateTableAsStmt: classifyCreateTableAs,
+  SelectStmt: classifySelect,
+  ViewStmt: classifyCreateView,
+  MergeStmt: classifyMerge,
+  CreateTrigStmt: classifyCreateTrigger,
+  AlterDomainStmt: classifyAlterDomain,
+  AlterEnumStmt: classifyAlterEnum,
+  LockStmt: classifyLock,
+  UpdateStmt: classifyUpdate,
+  DeleteStmt: classifyDelete,
+  InsertStmt: classifyInsert,
+};
+/** `HANDLERS` by kind, without the object prototype's names */
+const handlerOf = new Map(
+  Object.entries(HANDLERS) as [string, (body: AnyNode, ctx: ClassifyContext, node: AnyNode) => Action[]][],
+);
+
+export function classify(stmt: Statement, ctx: ClassifyContext): Action[] {
+  const handler = handlerOf.get(stmt.kind);
+  if (!handler) return [];
+  const node = stmt.node as AnyNode;
+  return handler(node[stmt.kind], ctx, node);
+}
+
+// ALTER TABLE / ALTER INDEX
+
+function classifyAlterTable(s: NodeBody<'AlterTableStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  // other objects' ALTER (views, sequences, …) read as ALTER TABLE
+  if (s.objtype === 'OBJECT_INDEX') return classifyAlterIndex(s, ctx, n);
+  const out = new ActionList(ctx.pgVersion);
+  const table = relationRef(s.relation, ctx.defaultSchema);
+  if (!table) return out.list;
+  const cmds: AnyNode[] = (s.cmds ?? []).map((c: AnyNode) => as(c, 'AlterTableCmd'));
+  const newColumnsUnchecked = newColumnForeignKeysUnchecked(cmds);
+  for (const cmd of cmds) classifyAlterCmd(cmd, table, ctx, out, newColumnsUnchecked, s.objtype);
+  return out.list;
+}
 
 /** Index storage parameters whose SET / RESET takes SHARE UPDATE EXCLUSIVE (reloptions.c). */
 const INDEX_SUE_PARAMETERS = new Set([
@@ -386,10 +210,10 @@ const INDEX_SUE_PARAMETERS = new Set([
 ]);
 
 /** ALTER INDEX: storage parameters and statistics targets; other subcommands are not classified. */
-function classifyAlterIndex(n: AnyNode, ctx: ClassifyContext, add: Add): void {
-  const s = n.AlterTableStmt;
+function classifyAlterIndex(s: NodeBody<'AlterTableStmt'>, ctx: ClassifyContext, _n: AnyNode): Action[] {
+  const out = new ActionList(ctx.pgVersion);
   const index = relationRef(s.relation, ctx.defaultSchema);
-  if (!index) return;
+  if (!index) return out.list;
   for (const c of s.cmds ?? []) {
     const cmd = as(c, 'AlterTableCmd');
     const parameters = ((as(cmd?.def, 'List')?.items ?? []) as AnyNode[]).map(
@@ -400,32 +224,9 @@ function classifyAlterIndex(n: AnyNode, ctx: ClassifyContext, add: Add): void {
       ((cmd?.subtype === 'AT_SetRelOptions' || cmd?.subtype === 'AT_ResetRelOptions') &&
         parameters.length > 0 &&
         parameters.every((p) => p !== undefined && INDEX_SUE_PARAMETERS.has(p.toLowerCase())));
-    if (lowLock) add('alter-index-set', cmd, { relations: { index }, location: index.location });
+    if (lowLock) out.add('alter-index-set', cmd, { relations: { index }, location: index.location });
   }
-}
-
-/** A new partition's bound is checked against the rows of the parent's default partition, when it has one. */
-function checkDefaultPartition(
-  parent: RelationRef,
-  bound: AnyNode,
-  node: AnyNode,
-  ctx: ClassifyContext,
-  add: Add,
-) {
-  const defaultPartition = ctx.defaultPartition(parent);
-  if (!defaultPartition || bound?.is_default) return;
-  add('check-default-partition', node, { relations: { parent, partition: defaultPartition } });
-}
-
-/** A boolean utility option (`(CONCURRENTLY)`, `(FULL false)`, `(FULL 0)`), read like Postgres' defGetBoolean. */
-function booleanOption(options: AnyNode[] | undefined, name: string): boolean {
-  const def = (options ?? []).map((o: AnyNode) => as(o, 'DefElem')).find((d: AnyNode) => d?.defname === name);
-  if (!def) return false;
-  if (def.arg === undefined) return true;
-  const int = as(def.arg, 'Integer');
-  if (int) return (int.ival ?? 0) !== 0;
-  const text = String(as(def.arg, 'String')?.sval ?? as(def.arg, 'Boolean')?.boolval ?? 'true').toLowerCase();
-  return !['false', 'off', 'f', 'no', 'n', '0'].includes(text);
+  return out.list;
 }
 
 /**
@@ -452,7 +253,7 @@ function classifyAlterCmd(
   cmd: AnyNode,
   table: RelationRef,
   ctx: ClassifyContext,
-  add: Add,
+  out: ActionList,
   newColumnForeignKeysUnchecked = false,
   objtype?: string,
 ): void {
@@ -461,18 +262,18 @@ function classifyAlterCmd(
   switch (cmd.subtype) {
     case 'AT_AddColumn': {
       const col = as(cmd.def, 'ColumnDef');
-      if (col) classifyAddColumn(cmd, col, table, ctx, add, newColumnForeignKeysUnchecked);
+      if (col) classifyAddColumn(cmd, col, table, ctx, out, newColumnForeignKeysUnchecked);
       return;
     }
     case 'AT_ColumnDefault':
-      add('set-default', cmd, { relations: rels, column: cmd.name });
+      out.add('set-default', cmd, { relations: rels, column: cmd.name });
       return;
     case 'AT_DropNotNull':
-      add('drop-not-null', cmd, { relations: rels, column: cmd.name });
+      out.add('drop-not-null', cmd, { relations: rels, column: cmd.name });
       return;
     case 'AT_SetNotNull': {
       const proof = ctx.notNullProof(table, cmd.name);
-      add(proof === 'no' ? 'set-not-null' : 'set-not-null-proven', cmd, {
+      out.add(proof === 'no' ? 'set-not-null' : 'set-not-null-proven', cmd, {
         relations: rels,
         column: cmd.name,
         detail: { provenByUnknownCheck: proof === 'maybe' },
@@ -480,7 +281,7 @@ function classifyAlterCmd(
       return;
     }
     case 'AT_DropColumn':
-      add('drop-column', cmd, {
+      out.add('drop-column', cmd, {
         relations: rels,
         column: cmd.name,
         detail: { ifNotExists: !!cmd.missing_ok },
@@ -512,7 +313,7 @@ function classifyAlterCmd(
               scan: ctx.columnHasCheck(table, cmd.name),
             }
           : undefined;
-      add(
+      out.add(
         typeChange.rewrite === false ? 'alter-column-type-coercible' : 'alter-column-type',
         cmd,
         { relations: rels, column: cmd.name, location: def?.location, detail: { typeChange } },
@@ -522,18 +323,18 @@ function classifyAlterCmd(
     }
     case 'AT_AddConstraint': {
       const con = as(cmd.def, 'Constraint');
-      if (con) classifyConstraint(con, table, undefined, ctx, add);
+      if (con) classifyConstraint(con, table, undefined, ctx, out);
       return;
     }
     case 'AT_ValidateConstraint':
       // whether it is a foreign key is resolved by the analyzer, which knows the constraints of this migration
-      add('validate-constraint', cmd, { relations: rels, constraint: cmd.name });
+      out.add('validate-constraint', cmd, { relations: rels, constraint: cmd.name });
       return;
     case 'AT_DropConstraint': {
       // PG 18: a column's NOT NULL is a constraint; dropping it is DROP NOT NULL
       const column = ctx.notNullConstraintColumn(table, cmd.name);
       if (column !== undefined) {
-        add('drop-not-null', cmd, {
+        out.add('drop-not-null', cmd, {
           relations: rels,
           column,
           constraint: cmd.name,
@@ -541,7 +342,7 @@ function classifyAlterCmd(
         });
         return;
       }
-      add('drop-constraint', cmd, {
+      out.add('drop-constraint', cmd, {
         relations: rels,
         constraint: cmd.name,
         detail: { ifNotExists: !!cmd.missing_ok },
@@ -549,31 +350,31 @@ function classifyAlterCmd(
       return;
     }
     case 'AT_SetTableSpace':
-      add('set-tablespace', cmd, { relations: rels });
+      out.add('set-tablespace', cmd, { relations: rels });
       return;
     case 'AT_SetAccessMethod':
-      add('set-access-method', cmd, { relations: rels });
+      out.add('set-access-method', cmd, { relations: rels });
       return;
     case 'AT_SetExpression':
-      add('set-expression', cmd, { relations: rels, column: cmd.name });
+      out.add('set-expression', cmd, { relations: rels, column: cmd.name });
       return;
     case 'AT_SetLogged':
     case 'AT_SetUnLogged':
-      add('set-logged', cmd, { relations: rels });
+      out.add('set-logged', cmd, { relations: rels });
       return;
     case 'AT_AttachPartition': {
       const partition = relationRef(as(cmd.def, 'PartitionCmd')?.name, ctx.defaultSchema);
-      add('attach-partition', cmd, {
+      out.add('attach-partition', cmd, {
         relations: { parent: table, partition },
         location: partition?.location,
       });
-      checkDefaultPartition(table, as(cmd.def, 'PartitionCmd')?.bound, cmd, ctx, add);
+      checkDefaultPartition(table, as(cmd.def, 'PartitionCmd')?.bound, cmd, ctx, out);
       return;
     }
     case 'AT_DetachPartition': {
       const pc = as(cmd.def, 'PartitionCmd');
       const partition = relationRef(pc?.name, ctx.defaultSchema);
-      add(pc?.concurrent ? 'detach-partition-concurrently' : 'detach-partition', cmd, {
+      out.add(pc?.concurrent ? 'detach-partition-concurrently' : 'detach-partition', cmd, {
         relations: {
           parent: table,
           partition,
@@ -589,7 +390,7 @@ function classifyAlterCmd(
     case 'AT_DropCluster':
     case 'AT_SetOptions':
     case 'AT_ResetOptions':
-      add('alter-table-set-statistics', cmd, { relations: rels, column: cmd.name });
+      out.add('alter-table-set-statistics', cmd, { relations: rels, column: cmd.name });
       return;
     case 'AT_SetRelOptions':
     case 'AT_ResetRelOptions': {
@@ -599,7 +400,7 @@ function classifyAlterCmd(
       // views' options and unknown parameters stay ALTER TABLE (other)
       const heap = objtype === 'OBJECT_TABLE' || objtype === 'OBJECT_MATVIEW';
       const op = heap ? storageParametersOperation(parameters) : undefined;
-      add(op ?? 'alter-table', cmd, { relations: rels });
+      out.add(op ?? 'alter-table', cmd, { relations: rels });
       return;
     }
     case 'AT_EnableTrig':
@@ -610,10 +411,18 @@ function classifyAlterCmd(
     case 'AT_DisableTrigAll':
     case 'AT_EnableTrigUser':
     case 'AT_DisableTrigUser':
-      add('enable-disable-trigger', cmd, { relations: rels });
+      out.add('enable-disable-trigger', cmd, { relations: rels });
       return;
+    case 'AT_AddInherit':
+    case 'AT_DropInherit': {
+      const parent = relationRef(as(cmd.def, 'RangeVar'), ctx.defaultSchema);
+      out.add(cmd.subtype === 'AT_AddInherit' ? 'inherit' : 'no-inherit', cmd, {
+        relations: parent ? { ...rels, parent } : rels,
+      });
+      return;
+    }
     default:
-      add('alter-table', cmd, { relations: rels, column: cmd.name });
+      out.add('alter-table', cmd, { relations: rels, column: cmd.name });
   }
 }
 
@@ -622,7 +431,7 @@ function classifyAddColumn(
   col: AnyNode,
   table: RelationRef,
   ctx: ClassifyContext,
-  add: Add,
+  out: ActionList,
   foreignKeysUnchecked: boolean,
 ): void {
   const rels = { table };
@@ -663,8 +472,8 @@ function classifyAddColumn(
     detail = { ...detail, notNullWithoutDefault: true };
     if (op === 'add-column') op = 'add-column-not-null';
   }
-  add(op, cmd, { relations: rels, column, location, detail });
-  for (const con of constraints) classifyConstraint(con, table, column, ctx, add, foreignKeysUnchecked);
+  out.add(op, cmd, { relations: rels, column, location, detail });
+  for (const con of constraints) classifyConstraint(con, table, column, ctx, out, foreignKeysUnchecked);
 }
 
 function classifyConstraint(
@@ -672,7 +481,7 @@ function classifyConstraint(
   table: RelationRef,
   column: string | undefined,
   ctx: ClassifyContext,
-  add: Add,
+  out: ActionList,
   foreignKeyUnchecked = false,
 ): void {
   const rels = { table };
@@ -685,7 +494,7 @@ function classifyConstraint(
   };
   switch (con.contype) {
     case 'CONSTR_CHECK':
-      add(notValid ? 'add-check-not-valid' : 'add-check', con, base);
+      out.add(notValid ? 'add-check-not-valid' : 'add-check', con, base);
       return;
     case 'CONSTR_FOREIGN': {
       const referenced = relationRef(con.pktable, ctx.defaultSchema);
@@ -694,74 +503,39 @@ function classifyConstraint(
         : foreignKeyUnchecked
           ? 'add-foreign-key-new-column'
           : 'add-foreign-key';
-      add(op, con, {
+      out.add(op, con, {
         ...base,
         relations: { table, referenced },
       });
       return;
     }
     case 'CONSTR_UNIQUE':
-      add(con.indexname ? 'add-unique-using-index' : 'add-unique', con, base);
+      out.add(con.indexname ? 'add-unique-using-index' : 'add-unique', con, base);
       return;
     case 'CONSTR_PRIMARY': {
       if (!con.indexname) {
-        add('add-primary-key', con, base);
+        out.add('add-primary-key', con, base);
         return;
       }
       // the scan that sets NOT NULL is skipped when every column already is
       const index = relationRef({ schemaname: table.schema, relname: con.indexname }, ctx.defaultSchema);
       const proven = index !== undefined && ctx.indexColumnsNotNull(index);
-      add('add-primary-key-using-index', con, base, proven ? { scan: false } : undefined);
+      out.add('add-primary-key-using-index', con, base, proven ? { scan: false } : undefined);
       return;
     }
     case 'CONSTR_EXCLUSION':
-      add('add-exclusion', con, base);
+      out.add('add-exclusion', con, base);
       return;
     case 'CONSTR_NOTNULL':
       // inline NOT NULL on ADD COLUMN is part of the column; only ADD CONSTRAINT … NOT NULL (PG 18) is its own action
       if (column === undefined) {
-        add(notValid ? 'add-not-null-constraint-not-valid' : 'add-not-null-constraint', con, {
+        out.add(notValid ? 'add-not-null-constraint-not-valid' : 'add-not-null-constraint', con, {
           ...base,
           column: names(con.keys)[0],
         });
       }
       return;
   }
-}
-
-/**
- * ALTER DOMAIN: the constraints that check stored values lock and read every table with a column of
- * the domain (a set of relations the analyzer names where it knows them all).
- */
-function classifyAlterDomain(n: AnyNode, ctx: ClassifyContext, add: Add): void {
-  const s = n.AlterDomainStmt;
-  const domain = names(s.typeName);
-  let op: OperationId | undefined;
-  let constraint: string | undefined;
-  let location: number | undefined;
-  if (s.subtype === 'C') {
-    const con = as(s.def, 'Constraint');
-    constraint = con?.conname;
-    location = con?.location;
-    if (con?.contype === 'CONSTR_CHECK')
-      op = con.skip_validation ? 'alter-domain-add-check-not-valid' : 'alter-domain-add-check';
-    else if (con?.contype === 'CONSTR_NOTNULL') op = 'alter-domain-add-not-null';
-  } else if (s.subtype === 'O') op = 'alter-domain-set-not-null';
-  else if (s.subtype === 'V') {
-    op = 'alter-domain-validate-constraint';
-    constraint = s.name;
-  }
-  if (!op || domain.length === 0) return;
-  const base = { constraint, location, detail: { domain: domain.join('.') } as ActionDetail };
-  if (operationFacts(op, ctx.pgVersion).locks.length === 0) {
-    add(op, n, { ...base, relations: {} });
-    return;
-  }
-  // the analyzer names the tables it knows to be in the set
-  add(op, n, {
-    ...base,
-    relations: { table: setRef({ kind: 'domain-users', domain: ctx.typeKey(domain) }) },
-  });
 }
 
 /**
@@ -778,6 +552,32 @@ function usingIsPlainConversion(expr: AnyNode, column: string, newType: TypeRef 
   if (!cast || !isColumn(cast.arg) || !newType) return false;
   const to = typeRefFromAst(cast.typeName);
   return to !== undefined && formatTypeRef(to) === formatTypeRef(newType);
+}
+
+// CREATE TABLE / CREATE TABLE AS / SELECT INTO
+
+function classifyCreateTable(s: NodeBody<'CreateStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  const table = relationRef(s.relation, ctx.defaultSchema);
+  if (!table) return out.list;
+  if (s.partbound && s.inhRelations?.length) {
+    const parent = relationRef(as(s.inhRelations[0], 'RangeVar'), ctx.defaultSchema);
+    if (parent) {
+      out.add('create-table-partition-of', n, { relations: { parent, table }, location: parent.location });
+      checkDefaultPartition(parent, s.partbound, n, ctx, out);
+    }
+  } else out.add('create-table', n, { relations: { table }, location: table.location });
+  for (const fk of tableForeignKeys(s.tableElts)) {
+    const referenced = relationRef(fk.pktable, ctx.defaultSchema);
+    if (referenced && referenced.key !== table.key) {
+      out.add('create-table-with-foreign-key', fk, {
+        relations: { table, referenced },
+        location: fk.location,
+        constraint: fk.conname,
+      });
+    }
+  }
+  return out.list;
 }
 
 /** Foreign keys declared in a CREATE TABLE (column and table constraints). */
@@ -797,6 +597,362 @@ function tableForeignKeys(elts: AnyNode[] | undefined): AnyNode[] {
   }
   return out;
 }
+
+/** A new partition's bound is checked against the rows of the parent's default partition, when it has one. */
+function checkDefaultPartition(
+  parent: RelationRef,
+  bound: AnyNode,
+  node: AnyNode,
+  ctx: ClassifyContext,
+  out: ActionList,
+) {
+  const defaultPartition = ctx.defaultPartition(parent);
+  if (!defaultPartition || bound?.is_default) return;
+  out.add('check-default-partition', node, { relations: { parent, partition: defaultPartition } });
+}
+
+/** CREATE TABLE AS / CREATE MATERIALIZED VIEW (CREATE VIEW is a ViewStmt: nothing is read) */
+function classifyCreateTableAs(s: NodeBody<'CreateTableAsStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  if (s.objtype !== 'OBJECT_TABLE' && s.objtype !== 'OBJECT_MATVIEW') return out.list;
+  const op: OperationId = s.into?.skipData
+    ? 'create-table-as-no-data'
+    : s.objtype === 'OBJECT_MATVIEW'
+      ? 'create-materialized-view'
+      : 'create-table-as';
+  for (const table of queryRelations(s.query, ctx.defaultSchema))
+    out.add(op, n, { relations: { table }, location: table.location });
+  return out.list;
+}
+
+/** SELECT … INTO new_table is CREATE TABLE AS; a plain SELECT reads what it names */
+function classifySelect(s: NodeBody<'SelectStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  if (!s.intoClause) {
+    reads(s, undefined, ctx, n, out);
+    return out.list;
+  }
+  for (const table of queryRelations(s, ctx.defaultSchema))
+    out.add('create-table-as', n, { relations: { table }, location: table.location });
+  return out.list;
+}
+
+/** CREATE VIEW analyses its query: it locks what the query reads (nothing is read yet) */
+function classifyCreateView(s: NodeBody<'ViewStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  reads(s.query, undefined, ctx, n, out);
+  return out.list;
+}
+
+/**
+ * A `read` of every relation `query` names besides `target` (which the statement writes, under a
+ * stronger lock), and of the relations each known view among them reads.
+ */
+function reads(
+  query: unknown,
+  target: RelationRef | undefined,
+  ctx: ClassifyContext,
+  n: AnyNode,
+  out: ActionList,
+): void {
+  for (const table of queryRelations(query, ctx.defaultSchema)) {
+    if (table.key === target?.key) continue;
+    out.add('read', n, { relations: { table }, location: table.location });
+    for (const source of ctx.viewSources(table) ?? [])
+      if (source.key !== target?.key)
+        out.add('read', n, {
+          relations: { table: { ...source, location: table.location } },
+          location: table.location,
+        });
+  }
+}
+
+// indexes, DROP, RENAME
+
+function classifyCreateIndex(s: NodeBody<'IndexStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  const table = relationRef(s.relation, ctx.defaultSchema);
+  if (!table) return out.list;
+  out.add(s.concurrent ? 'create-index-concurrently' : 'create-index', n, {
+    relations: { table },
+    location: table.location,
+    detail: { concurrently: !!s.concurrent, ifNotExists: !!s.if_not_exists, unique: !!s.unique },
+  });
+  return out.list;
+}
+
+function classifyDrop(s: NodeBody<'DropStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  for (const obj of s.objects ?? []) {
+    const list = names(as(obj, 'List')?.items);
+    const r = relationFromNames(list, ctx.defaultSchema);
+    if (!r) continue;
+    if (s.removeType === 'OBJECT_INDEX') {
+      out.add(s.concurrent ? 'drop-index-concurrently' : 'drop-index', n, {
+        relations: { index: r },
+        detail: { concurrently: !!s.concurrent, ifNotExists: !!s.missing_ok },
+      });
+    } else if (s.removeType === 'OBJECT_TABLE') {
+      out.add('drop-table', n, { relations: { table: r }, detail: { ifNotExists: !!s.missing_ok } });
+    } else if (s.removeType === 'OBJECT_VIEW' || s.removeType === 'OBJECT_MATVIEW') {
+      out.add('drop-view', n, { relations: { table: r }, detail: { ifNotExists: !!s.missing_ok } });
+    } else if (s.removeType === 'OBJECT_TRIGGER') {
+      // [schema.]table.trigger
+      const table = relationFromNames(list.slice(0, -1), ctx.defaultSchema);
+      if (table)
+        out.add('drop-trigger', n, { relations: { table }, detail: { ifNotExists: !!s.missing_ok } });
+    }
+  }
+  return out.list;
+}
+
+function classifyRename(s: NodeBody<'RenameStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  const table = relationRef(s.relation, ctx.defaultSchema);
+  if (!table) return out.list;
+  if (s.renameType === 'OBJECT_TABLE')
+    out.add('rename-table', n, { relations: { table }, location: table.location });
+  else if (s.renameType === 'OBJECT_INDEX')
+    out.add('rename-index', n, { relations: { index: table }, location: table.location });
+  else if (s.renameType === 'OBJECT_COLUMN' && s.relationType === 'OBJECT_TABLE')
+    out.add('rename-column', n, { relations: { table }, location: table.location, column: s.subname });
+  else if (s.renameType === 'OBJECT_TABCONSTRAINT')
+    out.add('rename-constraint', n, {
+      relations: { table },
+      location: table.location,
+      constraint: s.subname,
+    });
+  return out.list;
+}
+
+function classifyReindex(s: NodeBody<'ReindexStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  const concurrent = booleanOption(s.params, 'concurrently');
+  // SCHEMA / DATABASE / SYSTEM name no table: every table they cover, each in a transaction of its own
+  const many =
+    s.kind === 'REINDEX_OBJECT_SCHEMA'
+      ? setRef({ kind: 'schema', schema: s.name as string })
+      : s.kind === 'REINDEX_OBJECT_DATABASE'
+        ? setRef({ kind: 'database' })
+        : s.kind === 'REINDEX_OBJECT_SYSTEM'
+          ? setRef({ kind: 'system' })
+          : undefined;
+  if (many) {
+    out.add(concurrent ? 'reindex-concurrently' : 'reindex-multiple', n, {
+      relations: { table: many },
+      detail: { concurrently: concurrent },
+    });
+    return out.list;
+  }
+  const r = relationRef(s.relation, ctx.defaultSchema);
+  if (!r) return out.list;
+  const role: RelationRole = s.kind === 'REINDEX_OBJECT_INDEX' ? 'index' : 'table';
+  out.add(concurrent ? 'reindex-concurrently' : 'reindex', n, {
+    relations: { [role]: r },
+    location: r.location,
+    detail: { concurrently: concurrent },
+  });
+  return out.list;
+}
+
+/** A boolean utility option (`(CONCURRENTLY)`, `(FULL false)`, `(FULL 0)`), read like Postgres' defGetBoolean. */
+function booleanOption(options: AnyNode[] | undefined, name: string): boolean {
+  const def = (options ?? []).map((o: AnyNode) => as(o, 'DefElem')).find((d: AnyNode) => d?.defname === name);
+  if (!def) return false;
+  if (def.arg === undefined) return true;
+  const int = as(def.arg, 'Integer');
+  if (int) return (int.ival ?? 0) !== 0;
+  const text = String(as(def.arg, 'String')?.sval ?? as(def.arg, 'Boolean')?.boolval ?? 'true').toLowerCase();
+  return !['false', 'off', 'f', 'no', 'n', '0'].includes(text);
+}
+
+// maintenance: VACUUM, ANALYZE, CLUSTER, REFRESH MATERIALIZED VIEW
+
+function classifyVacuum(s: NodeBody<'VacuumStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  const full = booleanOption(s.options, 'full');
+  const op = !s.is_vacuumcmd ? 'analyze' : full ? 'vacuum-full' : 'vacuum';
+  for (const vr of s.rels ?? []) {
+    const table = relationRef(as(vr, 'VacuumRelation')?.relation, ctx.defaultSchema);
+    if (table) out.add(op, n, { relations: { table }, location: table.location });
+  }
+  // without a table: every table of the database, one after another
+  if (!s.rels?.length) out.add(op, n, { relations: { table: setRef({ kind: 'database' }) } });
+  return out.list;
+}
+
+function classifyCluster(s: NodeBody<'ClusterStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  const table = relationRef(s.relation, ctx.defaultSchema);
+  if (table) out.add('cluster', n, { relations: { table }, location: table.location });
+  // without a table: every table clustered on an index before
+  else out.add('cluster-all', n, { relations: { table: setRef({ kind: 'clustered' }) } });
+  return out.list;
+}
+
+function classifyRefreshMatView(
+  s: NodeBody<'RefreshMatViewStmt'>,
+  ctx: ClassifyContext,
+  n: AnyNode,
+): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  const table = relationRef(s.relation, ctx.defaultSchema);
+  if (!table) return out.list;
+  out.add(s.concurrent ? 'refresh-materialized-view-concurrently' : 'refresh-materialized-view', n, {
+    relations: { table },
+    location: table.location,
+    detail: { concurrently: !!s.concurrent },
+  });
+  // the view's query runs again: it reads its sources (WITH NO DATA only empties the view)
+  if (s.skipData) return out.list;
+  const sources = ctx.viewSources(table) ?? [setRef({ kind: 'view-sources', view: table })];
+  for (const source of sources)
+    out.add('read', n, {
+      relations: { table: { ...source, location: table.location } },
+      location: table.location,
+    });
+  return out.list;
+}
+
+// triggers, comments, types
+
+function classifyCreateTrigger(s: NodeBody<'CreateTrigStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  const table = relationRef(s.relation, ctx.defaultSchema);
+  if (table) out.add('create-trigger', n, { relations: { table }, location: table.location });
+  return out.list;
+}
+
+/** COMMENT ON TABLE t / COLUMN t.c locks the table; other objects' comments lock no table */
+function classifyComment(s: NodeBody<'CommentStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  const list = names(as(s.object, 'List')?.items);
+  const tableNames =
+    s.objtype === 'OBJECT_TABLE' ? list : s.objtype === 'OBJECT_COLUMN' ? list.slice(0, -1) : [];
+  const table = relationFromNames(tableNames, ctx.defaultSchema);
+  if (table) out.add('comment', n, { relations: { table } });
+  return out.list;
+}
+
+function classifyAlterEnum(s: NodeBody<'AlterEnumStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  if (s.newVal !== undefined && !s.oldVal) {
+    const newType = ctx.enumIsNewInTransaction(names(s.typeName));
+    out.add(newType ? 'alter-type-add-value-new-type' : 'alter-type-add-value', n, { relations: {} });
+  }
+  return out.list;
+}
+
+// LOCK and data changes
+
+/** LOCK TABLE takes the mode it names (1 = ACCESS SHARE … 8 = ACCESS EXCLUSIVE, the default) */
+function classifyLock(s: NodeBody<'LockStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  const out: Action[] = [];
+  const mode = LOCK_MODES[(s.mode ?? 8) - 1] ?? 'ACCESS EXCLUSIVE';
+  for (const rv of s.relations ?? []) {
+    const table = relationRef(as(rv, 'RangeVar'), ctx.defaultSchema);
+    if (!table) continue;
+    out.push({
+      op: 'lock-table',
+      facts: { ...operationFacts('lock-table', ctx.pgVersion), locks: [{ on: 'table', mode }] },
+      node: n,
+      relations: { table },
+      location: table.location,
+    });
+  }
+  return out;
+}
+
+function classifyTruncate(s: NodeBody<'TruncateStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  for (const rv of s.relations ?? []) {
+    const table = relationRef(as(rv, 'RangeVar'), ctx.defaultSchema);
+    if (table) out.add('truncate', n, { relations: { table }, location: table.location });
+  }
+  return out.list;
+}
+
+function classifyUpdate(s: NodeBody<'UpdateStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  return rowChange('update', s, ctx, n);
+}
+
+function classifyDelete(s: NodeBody<'DeleteStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  return rowChange('delete', s, ctx, n);
+}
+
+function rowChange(
+  op: 'update' | 'delete',
+  s: NodeBody<'UpdateStmt'> | NodeBody<'DeleteStmt'>,
+  ctx: ClassifyContext,
+  n: AnyNode,
+): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  const table = relationRef(s.relation, ctx.defaultSchema);
+  if (table)
+    out.add(op, n, {
+      relations: { table },
+      location: table.location,
+      detail: { unfiltered: !s.whereClause },
+    });
+  reads(s, table, ctx, n, out);
+  return out.list;
+}
+
+function classifyInsert(s: NodeBody<'InsertStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  const table = relationRef(s.relation, ctx.defaultSchema);
+  if (table) out.add('insert', n, { relations: { table }, location: table.location });
+  reads(s, table, ctx, n, out);
+  return out.list;
+}
+
+function classifyMerge(s: NodeBody<'MergeStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  const table = relationRef(s.relation, ctx.defaultSchema);
+  if (table) out.add('merge', n, { relations: { table }, location: table.location });
+  reads(s, table, ctx, n, out);
+  return out.list;
+}
+
+// ALTER DOMAIN
+
+/**
+ * ALTER DOMAIN: the constraints that check stored values lock and read every table with a column of
+ * the domain (a set of relations the analyzer names where it knows them all).
+ */
+function classifyAlterDomain(s: NodeBody<'AlterDomainStmt'>, ctx: ClassifyContext, n: AnyNode): Action[] {
+  const out = new ActionList(ctx.pgVersion);
+  const domain = names(s.typeName);
+  let op: OperationId | undefined;
+  let constraint: string | undefined;
+  let location: number | undefined;
+  if (s.subtype === 'C') {
+    const con = as(s.def, 'Constraint');
+    constraint = con?.conname;
+    location = con?.location;
+    if (con?.contype === 'CONSTR_CHECK')
+      op = con.skip_validation ? 'alter-domain-add-check-not-valid' : 'alter-domain-add-check';
+    else if (con?.contype === 'CONSTR_NOTNULL') op = 'alter-domain-add-not-null';
+  } else if (s.subtype === 'O') op = 'alter-domain-set-not-null';
+  else if (s.subtype === 'V') {
+    op = 'alter-domain-validate-constraint';
+    constraint = s.name;
+  }
+  if (!op || domain.length === 0) return out.list;
+  const base = { constraint, location, detail: { domain: domain.join('.') } as ActionDetail };
+  if (operationFacts(op, ctx.pgVersion).locks.length === 0) {
+    out.add(op, n, { ...base, relations: {} });
+    return out.list;
+  }
+  // the analyzer names the tables it knows to be in the set
+  out.add(op, n, {
+    ...base,
+    relations: { table: setRef({ kind: 'domain-users', domain: ctx.typeKey(domain) }) },
+  });
+  return out.list;
+}
+
+// expressions
 
 const RANK: Record<Volatility | 'unknown', number> = { immutable: 0, stable: 1, unknown: 2, volatile: 3 };
 

@@ -446,6 +446,8 @@ const ENTRIES = {
   },
   'create-trigger': { base: op('CREATE TRIGGER', onTable(SRE)) },
   'drop-trigger': { base: op('DROP TRIGGER', onTable(AE)) },
+  // the view's rows (a materialized view's file) go with it; the tables it reads are not locked
+  'drop-view': { base: op('DROP VIEW / DROP MATERIALIZED VIEW', onTable(AE)) },
   'refresh-materialized-view': {
     base: op('REFRESH MATERIALIZED VIEW', onTable(AE), { rewrite: true }),
   },
@@ -493,6 +495,19 @@ const ENTRIES = {
     base: op('ALTER TABLE … SET / RESET (user_catalog_table)', onTable(AE), {
       note: 'user_catalog_table takes ACCESS EXCLUSIVE, unlike the other storage parameters.',
     }),
+  },
+  // the child takes the parent's columns and constraints: the parent must not change meanwhile
+  inherit: {
+    base: op('ALTER TABLE … INHERIT', [
+      { on: 'table', mode: AE },
+      { on: 'parent', mode: SUE },
+    ]),
+  },
+  'no-inherit': {
+    base: op('ALTER TABLE … NO INHERIT', [
+      { on: 'table', mode: AE },
+      { on: 'parent', mode: 'ACCESS SHARE' },
+    ]),
   },
   'enable-disable-trigger': {
     base: op('ALTER TABLE … ENABLE / DISABLE [ALWAYS | REPLICA] TRIGGER', onTable(SRE), {
@@ -579,6 +594,17 @@ const ENTRIES = {
     base: op('DELETE', onTable('ROW EXCLUSIVE'), { note: 'Deleted rows stay locked until commit.' }),
   },
   insert: { base: op('INSERT', onTable('ROW EXCLUSIVE')) },
+  merge: {
+    base: op('MERGE', onTable('ROW EXCLUSIVE'), { note: 'Changed rows stay locked until commit.' }),
+    versions: [{ until: 14, facts: { unsupported: true, note: 'MERGE exists since PG 15.' } }],
+  },
+  // every relation a statement reads besides the one it writes: FROM, JOIN, USING, subqueries, CTEs,
+  // INSERT … SELECT, a view's query, the query a materialized view is refreshed from
+  read: {
+    base: op('reads it (FROM, JOIN, subquery, a view’s query)', onTable('ACCESS SHARE'), {
+      note: 'Read under ACCESS SHARE until the transaction ends: only ACCESS EXCLUSIVE (ALTER TABLE, DROP, VACUUM FULL …) waits for it.',
+    }),
+  },
 } satisfies Record<string, Entry>;
 
 export type OperationId = keyof typeof ENTRIES;

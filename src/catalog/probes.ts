@@ -748,6 +748,47 @@ ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) REFEREN
     sql: 'DROP TABLE child',
     notes: 'dropping the table drops its foreign key: ACCESS EXCLUSIVE on the referenced table too',
   },
+  {
+    id: 'drop-table/referenced-cascade',
+    op: 'drop-foreign-key',
+    setup: `${FK}
+ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) REFERENCES parent (id);`,
+    sql: 'DROP TABLE parent CASCADE',
+    notes:
+      'CASCADE drops the foreign keys referencing the table: ACCESS EXCLUSIVE on each referencing table too',
+  },
+  {
+    id: 'drop-column/with-foreign-key',
+    op: 'drop-foreign-key',
+    setup: `${FK}
+ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) REFERENCES parent (id);`,
+    sql: 'ALTER TABLE child DROP COLUMN parent_id',
+    notes: 'dropping the column drops its foreign key: ACCESS EXCLUSIVE on the referenced table too',
+  },
+  {
+    id: 'truncate/cascade',
+    op: 'truncate',
+    setup: `${FK}
+ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) REFERENCES parent (id);`,
+    sql: 'TRUNCATE parent CASCADE',
+    notes: 'CASCADE truncates every table referencing it: ACCESS EXCLUSIVE and a new empty file on each',
+  },
+  {
+    id: 'inherit',
+    op: 'inherit',
+    setup: `${T}
+CREATE TABLE t_parent (id int, a int, b text);`,
+    sql: 'ALTER TABLE t INHERIT t_parent',
+    notes: 'the parent is locked SHARE UPDATE EXCLUSIVE while the child takes its columns and constraints',
+  },
+  {
+    id: 'no-inherit',
+    op: 'no-inherit',
+    setup: `${T}
+CREATE TABLE t_parent (id int, a int, b text);
+ALTER TABLE t INHERIT t_parent;`,
+    sql: 'ALTER TABLE t NO INHERIT t_parent',
+  },
   { id: 'rename-table', op: 'rename-table', setup: T, sql: 'ALTER TABLE t RENAME TO t2', design: ['rename'] },
   { id: 'truncate', op: 'truncate', setup: T, sql: 'TRUNCATE t', design: ['rewriting-commands'] },
   {
@@ -1135,6 +1176,68 @@ ALTER DOMAIN pos ADD CONSTRAINT pos_positive CHECK (VALUE > 0) NOT VALID;`,
   { id: 'update', op: 'update', setup: T, sql: 'UPDATE t SET b = b' },
   { id: 'delete', op: 'delete', setup: T, sql: 'DELETE FROM t WHERE a > 50' },
   { id: 'insert', op: 'insert', setup: T, sql: "INSERT INTO t VALUES (1000, 1000, 'x')" },
+  {
+    id: 'read/insert-select',
+    op: 'read',
+    setup: FK,
+    sql: 'INSERT INTO parent SELECT id + 1000 FROM child',
+    notes: 'the table read is locked ACCESS SHARE, the table written ROW EXCLUSIVE',
+  },
+  {
+    id: 'read/update-from',
+    op: 'read',
+    setup: FK,
+    sql: 'UPDATE child SET parent_id = parent.id FROM parent WHERE parent.id = child.parent_id',
+  },
+  {
+    id: 'read/delete-subquery',
+    op: 'read',
+    setup: FK,
+    sql: 'DELETE FROM child WHERE parent_id IN (SELECT id FROM parent WHERE id > 50)',
+  },
+  {
+    id: 'read/select',
+    op: 'read',
+    setup: FK,
+    sql: 'SELECT count(*) FROM child JOIN parent ON parent.id = child.parent_id',
+  },
+  {
+    id: 'read/through-view',
+    op: 'read',
+    setup: `${FK}
+CREATE VIEW child_view AS SELECT * FROM child;`,
+    sql: 'SELECT count(*) FROM child_view',
+    notes: 'reading a view reads (and locks) the relations of its query',
+  },
+  {
+    id: 'read/create-view',
+    op: 'read',
+    setup: FK,
+    sql: 'CREATE VIEW child_parents AS SELECT child.id, parent.id AS pid FROM child JOIN parent ON parent.id = child.parent_id',
+    notes: 'the query is analysed, not run: its tables are locked ACCESS SHARE but not read',
+  },
+  {
+    id: 'read/refresh-sources',
+    op: 'read',
+    setup: MATVIEW,
+    sql: 'REFRESH MATERIALIZED VIEW mv',
+    notes: 'the view’s query runs again: its source tables are read under ACCESS SHARE',
+  },
+  {
+    id: 'drop-view',
+    op: 'drop-view',
+    setup: `${T}\nCREATE VIEW t_view AS SELECT * FROM t;`,
+    sql: 'DROP VIEW t_view',
+    notes: 'only the view is locked, not the tables its query reads',
+  },
+  { id: 'drop-view/materialized', op: 'drop-view', setup: MATVIEW, sql: 'DROP MATERIALIZED VIEW mv' },
+  {
+    id: 'merge',
+    op: 'merge',
+    setup: FK,
+    sql: 'MERGE INTO parent p USING child c ON p.id = c.parent_id WHEN MATCHED THEN UPDATE SET id = p.id',
+    minVersion: 15,
+  },
 ];
 
 /** Probes that exist on a major version. */

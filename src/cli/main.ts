@@ -68,6 +68,8 @@ function intervalArg(value: string): string {
 
 interface LintFlags extends HistoryFlags {
   followSymlinks?: boolean;
+  /** `--no-history`: false */
+  history?: boolean;
   pgVersion?: number;
   runner?: RunnerName;
   format?: string;
@@ -180,6 +182,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       `record the findings in a baseline file (default: --baseline's file, else ${DEFAULT_BASELINE_FILE}) and exit 0`,
     )
     .option('--all-history', 'also lint the migrations config "applied" marks as already applied')
+    .option(
+      '--no-history',
+      'analyse each file alone, without the schema that the earlier migrations of its directory build',
+    )
     .option('--stdin-filename <name>', 'name to show for stdin (also used to find its config)')
     .option('-o, --output-file <file>', 'write the report to this file instead of stdout')
     .option('--color', 'ANSI colours even when stdout is not a terminal (also FORCE_COLOR=1)')
@@ -206,6 +212,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option('-c, --config <file>', 'use this config file instead of searching for one')
     .option('--stdin-filename <name>', 'name to show for stdin (also used to find its config)')
     .option('-o, --output-file <file>', 'write the explanation to this file instead of stdout')
+    .option(
+      '--no-history',
+      'analyse each file alone, without the schema that the earlier migrations of its directory build',
+    )
     .option('--color', 'ANSI colours even when stdout is not a terminal (also FORCE_COLOR=1)')
     .option('--no-color', 'no ANSI colours (also NO_COLOR=1)')
     .option(
@@ -338,6 +348,8 @@ interface RulesFlags {
 
 interface ExplainFlags {
   followSymlinks?: boolean;
+  /** `--no-history`: false */
+  history?: boolean;
   pgVersion?: number;
   runner?: RunnerName;
   format?: string;
@@ -362,6 +374,7 @@ async function explainCommand(paths: string[], flags: ExplainFlags, io: CliIo): 
       pgVersion: flags.pgVersion,
       runner: flags.runner,
       ...(flags.followSymlinks ? { followSymlinks: true } : {}),
+      ...(flags.history === false ? { history: false } : {}),
       onFile: (file) => {
         parseErrors += file.parseErrors;
         if (file.inputProblems?.some((p) => p.rule === UNREADABLE_INPUT)) unreadable++;
@@ -608,6 +621,7 @@ async function lintCommand(paths: string[], flags: LintFlags, io: CliIo): Promis
       stdinFilename: flags.stdinFilename,
       keepResults: false,
       ...(flags.followSymlinks ? { followSymlinks: true } : {}),
+      ...(flags.history === false ? { history: false } : {}),
       ...history.lintOptions,
       overrides: lintOverrides(flags),
       onFile: (linted: FileResult) => {

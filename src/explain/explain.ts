@@ -5,9 +5,17 @@
  * transaction it runs in with the locks earlier statements still hold there.
  */
 
-import { Analyzer, type StatementFacts, type Timeout } from '../analyze/analyze.js';
-import type { AnyNode, RelationRef, RelationSet } from '../analyze/ast.js';
+import {
+  Analyzer,
+  type KnownSchema,
+  type MigrationState,
+  type StatementFacts,
+  type Timeout,
+} from '../analyze/analyze.js';
+import type { RelationRef, RelationSet } from '../analyze/ast.js';
+import { SchemaHistory } from '../analyze/history.js';
 import { runnerModel } from '../analyze/runners.js';
+import { endsTransactionBlock, transactionControl } from '../analyze/transaction-control.js';
 import {
   blockedWorkloads,
   blockSummary,
@@ -208,6 +216,10 @@ export interface ExplainOptions {
   timeouts?: TimeoutSettings;
   /** display path */
   path?: string;
+  /** the schema the earlier migrations of the file's history leave (see analyze/history.ts); moved in */
+  schema?: KnownSchema;
+  /** called with the analyzer's final state, e.g. to hand the schema to the next migration */
+  onAnalyzed?: (state: MigrationState) => void;
 }
 
 /** Explains SQL text. Loads the parser on first use. */
@@ -219,6 +231,8 @@ export async function explainSql(sql: string, options: ExplainOptions = {}): Pro
 export interface ExplainFilesOptions extends MigrationInputOptions {
   /** called after each file, e.g. to stream output */
   onFile?: (file: ExplainedFile) => void;
+  /** explain each file with the schema of the earlier migrations of its history (default true) */
+  history?: boolean;
 }
 
 /** Explains paths, directories, globs and `-`, with lint's config and runner resolution. */
@@ -228,7 +242,10 @@ export async function explainFiles(
 ): Promise<ExplainReport> {
   const inputs = await resolveMigrations(args, options);
   const files: ExplainedFile[] = [];
+  const history = options.history === false ? undefined : new SchemaHistory(options.cwd);
   for (const input of inputs) {
+    const analyzeWith = { pgVersion: input.pgVersion, runner: runnerModel(input.runner) };
+    const schema = input.file.unreadable ? undefined : await history?.before(input.file, analyzeWith);
     // an unreadable input is reported as such, and the others are still explained
     const file = explainSqlSync(input.file.unreadable ? '' : input.file.text, {
       path: input.file.path,
@@ -236,6 +253,8 @@ export async function explainFiles(
       runner: input.runner,
       noTransaction: input.noTransaction,
       timeouts: input.timeouts,
+      schema,
+      onAnalyzed: history && ((state) => history.after(input.file, state)),
     });
     file.pgVersionFrom = input.pgVersionFrom;
     file.runnerFrom = input.runnerFrom;
@@ -259,6 +278,7 @@ export function explainSqlSync(sql: string, options: ExplainOptions = {}): Expla
     statementCount: source.statementCount,
     lockTimeoutMs: timeoutMs(options.timeouts?.lockTimeout),
     statementTimeoutMs: timeoutMs(options.timeouts?.statementTimeout),
+    schema: options.schema,
   });
   const lines = new Map<number, number>();
   const statements: ExplainedStatement[] = [];
@@ -313,6 +333,7 @@ export function explainSqlSync(sql: string, options: ExplainOptions = {}): Expla
     statements.push(explainOne(item, 0));
   }
   analyzer.finish();
+  options.onAnalyzed?.(analyzer.state);
   markTransactionEnds(statements, ends);
   return {
     path: options.path ?? '<input>',
@@ -439,16 +460,12 @@ export function explainStatement(
   return out;
 }
 
-const ENDS_TRANSACTION = new Set([
-  'TRANS_STMT_COMMIT',
-  'TRANS_STMT_ROLLBACK',
-  'TRANS_STMT_PREPARE',
-  'TRANS_STMT_COMMIT_PREPARED',
-]);
-
-/** Whether the statement is COMMIT / ROLLBACK (or PREPARE TRANSACTION), which ends a transaction block. */
+/**
+ * Whether the statement is COMMIT / ROLLBACK (or PREPARE TRANSACTION, COMMIT / ROLLBACK PREPARED), which
+ * ends a transaction block.
+ */
 export function endsTransaction(stmt: Statement): boolean {
-  return stmt.kind === 'TransactionStmt' && ENDS_TRANSACTION.has((stmt.node as AnyNode).TransactionStmt.kind);
+  return endsTransactionBlock(transactionControl(stmt));
 }
 
 /** Points every statement of a transaction at the COMMIT or ROLLBACK that releases its locks. */

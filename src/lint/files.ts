@@ -1,5 +1,7 @@
 /** Lints files and stdin: resolves inputs, finds each file's config, merges settings, runs the linter. */
 
+import { SchemaHistory } from '../analyze/history.js';
+import { runnerModel } from '../analyze/runners.js';
 import type { PgkeelConfig } from '../config/types.js';
 import type { Diagnostic, FileResult, LintSummary } from '../diagnostics.js';
 import { loadParser } from '../parse/parse.js';
@@ -23,6 +25,8 @@ export interface LintFilesOptions extends ConfiguredInputOptions {
   keepResults?: boolean;
   /** lint the migrations config `applied` marks as applied too (skipped by default) */
   allHistory?: boolean;
+  /** analyse each file with the schema of the earlier migrations of its history (default true) */
+  history?: boolean;
 }
 
 /** Lints paths, directories, globs and `-` (stdin). Throws InputError / ConfigError for bad input. */
@@ -33,9 +37,12 @@ export async function lintFiles(
   await loadParser();
   const summary: LintSummary = { files: [], errorCount: 0, warningCount: 0, infoCount: 0 };
   const overrides = options.overrides ?? {};
+  const history = options.history === false ? undefined : new SchemaHistory(options.cwd);
   for await (const configured of configuredFiles(args, { ...options, skipApplied: !options.allHistory })) {
     const { file, config } = configured;
     const settings = fileSettings(configured, overrides);
+    const analyzeWith = { pgVersion: settings.pgVersion, runner: runnerModel(settings.runner) };
+    const schema = file.unreadable ? undefined : await history?.before(file, analyzeWith);
     const result: FileResult = file.unreadable
       ? {
           path: file.path,
@@ -52,6 +59,8 @@ export async function lintFiles(
           noTransaction: settings.noTransaction,
           ...ruleSelection(config, overrides),
           timeouts: { ...settings.timeouts, ...definedOnly(overrides.timeouts ?? {}) },
+          schema,
+          onAnalyzed: history && ((state) => history.after(file, state)),
         });
     if (file.problems) result.diagnostics = withInputProblems(result.diagnostics, file.problems);
     result.pgVersionFrom = settings.pgVersionFrom;

@@ -51,6 +51,47 @@ export interface RuleExample {
   options?: Record<string, unknown>;
   /** one line for the docs: what the example shows */
   title?: string;
+
+  // How the version matrix (`npm run test:pg-matrix`) runs the example on real Postgres; not shown
+  // in the docs. An example without `setup` gets a generic one: each table it references but does
+  // not create, with the columns it mentions and a few rows.
+
+  /**
+   * SQL run on an empty database before the example, for what the matrix cannot guess from the
+   * example itself (a constraint from an earlier migration, a partitioned table, an enum, a table
+   * read without naming its columns)
+   */
+  setup?: string;
+  /**
+   * The example is an error the rule predicts: Postgres must refuse it with a message matching this
+   * ("refused as expected"; the matrix fails if Postgres accepts it). Not for setup problems.
+   */
+  refuses?: RegExp;
+  /**
+   * For a statement that runs outside a transaction block: SQL a second session runs in an open
+   * transaction to make it wait while its locks are read from pg_locks (default: derived from the
+   * analyzer's claims; a statement it claims no lock for needs one to be observed)
+   */
+  stall?: string;
+  /** a tablespace the example moves tables to (the matrix makes it, as the catalog probes' one) */
+  tablespace?: string;
+  /**
+   * Claims the analyzer makes conservatively for this example (as a catalog probe's
+   * `conservative`): a mismatch is expected on the versions given, and the matrix fails when it no
+   * longer occurs there
+   */
+  conservative?: ConservativeClaim[];
+}
+
+/** A known difference between the analyzer's claim and what Postgres does (see `RuleExample.conservative`). */
+export interface ConservativeClaim {
+  /** matches the matrix's mismatch line (`scan on public.t: claimed full scan, observed no scan`) */
+  match: RegExp;
+  /** why the analyzer claims more than Postgres does */
+  why: string;
+  /** the Postgres versions it occurs on (inclusive); all when absent */
+  min?: number;
+  max?: number;
 }
 
 /** The zod namespace, as handed to option schemas. */

@@ -11,6 +11,13 @@ export {
 } from './detect.js';
 export { InputError } from './errors.js';
 export {
+  earlierMigrations,
+  type HistoryEntry,
+  historyEntries,
+  historyOf,
+  readEarlierMigration,
+} from './history.js';
+export {
   type Decoded,
   decode,
   decodeInput,

@@ -91,7 +91,7 @@ export function mergeClaims(lists: Claim[][]): Claim[] {
   return [...by.values()];
 }
 
-const TABLE_LIKE = new Set(['table', 'partitioned table', 'materialized view']);
+const TABLE_LIKE = new Set(['table', 'partitioned table', 'materialized view', 'view']);
 
 /**
  * Mismatches between claims and an observation. Locks are compared on table-like relations (index
@@ -120,7 +120,7 @@ export function compare(claims: Claim[], observed: Observation): Mismatch[] {
         if (claim.mode !== lock.mode) {
           out.push({ kind: 'lock-mode', relation: lock.relation, claimed: claim.mode, observed: lock.mode });
         }
-      } else if (TABLE_LIKE.has(lock.kind) && lock.mode !== 'ACCESS SHARE') {
+      } else if (TABLE_LIKE.has(lock.kind)) {
         out.push({
           kind: 'unclaimed-lock',
           relation: lock.relation,

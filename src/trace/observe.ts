@@ -70,7 +70,7 @@ const LOCKS_SQL = `SELECT l.relation::text AS oid, n.nspname || '.' || c.relname
 
 const FILENODES_SQL = `SELECT c.oid::text AS oid, n.nspname || '.' || c.relname AS relation, c.relkind AS kind, c.relfilenode::text AS node
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-  WHERE c.relkind IN ('r', 'i', 'm', 'p', 'I', 't') AND ${USER_RELATIONS}`;
+  WHERE c.relkind IN ('r', 'i', 'm', 'p', 'I', 't', 'v') AND ${USER_RELATIONS}`;
 
 const SCANS_SQL = `SELECT relid::text AS oid, schemaname || '.' || relname AS relation, seq_scan::text AS n
   FROM pg_stat_xact_user_tables`;

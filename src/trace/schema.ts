@@ -31,7 +31,8 @@ export async function teachSchema(engine: TraceEngine, analyzer: Analyzer): Prom
   }
   const fks =
     await engine.query(`SELECT nt.nspname AS tschema, t.relname AS tname, c.conname, nr.nspname AS rschema,
-      r.relname AS rname, c.convalidated AS validated
+      r.relname AS rname, c.convalidated AS validated,
+      ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)) AS columns
     FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace nt ON nt.oid = t.relnamespace
     JOIN pg_class r ON r.oid = c.confrelid JOIN pg_namespace nr ON nr.oid = r.relnamespace
     WHERE c.contype = 'f'`);
@@ -43,7 +44,22 @@ export async function teachSchema(engine: TraceEngine, analyzer: Analyzer): Prom
       kind: 'foreign-key',
       validated: r.validated === true,
       referenced: ref(String(r.rschema), String(r.rname)),
+      columns: Array.isArray(r.columns) ? r.columns.map(String) : [],
     });
+  }
+  // what each view and materialized view reads (REFRESH runs the query again; reading a view reads them)
+  const views = await engine.query(`SELECT DISTINCT vn.nspname AS vschema, v.relname AS vname,
+      sn.nspname AS sschema, s.relname AS sname
+    FROM pg_class v JOIN pg_namespace vn ON vn.oid = v.relnamespace
+    JOIN pg_rewrite w ON w.ev_class = v.oid
+    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid AND d.refclassid = 'pg_class'::regclass
+    JOIN pg_class s ON s.oid = d.refobjid AND s.oid <> v.oid JOIN pg_namespace sn ON sn.oid = s.relnamespace
+    WHERE v.relkind IN ('v', 'm') AND vn.nspname NOT IN ('pg_catalog', 'information_schema')`);
+  for (const r of views) {
+    const key = `${r.vschema}.${r.vname}`;
+    const sources = analyzer.state.viewSources.get(key) ?? [];
+    sources.push(ref(String(r.sschema), String(r.sname)));
+    analyzer.state.viewSources.set(key, sources);
   }
   const state = analyzer.state;
   const domains = await engine.query(`SELECT dn.nspname AS dschema, d.typname AS dname,

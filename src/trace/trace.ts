@@ -7,11 +7,13 @@
  * its directory (in the runner's order), a schema file, and optionally generated rows.
  */
 
-import { readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { Analyzer, type StatementFacts } from '../analyze/analyze.js';
-import type { AnyNode } from '../analyze/ast.js';
 import { runnerModel } from '../analyze/runners.js';
+import {
+  endsTransactionBlock,
+  opensTransactionBlock,
+  transactionControl,
+} from '../analyze/transaction-control.js';
 import { type LockMode, lockStrength } from '../catalog/locks.js';
 import { parseInterval } from '../config/interval.js';
 import type { RunnerName } from '../config/types.js';
@@ -20,10 +22,9 @@ import { loadParser, openSource, type SourceFile, type Statement } from '../pars
 import { type EmbeddedBody, type EmbeddedRun, EmbeddedSql } from '../parse/plpgsql.js';
 import {
   compareCodePoints,
-  displayPath,
-  InputError,
+  earlierMigrations,
+  historyOf,
   type InputProblem,
-  isDownFile,
   type MigrationFile,
   readMigrationFile,
   resolveInputs,
@@ -732,7 +733,7 @@ class TraceSession {
       ...(embedded.length > 0 ? { embedded } : {}),
     };
     let synthetic = ctx.synthetic;
-    const control = transactionControl(stmt);
+    const control = blockControl(stmt);
     const noTransactionBlock = facts.actions.some((a) => a.facts.noTransactionBlock);
     const inner = ctx.embedded.flatMap((b) => b.statements);
     const claimed = mergeClaims([claimsFor(facts), ...inner.map((s) => claimsFor(s.facts))]);
@@ -956,19 +957,14 @@ class TraceSession {
   }
 }
 
-/** BEGIN / START TRANSACTION open a block, COMMIT / ROLLBACK / PREPARE TRANSACTION end it; savepoints do neither. */
-function transactionControl(stmt: Statement): 'begin' | 'end' | undefined {
-  if (stmt.kind !== 'TransactionStmt') return undefined;
-  const kind = (stmt.node as AnyNode).TransactionStmt.kind;
-  if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START') return 'begin';
-  if (
-    kind === 'TRANS_STMT_COMMIT' ||
-    kind === 'TRANS_STMT_ROLLBACK' ||
-    kind === 'TRANS_STMT_PREPARE' ||
-    kind === 'TRANS_STMT_COMMIT_PREPARED' ||
-    kind === 'TRANS_STMT_ROLLBACK_PREPARED'
-  )
-    return 'end';
+/**
+ * BEGIN / START TRANSACTION open a block, COMMIT / ROLLBACK / PREPARE TRANSACTION (and COMMIT / ROLLBACK
+ * PREPARED) end it; savepoints do neither.
+ */
+function blockControl(stmt: Statement): 'begin' | 'end' | undefined {
+  const control = transactionControl(stmt);
+  if (opensTransactionBlock(control)) return 'begin';
+  if (endsTransactionBlock(control)) return 'end';
   return undefined;
 }
 
@@ -984,70 +980,6 @@ function groupByHistory(inputs: MigrationInput[]): MigrationInput[][] {
   return [...groups.values()].map((g) =>
     g.sort((a, b) => compareCodePoints(historyOf(a.file)?.name ?? '', historyOf(b.file)?.name ?? '')),
   );
-}
-
-/**
- * The directory holding a migration history and the name that orders this file in it: the file
- * name, or for Prisma (`migrations/<name>/migration.sql`) the migration's folder.
- */
-function historyOf(file: MigrationFile): { dir: string; name: string; prisma: boolean } | undefined {
-  if (!file.absPath) return undefined;
-  const dir = path.dirname(file.absPath);
-  if (file.origin === 'prisma' && path.basename(file.absPath) === 'migration.sql') {
-    return { dir: path.dirname(dir), name: path.basename(dir), prisma: true };
-  }
-  return { dir, name: path.basename(file.absPath), prisma: false };
-}
-
-/** The migrations a runner applies before `file`, read the way lint reads them (Down sections blanked). */
-async function earlierMigrations(file: MigrationFile, cwd: string): Promise<MigrationFile[]> {
-  const history = historyOf(file);
-  if (!history) return [];
-  let names: string[];
-  try {
-    names = readdirSync(history.dir);
-  } catch {
-    return [];
-  }
-  const paths: string[] = [];
-  for (const name of names.sort(compareCodePoints)) {
-    if (compareCodePoints(name, history.name) >= 0) continue;
-    const abs = history.prisma ? path.join(history.dir, name, 'migration.sql') : path.join(history.dir, name);
-    if (!history.prisma && (!name.toLowerCase().endsWith('.sql') || isDownFile(name))) continue;
-    try {
-      if (!statSync(abs).isFile()) continue;
-    } catch {
-      continue;
-    }
-    paths.push(abs);
-  }
-  const out: MigrationFile[] = [];
-  for (const abs of paths) {
-    const shown = displayPath(abs, cwd);
-    let read: MigrationFile;
-    try {
-      read = await readMigrationFile({ kind: 'file', path: shown, absPath: abs });
-    } catch (error) {
-      // an unreadable earlier file must not end the whole run: the setup says it was not applied
-      if (!(error instanceof InputError)) throw error;
-      const reason = error.message.startsWith(`${shown}: `)
-        ? error.message.slice(shown.length + 2)
-        : error.message;
-      const problem: InputProblem = {
-        rule: 'unreadable-input',
-        severity: 'error',
-        message: reason,
-        start: 0,
-        end: 0,
-        line: 1,
-        column: 1,
-      };
-      out.push({ path: shown, absPath: abs, text: '', unreadable: true, problems: [problem] });
-      continue;
-    }
-    if (!read.down) out.push(read);
-  }
-  return out;
 }
 
 function ms(value: string | undefined): number | undefined {

@@ -23,7 +23,7 @@ const KIND: Record<string, { what: string; help: string }> = {
 export default defineRule({
   id: 'add-column-rewrites-table',
   equivalents: {
-    squawk: ['adding-serial-primary-key-field'],
+    squawk: ['adding-serial-primary-key-field', 'adding-field-with-default'],
     eugene: ['E11', 'E10'],
     strongMigrations: ['add_column_auto_incrementing', 'add_column_generated_stored'],
   },

@@ -68,6 +68,11 @@ If the column must end up NOT NULL, add that afterwards the safe way (see \`set-
     {
       title: 'a function pgkeel does not know may be volatile',
       bad: 'ALTER TABLE core_recipe ADD COLUMN foo integer DEFAULT uuid();',
+      // uuid() is no Postgres function (the example's project defines one): a volatile stand-in, which
+      // is all the example's claim (a volatile default rewrites the table) is about
+      setup: `CREATE TABLE core_recipe (id int);
+INSERT INTO core_recipe SELECT g FROM generate_series(1, 10) g;
+CREATE FUNCTION uuid() RETURNS integer LANGUAGE sql VOLATILE AS 'SELECT (random() * 1000)::int';`,
     },
     {
       title: 'now() is stable: the value is stored once',

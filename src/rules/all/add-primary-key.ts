@@ -1,6 +1,7 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
-import { type AnyNode, as, names } from '../../analyze/ast.js';
+import { names } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
+import { alterCmds, columnDefOf, constraintsOf, statementOf } from '../../analyze/nodes.js';
 import { serialColumnType } from '../../catalog/types.js';
 import { defineRule, onExistingTables } from '../define.js';
 import { lockClause } from '../sql.js';
@@ -119,15 +120,13 @@ postgresql_concurrently=True)\`; then \`op.execute("ALTER TABLE … ADD CONSTRAI
  */
 function columnStaysNotNull(facts: StatementFacts, action: Action): boolean {
   if (!action.column) return true;
-  const cmds: unknown[] = (facts.statement.node as AnyNode).AlterTableStmt?.cmds ?? [];
-  const col = cmds
-    .map((c) => as(as(c, 'AlterTableCmd')?.def, 'ColumnDef'))
+  const col = alterCmds(statementOf(facts, 'AlterTableStmt'))
+    .map((c) => columnDefOf(c))
     .find((d) => d?.colname === action.column);
   if (!col) return false;
   const typeNames = names(col.typeName?.names);
   if (typeNames.length === 1 && serialColumnType(typeNames[0]!) !== undefined) return true;
-  return (col.constraints ?? []).some((c: unknown) => {
-    const con = as(c, 'Constraint');
-    return con?.contype === 'CONSTR_NOTNULL' || con?.contype === 'CONSTR_IDENTITY';
-  });
+  return constraintsOf(col.constraints).some(
+    (con) => con.contype === 'CONSTR_NOTNULL' || con.contype === 'CONSTR_IDENTITY',
+  );
 }

@@ -1,6 +1,7 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
 import { names } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
+import { actionConstraint, asNode, columnDefOf, constraintOf, statementOf } from '../../analyze/nodes.js';
 import { defineRule, onExistingTables, replaceStatement } from '../define.js';
 import { columnList, defaultConstraintName, deparse, lockClause, quoteIdent } from '../sql.js';
 
@@ -99,9 +100,9 @@ migration with \`atomic = False\`, then \`RunSQL\` for \`ADD CONSTRAINT … UNIQ
  */
 export function uniqueFix(facts: StatementFacts, action: Action, kind: 'UNIQUE' | 'PRIMARY KEY') {
   if (facts.transaction) return undefined;
-  const stmt = (facts.statement.node as { AlterTableStmt: { cmds: unknown[] } }).AlterTableStmt;
-  if (stmt.cmds.length !== 1) return undefined;
-  const con = action.node;
+  const stmt = statementOf(facts, 'AlterTableStmt');
+  const con = actionConstraint(action);
+  if (stmt?.cmds?.length !== 1 || !con) return undefined;
   if (
     con.including?.length ||
     con.where_clause ||
@@ -119,13 +120,10 @@ export function uniqueFix(facts: StatementFacts, action: Action, kind: 'UNIQUE' 
   const steps: string[] = [];
   if (action.column) {
     // ADD COLUMN … UNIQUE: add the bare column first
-    const column = structuredClone(stmt.cmds[0]) as {
-      AlterTableCmd: { def: { ColumnDef: { constraints?: { Constraint: unknown }[] } } };
-    };
-    const def = column.AlterTableCmd.def.ColumnDef;
-    def.constraints = def.constraints?.filter(
-      (c) => (c.Constraint as { location?: number }).location !== con.location,
-    );
+    const column = structuredClone(stmt.cmds[0]!);
+    const def = columnDefOf(asNode(column, 'AlterTableCmd'));
+    if (!def) return undefined;
+    def.constraints = def.constraints?.filter((c) => constraintOf(c)?.location !== con.location);
     if (def.constraints?.length === 0) delete def.constraints;
     steps.push(deparse({ AlterTableStmt: { ...stmt, cmds: [column] } }));
   }

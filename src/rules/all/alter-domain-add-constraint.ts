@@ -1,4 +1,5 @@
-import { type AnyNode, names } from '../../analyze/ast.js';
+import { names } from '../../analyze/ast.js';
+import { statementOf } from '../../analyze/nodes.js';
 import { blockSummary } from '../../catalog/locks.js';
 import type { OperationId } from '../../catalog/operations.js';
 import { defineRule, lockOn, replaceStatement } from '../define.js';
@@ -111,7 +112,7 @@ NOT NULL on a domain cannot be NOT VALID; \`CHECK (VALUE IS NOT NULL) NOT VALID\
     { title: 'dropping a constraint checks nothing', ok: 'ALTER DOMAIN positive_amount DROP NOT NULL;' },
   ],
   check(facts, ctx) {
-    const stmt = (facts.statement.node as AnyNode).AlterDomainStmt;
+    const stmt = statementOf(facts, 'AlterDomainStmt');
     if (!stmt) return;
     const domainNames = names(stmt.typeName);
     const actions = facts.actions.filter((a) => CHECKING.includes(a.op));

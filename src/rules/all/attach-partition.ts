@@ -4,6 +4,7 @@ import type { Action } from '../../analyze/classify.js';
 import { blockedWorkloads } from '../../catalog/locks.js';
 import { operationFacts } from '../../catalog/operations.js';
 import { defineRule, lockOn, type RuleContext } from '../define.js';
+import { IMPLIED_BOUND } from '../example-setups.js';
 import { lockClause } from '../sql.js';
 
 const RECIPE =
@@ -76,12 +77,14 @@ partition is scanned.`,
       title: 'before PostgreSQL 12 the parent is locked even when a validated CHECK avoids the scan',
       pg: { max: 11 },
       bad: "ALTER TABLE m_2025 ADD CONSTRAINT b CHECK (at IS NOT NULL AND at >= '2025-01-01' AND at < '2026-01-01') NOT VALID;\nALTER TABLE m_2025 VALIDATE CONSTRAINT b;\nALTER TABLE m ATTACH PARTITION m_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');",
+      conservative: [IMPLIED_BOUND],
     },
     {
       title:
         'since PostgreSQL 12, a validated CHECK on the partition makes the ATTACH brief and the parent stays usable',
       pg: { min: 12 },
       ok: "ALTER TABLE m_2025 ADD CONSTRAINT b CHECK (at IS NOT NULL AND at >= '2025-01-01' AND at < '2026-01-01') NOT VALID;\nALTER TABLE m_2025 VALIDATE CONSTRAINT b;\nALTER TABLE m ATTACH PARTITION m_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');",
+      conservative: [IMPLIED_BOUND],
     },
     {
       title: 'since PostgreSQL 12, attaching a partition created empty in this migration',

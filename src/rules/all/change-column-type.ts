@@ -1,4 +1,4 @@
-import type { AnyNode } from '../../analyze/ast.js';
+import { actionCmd, columnDefOf } from '../../analyze/nodes.js';
 import { formatTypeRef, typeRefFromAst } from '../../catalog/types.js';
 import { defineRule, lockOn } from '../define.js';
 import { lockClause, quoteIdent } from '../sql.js';
@@ -161,6 +161,9 @@ in the next migration.`,
       title: 'a new expression for a stored generated column recomputes every row',
       pg: { min: 17 },
       bad: 'ALTER TABLE orders ALTER COLUMN total SET EXPRESSION AS (quantity * price);',
+      // a stored generated column whose expression the example changes
+      setup: `CREATE TABLE orders (id int, quantity int, price int, total int GENERATED ALWAYS AS (quantity * price) STORED);
+INSERT INTO orders (id, quantity, price) SELECT g, g, g FROM generate_series(1, 10) g;`,
     },
   ],
   check(facts, ctx) {
@@ -184,7 +187,7 @@ in the next migration.`,
       const change = action.detail?.typeChange;
       const mode = lockOn(action);
       const column = quoteIdent(action.column ?? '?');
-      const def = (action.node as AnyNode).def?.ColumnDef;
+      const def = columnDefOf(actionCmd(action));
       const newType = typeRefFromAst(def?.typeName);
       const to = newType ? ` to ${SQL_NAMES[formatTypeRef(newType)] ?? formatTypeRef(newType)}` : '';
       const lock = { mode, relation: table.display };

@@ -106,6 +106,8 @@ In a plain SQL script, end the transaction before the statement and open a new o
     {
       bad: 'BEGIN;\nALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY;\nCOMMIT;',
       pg: { min: 14 },
+      setup: `CREATE TABLE events (id int, at int) PARTITION BY RANGE (at);
+CREATE TABLE events_2020 PARTITION OF events FOR VALUES FROM (2020) TO (2021);`,
     },
     { title: 'VACUUM never runs in a transaction block', bad: 'VACUUM ANALYZE orders;', runner: 'django' },
     { title: 'ANALYZE alone may', ok: 'BEGIN;\nANALYZE orders;\nCOMMIT;' },

@@ -1,4 +1,5 @@
-import { type AnyNode, as, names } from '../../analyze/ast.js';
+import { names } from '../../analyze/ast.js';
+import { constraintsOf, statementOf } from '../../analyze/nodes.js';
 import { defineRule } from '../define.js';
 
 export default defineRule({
@@ -73,11 +74,11 @@ Changing the rule later is then one table at a time: add the new CHECK \`NOT VAL
     },
   ],
   check(facts, ctx) {
-    const stmt = (facts.statement.node as AnyNode).CreateDomainStmt;
+    const stmt = statementOf(facts, 'CreateDomainStmt');
     if (!stmt) return;
-    const constraints: AnyNode[] = (stmt.constraints ?? [])
-      .map((c: AnyNode) => as(c, 'Constraint'))
-      .filter((c: AnyNode) => c?.contype === 'CONSTR_CHECK' || c?.contype === 'CONSTR_NOTNULL');
+    const constraints = constraintsOf(stmt.constraints).filter(
+      (c) => c.contype === 'CONSTR_CHECK' || c.contype === 'CONSTR_NOTNULL',
+    );
     const first = constraints[0];
     if (!first) return;
     const domain = names(stmt.domainname).join('.');

@@ -1,5 +1,5 @@
-import type { AnyNode } from '../../analyze/ast.js';
 import { names } from '../../analyze/ast.js';
+import { statementOf } from '../../analyze/nodes.js';
 import { defineRule } from '../define.js';
 
 export default defineRule({
@@ -64,7 +64,7 @@ A CHECK is changed by adding the new one \`NOT VALID\`, validating it, and dropp
     { title: 'adding a value to an existing enum', ok: "ALTER TYPE document_type ADD VALUE 'memo';" },
   ],
   check(facts, ctx) {
-    const stmt = (facts.statement.node as AnyNode).CreateEnumStmt;
+    const stmt = statementOf(facts, 'CreateEnumStmt');
     if (!stmt) return;
     const name = names(stmt.typeName).join('.');
     ctx.report({

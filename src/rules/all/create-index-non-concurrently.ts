@@ -74,6 +74,9 @@ in a \`disable_ddl_transaction!\` migration.`,
       bad: 'BEGIN;\nDROP TABLE orders;\nROLLBACK;\nCREATE TABLE IF NOT EXISTS orders (customer_id int);\nCREATE INDEX orders_customer_id_idx ON orders (customer_id);',
       fixed:
         'BEGIN;\nDROP TABLE orders;\nROLLBACK;\nCREATE TABLE IF NOT EXISTS orders (customer_id int);\nCREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);',
+      // the table the example drops and rolls back exists, as the file expects on a converged install
+      setup: `CREATE TABLE orders (customer_id int);
+INSERT INTO orders SELECT g FROM generate_series(1, 10) g;`,
     },
     {
       title: 'what Rails’ `add_reference :orders, :customer` runs: the index is built non-concurrently',

@@ -1,4 +1,4 @@
-import type { AnyNode } from '../../analyze/ast.js';
+import { statementOf } from '../../analyze/nodes.js';
 import { operationFacts } from '../../catalog/operations.js';
 import { defineRule, lockOn, replaceStatement } from '../define.js';
 import { lockClause } from '../sql.js';
@@ -90,7 +90,7 @@ ALTER TABLE measurements DETACH PARTITION measurements_2023;
       const partMode = partition ? lockOn(action, 'partition') : undefined;
       const supported = !operationFacts('detach-partition-concurrently', facts.pgVersion).unsupported;
       const defaultPartition = facts.state.defaultPartitions.get(parent.key);
-      const stmt = (facts.statement.node as AnyNode).AlterTableStmt;
+      const stmt = statementOf(facts, 'AlterTableStmt');
       const alone = stmt?.cmds?.length === 1;
       let help: string;
       if (!supported)

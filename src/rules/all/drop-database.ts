@@ -1,4 +1,4 @@
-import type { AnyNode } from '../../analyze/ast.js';
+import { statementOf } from '../../analyze/nodes.js';
 import { defineRule } from '../define.js';
 import { quoteIdent } from '../sql.js';
 
@@ -32,13 +32,26 @@ DROP DATABASE old_reports;
     },
   },
   examples: [
-    { bad: 'DROP DATABASE "table_name";' },
-    { bad: 'DROP DATABASE IF EXISTS "table_name";' },
-    { bad: 'DROP DATABASE old_reports WITH (FORCE);', pg: { min: 13 } },
+    {
+      bad: 'DROP DATABASE "table_name";',
+      // DROP DATABASE runs outside a transaction block; a lock on its pg_database row stops it at its
+      // last step (it takes no lock on any relation of the database the migration runs in)
+      stall: `SELECT 1 FROM pg_database WHERE datname = 'table_name' FOR UPDATE`,
+    },
+    {
+      bad: 'DROP DATABASE IF EXISTS "table_name";',
+      setup: 'DROP DATABASE IF EXISTS table_name;\nCREATE DATABASE table_name;',
+      stall: `SELECT 1 FROM pg_database WHERE datname = 'table_name' FOR UPDATE`,
+    },
+    {
+      bad: 'DROP DATABASE old_reports WITH (FORCE);',
+      pg: { min: 13 },
+      stall: `SELECT 1 FROM pg_database WHERE datname = 'old_reports' FOR UPDATE`,
+    },
     { ok: 'DROP TABLE IF EXISTS old_reports;' },
   ],
   check(facts, ctx) {
-    const stmt = (facts.statement.node as AnyNode).DropdbStmt;
+    const stmt = statementOf(facts, 'DropdbStmt');
     if (!stmt) return;
     ctx.report({
       statement: facts,

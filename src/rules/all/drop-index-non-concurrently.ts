@@ -1,6 +1,6 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
-import type { AnyNode } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
+import { statementOf } from '../../analyze/nodes.js';
 import type { Fix } from '../../diagnostics.js';
 import { defineRule, lockedRelation, lockOn, replaceStatement } from '../define.js';
 import { lockClause } from '../sql.js';
@@ -129,8 +129,8 @@ concurrently — drop the index of each partition concurrently first.`,
 
 /** Insert CONCURRENTLY; one statement per index when several are dropped. Not offered with CASCADE. */
 function concurrentFix(facts: StatementFacts): Fix | undefined {
-  const stmt = (facts.statement.node as AnyNode).DropStmt;
-  if (stmt.behavior === 'DROP_CASCADE') return undefined;
+  const stmt = statementOf(facts, 'DropStmt');
+  if (!stmt || stmt.behavior === 'DROP_CASCADE') return undefined;
   const all: Action[] = facts.actions.filter((a) => a.op === 'drop-index');
   if (all.length === 1) {
     const at = /^\s*drop\s+index\b/i.exec(facts.statement.text);

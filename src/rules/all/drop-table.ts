@@ -1,13 +1,13 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
-import { type AnyNode, type RelationRef, relationRef } from '../../analyze/ast.js';
+import { type RelationRef, relationRef } from '../../analyze/ast.js';
+import { statementOf } from '../../analyze/nodes.js';
 import { defineRule, lockOn } from '../define.js';
 import { lockClause } from '../sql.js';
 
 /** Tables a statement creates (CREATE TABLE, CREATE TABLE … AS). */
 export function createdTables(facts: StatementFacts): RelationRef[] {
-  const n = facts.statement.node as AnyNode;
-  if (facts.statement.kind === 'CreateTableAsStmt') {
-    const s = n.CreateTableAsStmt;
+  const s = statementOf(facts, 'CreateTableAsStmt');
+  if (s) {
     if (s.objtype !== undefined && s.objtype !== 'OBJECT_TABLE') return [];
     const r = relationRef(s.into?.rel, facts.state.defaultSchema);
     return r ? [r] : [];

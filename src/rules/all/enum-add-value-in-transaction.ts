@@ -1,12 +1,15 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
-import { type AnyNode, names, walk } from '../../analyze/ast.js';
+import { names } from '../../analyze/ast.js';
+import { statementOf, walkNodes } from '../../analyze/nodes.js';
 import { defineRule } from '../define.js';
+import { ORDER_STATUS } from '../example-setups.js';
 import { transactionOrigin } from './concurrently-in-transaction.js';
 
 interface Added {
   transaction: number;
   type: string;
-  value: string;
+  /** undefined only if the parser gave no value */
+  value: string | undefined;
   /** the type was created in the same transaction */
   newType: boolean;
 }
@@ -63,6 +66,9 @@ once. On PostgreSQL 12–16 they cannot either; there, create the type with ever
     {
       pg: { min: 12 },
       bad: "BEGIN;\nALTER TYPE order_status ADD VALUE 'archived';\nUPDATE orders SET status = 'archived' WHERE closed_at < '2020-01-01';\nCOMMIT;",
+      setup: ORDER_STATUS,
+      // using a value added in the same transaction block: Postgres refuses it, as the rule says
+      refuses: /unsafe use of new value "archived"/,
     },
     {
       title: 'inside the runner’s transaction',
@@ -73,6 +79,7 @@ once. On PostgreSQL 12–16 they cannot either; there, create the type with ever
     {
       title: 'committed before use',
       ok: "ALTER TYPE order_status ADD VALUE 'archived';\nUPDATE orders SET status = 'archived' WHERE closed_at < '2020-01-01';",
+      setup: ORDER_STATUS,
     },
     {
       title: 'a later transaction',
@@ -93,6 +100,8 @@ once. On PostgreSQL 12–16 they cannot either; there, create the type with ever
       title: 'on PostgreSQL 12–16 not even then',
       pg: { min: 12, max: 16 },
       bad: "BEGIN;\nCREATE TYPE order_status AS ENUM ('open');\nALTER TYPE order_status ADD VALUE 'archived';\nCREATE TABLE orders (status order_status DEFAULT 'archived');\nCOMMIT;",
+      // PG 12–16 refuse a value added to an enum created in the same transaction, as the rule says
+      refuses: /unsafe use of new value "archived"/,
     },
   ],
   create(ctx) {
@@ -100,7 +109,6 @@ once. On PostgreSQL 12–16 they cannot either; there, create the type with ever
     return {
       statement(facts: StatementFacts) {
         const tx = facts.transaction;
-        const node = facts.statement.node as AnyNode;
         if (!tx) return;
         const addValue = facts.actions.find(
           (a) => a.op === 'alter-type-add-value' || a.op === 'alter-type-add-value-new-type',
@@ -108,20 +116,21 @@ once. On PostgreSQL 12–16 they cannot either; there, create the type with ever
         if (addValue) {
           // before PG 12 the ADD VALUE itself fails in a transaction block: concurrently-in-transaction reports it
           if (addValue.facts.noTransactionBlock) return;
-          const s = node.AlterEnumStmt;
+          const s = statementOf(facts, 'AlterEnumStmt');
           const newType = addValue.op === 'alter-type-add-value-new-type';
           // a type created in this transaction may use its new values at once, on some versions
           if (!(newType && addValue.facts.newValueUsableWhenTypeIsNew))
-            added.push({ transaction: tx.id, type: typeKey(s.typeName), value: s.newVal, newType });
+            added.push({ transaction: tx.id, type: typeKey(s?.typeName), value: s?.newVal, newType });
           return;
         }
         const pending = added.filter((a) => a.transaction === tx.id);
         if (pending.length === 0) return;
         let hit: { value: Added; location?: number } | undefined;
-        walk(node, (kind, body) => {
+        walkNodes(facts.statement.node, (kind, body) => {
           if (hit) return false;
-          if (kind === 'A_Const' && typeof body?.sval?.sval === 'string') {
-            const value = pending.find((p) => p.value === body.sval.sval);
+          const sval = kind === 'A_Const' ? body?.sval?.sval : undefined;
+          if (kind === 'A_Const' && typeof sval === 'string') {
+            const value = pending.find((p) => p.value === sval);
             if (value)
               hit = { value, location: typeof body.location === 'number' ? body.location : undefined };
           }

@@ -1,4 +1,4 @@
-import type { AnyNode } from '../../analyze/ast.js';
+import { statementOf } from '../../analyze/nodes.js';
 import { defineRule } from '../define.js';
 
 export default defineRule({
@@ -43,8 +43,8 @@ ALTER TYPE status ADD VALUE 'archived' AFTER 'closed';  -- last, on purpose
     { title: 'renaming a value places nothing', ok: "ALTER TYPE status RENAME VALUE 'done' TO 'closed';" },
   ],
   check(facts, ctx) {
-    const s = (facts.statement.node as AnyNode).AlterEnumStmt;
-    if (s.newVal === undefined || s.oldVal !== undefined || s.newValNeighbor) return;
+    const s = statementOf(facts, 'AlterEnumStmt');
+    if (!s || s.newVal === undefined || s.oldVal !== undefined || s.newValNeighbor) return;
     ctx.report({
       statement: facts,
       message: `'${s.newVal}' is appended: it sorts after every existing value of the enum, in ORDER BY, comparisons and indexes.`,

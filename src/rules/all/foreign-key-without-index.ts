@@ -1,6 +1,15 @@
+import type { Constraint } from '@pgsql/types';
 import type { StatementFacts } from '../../analyze/analyze.js';
-import type { AnyNode, RelationRef } from '../../analyze/ast.js';
-import { as, names, relationRef } from '../../analyze/ast.js';
+import type { RelationRef } from '../../analyze/ast.js';
+import { names, relationRef } from '../../analyze/ast.js';
+import {
+  alterCmds,
+  asNode,
+  columnDefOf,
+  constraintOf,
+  constraintsOf,
+  statementOf,
+} from '../../analyze/nodes.js';
 import type { Fix } from '../../diagnostics.js';
 import { defineRule, replaceStatement } from '../define.js';
 import { columnList, quoteIdent } from '../sql.js';
@@ -127,7 +136,12 @@ for that statement.`,
       list.push(columns);
     };
     /** a column or table constraint of `table`; `column` for a column constraint */
-    const constraint = (facts: StatementFacts, table: RelationRef, con: AnyNode, column?: string) => {
+    const constraint = (
+      facts: StatementFacts,
+      table: RelationRef,
+      con: Constraint | undefined,
+      column?: string,
+    ) => {
       if (!con) return;
       if (con.contype === 'CONSTR_PRIMARY' || con.contype === 'CONSTR_UNIQUE') {
         if (con.indexname) return; // USING INDEX: the index itself was (or was not) seen
@@ -159,43 +173,42 @@ for that statement.`,
 
     return {
       statement(facts) {
-        const n = facts.statement.node as AnyNode;
         const schema = facts.state.defaultSchema;
-        if (facts.statement.kind === 'CreateStmt') {
-          const table = relationRef(n.CreateStmt.relation, schema);
+        const create = statementOf(facts, 'CreateStmt');
+        const alter = statementOf(facts, 'AlterTableStmt');
+        const index = statementOf(facts, 'IndexStmt');
+        if (create) {
+          const table = relationRef(create.relation, schema);
           if (!table) return;
-          for (const e of n.CreateStmt.tableElts ?? []) {
-            const col = as(e, 'ColumnDef');
+          for (const e of create.tableElts ?? []) {
+            const col = asNode(e, 'ColumnDef');
             if (col)
-              for (const c of col.constraints ?? [])
-                constraint(facts, table, as(c, 'Constraint'), col.colname);
-            else constraint(facts, table, as(e, 'Constraint'));
+              for (const c of col.constraints ?? []) constraint(facts, table, constraintOf(c), col.colname);
+            else constraint(facts, table, constraintOf(e));
           }
-        } else if (facts.statement.kind === 'AlterTableStmt') {
-          if (n.AlterTableStmt.objtype !== 'OBJECT_TABLE') return;
-          const table = relationRef(n.AlterTableStmt.relation, schema);
+        } else if (alter) {
+          if (alter.objtype !== 'OBJECT_TABLE') return;
+          const table = relationRef(alter.relation, schema);
           if (!table) return;
-          const cmds = (n.AlterTableStmt.cmds ?? []).map((c: AnyNode) => as(c, 'AlterTableCmd'));
+          const cmds = alterCmds(alter);
           for (const cmd of cmds) {
-            const name = cmd?.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef')?.colname : undefined;
+            const name = cmd.subtype === 'AT_AddColumn' ? columnDefOf(cmd)?.colname : undefined;
             if (name) addedColumns.add(`${table.key}|${name}`);
           }
           for (const cmd of cmds) {
-            if (cmd?.subtype === 'AT_AddConstraint') constraint(facts, table, as(cmd.def, 'Constraint'));
-            else if (cmd?.subtype === 'AT_AddColumn') {
-              const col = as(cmd.def, 'ColumnDef');
-              for (const k of col?.constraints ?? [])
-                constraint(facts, table, as(k, 'Constraint'), col.colname);
+            if (cmd.subtype === 'AT_AddConstraint') constraint(facts, table, constraintOf(cmd.def));
+            else if (cmd.subtype === 'AT_AddColumn') {
+              const col = columnDefOf(cmd);
+              for (const k of constraintsOf(col?.constraints)) constraint(facts, table, k, col?.colname);
             }
           }
-        } else if (facts.statement.kind === 'IndexStmt') {
-          const s = n.IndexStmt;
-          const table = relationRef(s.relation, schema);
+        } else if (index) {
+          const table = relationRef(index.relation, schema);
           // a partial index cannot serve every lookup of the foreign key
-          if (!table || s.whereClause) return;
+          if (!table || index.whereClause) return;
           addIndex(
             table,
-            (s.indexParams ?? []).map((p: AnyNode) => as(p, 'IndexElem')?.name as string | undefined),
+            (index.indexParams ?? []).map((p) => asNode(p, 'IndexElem')?.name),
           );
         }
       },

@@ -20,6 +20,12 @@ function mayHoldLongIdentifier(sql: string): boolean {
     const c = sql.charCodeAt(i);
     if (c > 0x7f) return true;
     if (c === 34) {
+      // `""` inside a quoted name is one `"` of the name
+      if (quoted && sql.charCodeAt(i + 1) === 34) {
+        i++;
+        if (++run >= 64) return true;
+        continue;
+      }
       quoted = !quoted;
       run = 0;
       continue;
@@ -164,6 +170,10 @@ ALTER TABLE customer_subscription_billing_events
   examples: [
     {
       bad: 'alter table t add column column_very_long_very_long_very_long_very_long_very_long_very_long bigint;',
+    },
+    {
+      title: 'a doubled quote inside a quoted name is one character of it',
+      bad: `create table "${'a'.repeat(63)}""b" (id bigint);`,
     },
     {
       bad: 'create table table_very_long_very_long_very_long_very_long_very_long_very_long (id bigint);',

@@ -1,4 +1,4 @@
-import type { AnyNode } from '../../analyze/ast.js';
+import { statementOf } from '../../analyze/nodes.js';
 import { defineRule } from '../define.js';
 
 /** More key columns than this is flagged by default (strong_migrations' limit). */
@@ -67,7 +67,7 @@ If a wide key really is what the queries need, keep it and ignore this rule for 
     },
   ],
   check(facts, ctx) {
-    const stmt = (facts.statement.node as AnyNode).IndexStmt;
+    const stmt = statementOf(facts, 'IndexStmt');
     const count = stmt?.indexParams?.length ?? 0;
     const max = ctx.options.maxColumns;
     if (count <= max) return;

@@ -1,5 +1,6 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
-import { type AnyNode, type RelationRef, relationRef } from '../../analyze/ast.js';
+import { type RelationRef, relationRef } from '../../analyze/ast.js';
+import { statementOf } from '../../analyze/nodes.js';
 import { blocksApplication, type LockMode, strongerLock } from '../../catalog/locks.js';
 import { defineRule } from '../define.js';
 
@@ -195,7 +196,7 @@ ALTER TABLE customers ADD COLUMN vip boolean;
       statement(facts) {
         const tx = facts.transaction;
         if (pending && pending.tx !== tx?.id) flush();
-        const rename = (facts.statement.node as AnyNode).RenameStmt;
+        const rename = statementOf(facts, 'RenameStmt');
         if (rename?.renameType === 'OBJECT_TABLE') {
           const from = relationRef(rename.relation, facts.state.defaultSchema);
           const to = relationRef(

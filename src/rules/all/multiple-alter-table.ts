@@ -1,5 +1,6 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
-import { type AnyNode, relationRef } from '../../analyze/ast.js';
+import { relationRef } from '../../analyze/ast.js';
+import { statementOf } from '../../analyze/nodes.js';
 import { defineRule } from '../define.js';
 
 /** Subcommands Postgres cannot combine with others in one ALTER TABLE. */
@@ -25,7 +26,7 @@ interface Seen {
 
 /** The ALTER TABLE's table and what it does to it, when it can be merged with another ALTER TABLE. */
 function alterOf(facts: StatementFacts) {
-  const s = (facts.statement.node as AnyNode).AlterTableStmt;
+  const s = statementOf(facts, 'AlterTableStmt');
   if (s?.objtype !== 'OBJECT_TABLE') return undefined;
   const table = relationRef(s.relation, facts.state.defaultSchema);
   if (!table) return undefined;

@@ -1,8 +1,18 @@
+import type { ObjectType, RangeVar } from '@pgsql/types';
 import type { StatementFacts } from '../../analyze/analyze.js';
-import { type AnyNode, as, relationRef } from '../../analyze/ast.js';
+import { relationRef } from '../../analyze/ast.js';
+import { alterCmds, columnDefOf, constraintOf, statementOf } from '../../analyze/nodes.js';
 import type { Fix } from '../../diagnostics.js';
 import type { RuleContext } from '../define.js';
 import { defineRule } from '../define.js';
+
+/** renames Postgres cannot repeat: the old name is gone */
+const RENAMES_NOT_REPEATABLE = new Set<ObjectType | undefined>([
+  'OBJECT_TABLE',
+  'OBJECT_COLUMN',
+  'OBJECT_TABCONSTRAINT',
+  'OBJECT_INDEX',
+]);
 
 const DROP_KINDS: Record<string, string> = {
   OBJECT_TABLE: 'table',
@@ -102,6 +112,9 @@ Renames have no IF EXISTS form: run them inside a transaction.`,
     {
       title: 'a constraint added a second time after one DROP … IF EXISTS',
       bad: 'ALTER TABLE "app_email" DROP CONSTRAINT IF EXISTS "email_uniq";\nALTER TABLE "app_email" ADD CONSTRAINT "email_uniq" UNIQUE USING INDEX "email_idx";\nALTER TABLE "app_email" ADD CONSTRAINT "email_uniq" UNIQUE USING INDEX "email_idx";',
+      // run again, ADD CONSTRAINT … USING INDEX finds no index: the first run renamed it to the
+      // constraint's name
+      refuses: /index "email_idx" does not exist/,
     },
     {
       title: 'renames cannot be repeated',
@@ -154,16 +167,16 @@ Renames have no IF EXISTS form: run them inside a transaction.`,
 });
 
 function remember(facts: StatementFacts, constraints: Set<string>, indexes: Set<string>): void {
-  const n = facts.statement.node as AnyNode;
   const schema = facts.state.defaultSchema;
-  if (n.DropStmt?.removeType === 'OBJECT_INDEX' && n.DropStmt.missing_ok) {
+  const drop = statementOf(facts, 'DropStmt');
+  if (drop?.removeType === 'OBJECT_INDEX' && drop.missing_ok) {
     for (const a of facts.actions) if (a.relations.index) indexes.add(a.relations.index.key);
   }
-  const table = n.AlterTableStmt && relationRef(n.AlterTableStmt.relation, schema);
+  const alter = statementOf(facts, 'AlterTableStmt');
+  const table = alter && relationRef(alter.relation, schema);
   if (!table) return;
-  for (const c of n.AlterTableStmt.cmds ?? []) {
-    const cmd = as(c, 'AlterTableCmd');
-    if (cmd?.subtype === 'AT_DropConstraint' && cmd.missing_ok) constraints.add(`${table.key}|${cmd.name}`);
+  for (const cmd of alterCmds(alter)) {
+    if (cmd.subtype === 'AT_DropConstraint' && cmd.missing_ok) constraints.add(`${table.key}|${cmd.name}`);
   }
 }
 
@@ -173,7 +186,6 @@ function check(
   constraints: Set<string>,
   indexes: Set<string>,
 ): void {
-  const n = facts.statement.node as AnyNode;
   const schema = facts.state.defaultSchema;
   const ifNotExists =
     'Missing IF NOT EXISTS: if the migration fails after this statement, running it again fails here.';
@@ -191,7 +203,8 @@ function check(
     });
   switch (facts.statement.kind) {
     case 'CreateStmt': {
-      const s = n.CreateStmt;
+      const s = statementOf(facts, 'CreateStmt');
+      if (!s) return;
       if (s.if_not_exists) return;
       if (s.relation?.relpersistence === 't' && s.oncommit === 'ONCOMMIT_DROP') return;
       const fix = insertAfter(
@@ -204,7 +217,8 @@ function check(
       return;
     }
     case 'IndexStmt': {
-      const s = n.IndexStmt;
+      const s = statementOf(facts, 'IndexStmt');
+      if (!s) return;
       if (s.if_not_exists || !s.idxname) return;
       const index = relationRef({ schemaname: s.relation?.schemaname, relname: s.idxname }, schema);
       if (index && indexes.has(index.key)) return;
@@ -228,8 +242,11 @@ function check(
     case 'CreateSeqStmt':
     case 'CreateSchemaStmt':
     case 'CreateExtensionStmt': {
-      const s = n[facts.statement.kind];
-      if (s.if_not_exists) return;
+      const s =
+        statementOf(facts, 'CreateSeqStmt') ??
+        statementOf(facts, 'CreateSchemaStmt') ??
+        statementOf(facts, 'CreateExtensionStmt');
+      if (!s || s.if_not_exists) return;
       const word = {
         CreateSeqStmt: 'sequence',
         CreateSchemaStmt: 'schema',
@@ -240,15 +257,17 @@ function check(
       return;
     }
     case 'DropStmt': {
-      const s = n.DropStmt;
-      const kind = DROP_KINDS[s.removeType];
+      const s = statementOf(facts, 'DropStmt');
+      if (!s) return;
+      const kind = DROP_KINDS[s.removeType ?? ''];
       if (s.missing_ok || !kind) return;
       const re = new RegExp(`^\\s*drop\\s+${kind}`, 'i');
       report(ifExists, insertAfter(facts, re, ' IF EXISTS', 'Drop it IF EXISTS'));
       return;
     }
     case 'AlterEnumStmt': {
-      const s = n.AlterEnumStmt;
+      const s = statementOf(facts, 'AlterEnumStmt');
+      if (!s) return;
       if (s.newVal === undefined || s.oldVal !== undefined || s.skipIfNewValExists) return;
       report(
         ifNotExists,
@@ -257,9 +276,9 @@ function check(
       return;
     }
     case 'RenameStmt': {
-      const s = n.RenameStmt;
-      if (!['OBJECT_TABLE', 'OBJECT_COLUMN', 'OBJECT_TABCONSTRAINT', 'OBJECT_INDEX'].includes(s.renameType))
-        return;
+      const s = statementOf(facts, 'RenameStmt');
+      if (!s) return;
+      if (!RENAMES_NOT_REPEATABLE.has(s.renameType)) return;
       report(
         'A rename cannot be repeated: if the migration fails after this statement, running it again fails here (the old name no longer exists).',
         undefined,
@@ -268,13 +287,14 @@ function check(
       return;
     }
     case 'AlterTableStmt': {
-      const s = n.AlterTableStmt;
+      const s = statementOf(facts, 'AlterTableStmt');
+      if (!s) return;
       const table = relationRef(s.relation, schema);
       if (!table) return;
-      const cmds: AnyNode[] = (s.cmds ?? []).map((c: AnyNode) => as(c, 'AlterTableCmd')).filter(Boolean);
+      const cmds = alterCmds(s);
       for (const cmd of cmds) {
         if (cmd.subtype === 'AT_AddColumn') {
-          const col = as(cmd.def, 'ColumnDef');
+          const col = columnDefOf(cmd);
           if (cmd.missing_ok || !col) continue;
           const at =
             typeof col.location === 'number' ? ctx.file.offsetOf(facts.statement, col.location) : undefined;
@@ -296,7 +316,7 @@ function check(
               : undefined;
           report(ifExists, fix);
         } else if (cmd.subtype === 'AT_AddConstraint') {
-          const name: string | undefined = as(cmd.def, 'Constraint')?.conname;
+          const name = constraintOf(cmd.def)?.conname;
           const key = `${table.key}|${name}`;
           if (name && constraints.has(key)) {
             constraints.delete(key);
@@ -317,7 +337,7 @@ function check(
 /** Like insertAfter, but searching only after the table name (which may contain the keyword). */
 function insertAfterRelation(
   facts: StatementFacts,
-  relation: AnyNode,
+  relation: RangeVar | undefined,
   re: RegExp,
   text: string,
   title: string,

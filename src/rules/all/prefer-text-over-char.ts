@@ -1,5 +1,7 @@
+import type { ColumnDef, Constraint, ConstrType, TypeName } from '@pgsql/types';
 import type { StatementFacts } from '../../analyze/analyze.js';
-import { type AnyNode, as, type RelationRef, relationRef } from '../../analyze/ast.js';
+import { type RelationRef, relationRef } from '../../analyze/ast.js';
+import { alterCmds, asNode, columnDefOf, constraintsOf, statementOf } from '../../analyze/nodes.js';
 import { type TypeRef, typeRefFromAst } from '../../catalog/types.js';
 import type { Fix } from '../../diagnostics.js';
 import { defineRule, type RuleContext } from '../define.js';
@@ -12,11 +14,11 @@ export interface WrittenColumnType {
   table: RelationRef;
   column: string;
   /** the ColumnDef */
-  def: AnyNode;
-  typeName: AnyNode;
+  def: ColumnDef;
+  typeName: TypeName;
   type: TypeRef;
   /** the CREATE TABLE's table-level constraints (empty otherwise) */
-  tableConstraints: AnyNode[];
+  tableConstraints: Constraint[];
 }
 
 /**
@@ -37,36 +39,35 @@ export function writtenColumnTypes(facts: StatementFacts): readonly WrittenColum
 }
 
 function collectWrittenColumnTypes(facts: StatementFacts): WrittenColumnType[] {
-  const n = facts.statement.node as AnyNode;
   const schema = facts.state.defaultSchema;
   const out: WrittenColumnType[] = [];
   const push = (
     where: WrittenColumnType['where'],
     table: RelationRef | undefined,
-    def: AnyNode,
+    def: ColumnDef,
     column: string | undefined,
-    tableConstraints: AnyNode[] = [],
+    tableConstraints: Constraint[] = [],
   ) => {
-    const type = typeRefFromAst(def?.typeName);
-    if (!table || !type || !column) return;
-    out.push({ where, table, column, def, typeName: def.typeName, type, tableConstraints });
+    const typeName = def.typeName;
+    const type = typeRefFromAst(typeName);
+    if (!table || !type || !column || !typeName) return;
+    out.push({ where, table, column, def, typeName, type, tableConstraints });
   };
-  const create = as(n, 'CreateStmt') ?? as(n, 'CreateForeignTableStmt')?.base;
+  const create = statementOf(facts, 'CreateStmt') ?? statementOf(facts, 'CreateForeignTableStmt')?.base;
   if (create) {
     const table = relationRef(create.relation, schema);
-    const elts: AnyNode[] = create.tableElts ?? [];
-    const constraints = elts.map((e) => as(e, 'Constraint')).filter(Boolean);
+    const elts = create.tableElts ?? [];
+    const constraints = constraintsOf(elts);
     for (const e of elts) {
-      const def = as(e, 'ColumnDef');
+      const def = asNode(e, 'ColumnDef');
       if (def) push('create', table, def, def.colname, constraints);
     }
   }
-  const alter = as(n, 'AlterTableStmt');
+  const alter = statementOf(facts, 'AlterTableStmt');
   if (alter && (alter.objtype === 'OBJECT_TABLE' || alter.objtype === 'OBJECT_FOREIGN_TABLE')) {
     const table = relationRef(alter.relation, schema);
-    for (const c of alter.cmds ?? []) {
-      const cmd = as(c, 'AlterTableCmd');
-      const def = as(cmd?.def, 'ColumnDef');
+    for (const cmd of alterCmds(alter)) {
+      const def = columnDefOf(cmd);
       if (!def) continue;
       if (cmd.subtype === 'AT_AddColumn') push('add', table, def, def.colname);
       else if (cmd.subtype === 'AT_AlterColumnType') push('alter', table, def, cmd.name);
@@ -76,10 +77,8 @@ function collectWrittenColumnTypes(facts: StatementFacts): WrittenColumnType[] {
 }
 
 /** The column's inline constraints of one kind (`CONSTR_PRIMARY`, …). */
-export function inlineConstraints(c: WrittenColumnType, contype: string): AnyNode[] {
-  return (c.def.constraints ?? [])
-    .map((x: AnyNode) => as(x, 'Constraint'))
-    .filter((x: AnyNode) => x?.contype === contype);
+export function inlineConstraints(c: WrittenColumnType, contype: ConstrType): Constraint[] {
+  return constraintsOf(c.def.constraints).filter((x) => x.contype === contype);
 }
 
 const CONTINUATION_WORDS = new Set(['varying', 'precision', 'character', 'char']);
@@ -92,7 +91,7 @@ const CONTINUATION_WORDS = new Set(['varying', 'precision', 'character', 'char']
 export function typeSpan(
   ctx: RuleContext,
   facts: StatementFacts,
-  typeName: AnyNode,
+  typeName: TypeName,
 ): { start: number; baseEnd: number } | undefined {
   if (typeof typeName?.location !== 'number' || typeName.location < 0) return undefined;
   const sql = ctx.file.sql;
@@ -172,7 +171,7 @@ export function typeSpan(
 export function replaceTypeFix(
   ctx: RuleContext,
   facts: StatementFacts,
-  typeName: AnyNode,
+  typeName: TypeName,
   text: string,
   title: string,
 ): Fix | undefined {

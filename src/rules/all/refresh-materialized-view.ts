@@ -1,4 +1,4 @@
-import type { AnyNode } from '../../analyze/ast.js';
+import { statementOf } from '../../analyze/nodes.js';
 import { blockSummary } from '../../catalog/locks.js';
 import { operationFacts } from '../../catalog/operations.js';
 import { defineRule, lockOn } from '../define.js';
@@ -44,7 +44,7 @@ REFRESH MATERIALIZED VIEW CONCURRENTLY order_totals;
     },
   ],
   check(facts, ctx) {
-    const stmt = (facts.statement.node as AnyNode).RefreshMatViewStmt;
+    const stmt = statementOf(facts, 'RefreshMatViewStmt');
     if (stmt?.skipData) return;
     for (const action of facts.actions) {
       if (action.op !== 'refresh-materialized-view') continue;

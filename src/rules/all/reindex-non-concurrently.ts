@@ -1,9 +1,10 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
-import type { AnyNode } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
+import { statementOf } from '../../analyze/nodes.js';
 import { operationFacts } from '../../catalog/operations.js';
 import type { Fix } from '../../diagnostics.js';
 import { defineRule } from '../define.js';
+import { ORDERS_WITH_INDEX } from '../example-setups.js';
 import { lockClause } from '../sql.js';
 import { leaveTransactionHint } from './concurrently-in-transaction.js';
 
@@ -68,12 +69,20 @@ An index that backs a constraint cannot be swapped this way; on those versions, 
       pg: { min: 12 },
       bad: 'REINDEX TABLE orders;',
       fixed: 'REINDEX TABLE CONCURRENTLY orders;',
+      // REINDEX TABLE reads the table once per index: the example's table needs one
+      setup: ORDERS_WITH_INDEX,
     },
     {
       title: 'a whole schema or database too',
       pg: { min: 12 },
       bad: 'REINDEX SCHEMA app;',
       fixed: 'REINDEX SCHEMA CONCURRENTLY app;',
+      // REINDEX SCHEMA reindexes every table of the schema: one, with an index; a writer makes it
+      // wait for its SHARE lock on that table
+      setup: `CREATE SCHEMA app;
+CREATE TABLE app.orders (id int PRIMARY KEY, customer_id int);
+INSERT INTO app.orders SELECT g, g FROM generate_series(1, 10) g;`,
+      stall: 'LOCK TABLE app.orders IN ROW EXCLUSIVE MODE',
     },
     {
       title:
@@ -90,12 +99,16 @@ An index that backs a constraint cannot be swapped this way; on those versions, 
       title: 'CONCURRENTLY switched off in the option list',
       pg: { min: 14 },
       bad: 'REINDEX (CONCURRENTLY false) TABLE orders;',
+      // REINDEX TABLE reads the table once per index: the example's table needs one
+      setup: ORDERS_WITH_INDEX,
     },
     {
       title: 'the current database, since PostgreSQL 16 without its name',
       pg: { min: 16 },
       bad: 'REINDEX DATABASE;',
       fixed: 'REINDEX DATABASE CONCURRENTLY;',
+      // REINDEX DATABASE goes through every table: one, with an index
+      setup: ORDERS_WITH_INDEX,
     },
     {
       title: 'system catalogs cannot be reindexed CONCURRENTLY: reported, without a fix',
@@ -109,8 +122,8 @@ An index that backs a constraint cannot be swapped this way; on those versions, 
   check(facts, ctx) {
     const action = facts.actions.find((a) => a.op === 'reindex' || a.op === 'reindex-multiple');
     if (!action) return;
-    const stmt = (facts.statement.node as AnyNode).ReindexStmt;
-    const kind: string = stmt?.kind ?? '';
+    const stmt = statementOf(facts, 'ReindexStmt');
+    const kind = stmt?.kind ?? '';
     const table = action.relations.table;
     let subject: string;
     let lock: { mode: ReturnType<typeof lockOf>; relation: string } | undefined;

@@ -1,4 +1,4 @@
-import type { AnyNode } from '../../analyze/ast.js';
+import { statementOf } from '../../analyze/nodes.js';
 import { defineRule } from '../define.js';
 import { quoteIdent } from '../sql.js';
 
@@ -88,7 +88,7 @@ If only the name in the code should change, rename the field in the ORM and keep
       // a column this migration added has no readers yet
       if (facts.isNewColumn(table, action.column)) continue;
       const from = quoteIdent(action.column);
-      const to = quoteIdent((facts.statement.node as AnyNode).RenameStmt.newname);
+      const to = quoteIdent(statementOf(facts, 'RenameStmt')?.newname ?? '');
       ctx.report({
         statement: facts,
         location: action.location,

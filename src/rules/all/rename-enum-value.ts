@@ -1,4 +1,5 @@
-import { type AnyNode, names } from '../../analyze/ast.js';
+import { names } from '../../analyze/ast.js';
+import { statementOf } from '../../analyze/nodes.js';
 import { defineRule } from '../define.js';
 import { quoteIdent } from '../sql.js';
 
@@ -57,12 +58,12 @@ Postgres cannot drop an enum value: the old label stays in the type, unused. If 
     const created = new Set<string>();
     return {
       statement(facts) {
-        const n = facts.statement.node as AnyNode;
-        if (n.CreateEnumStmt) {
-          created.add(names(n.CreateEnumStmt.typeName).join('.'));
+        const create = statementOf(facts, 'CreateEnumStmt');
+        if (create) {
+          created.add(names(create.typeName).join('.'));
           return;
         }
-        const s = n.AlterEnumStmt;
+        const s = statementOf(facts, 'AlterEnumStmt');
         if (!s || s.oldVal === undefined || s.newVal === undefined) return;
         const type = names(s.typeName);
         if (created.has(type.join('.'))) return;

@@ -1,4 +1,4 @@
-import type { AnyNode } from '../../analyze/ast.js';
+import { statementOf } from '../../analyze/nodes.js';
 import { defineRule } from '../define.js';
 import { quoteIdent } from '../sql.js';
 
@@ -64,12 +64,12 @@ DROP SCHEMA billing CASCADE;
     const created = new Set<string>();
     return {
       statement(facts) {
-        const n = facts.statement.node as AnyNode;
-        if (n.CreateSchemaStmt?.schemaname) {
-          created.add(n.CreateSchemaStmt.schemaname);
+        const schema = statementOf(facts, 'CreateSchemaStmt')?.schemaname;
+        if (schema) {
+          created.add(schema);
           return;
         }
-        const s = n.RenameStmt;
+        const s = statementOf(facts, 'RenameStmt');
         if (s?.renameType !== 'OBJECT_SCHEMA') return;
         const from = String(s.subname ?? '');
         const to = String(s.newname ?? '');

@@ -1,5 +1,6 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
-import { type AnyNode, as, type RelationRef, relationRef } from '../../analyze/ast.js';
+import { type RelationRef, relationRef } from '../../analyze/ast.js';
+import { asNode, statementOf } from '../../analyze/nodes.js';
 import type { Fix } from '../../diagnostics.js';
 import { defineRule } from '../define.js';
 
@@ -116,9 +117,9 @@ table at all and map a new name in the ORM instead.`,
           if (action.op !== 'rename-table') continue;
           const from = action.relations.table!;
           if (facts.isNew(from)) continue;
-          const node = (facts.statement.node as AnyNode).RenameStmt;
+          const node = statementOf(facts, 'RenameStmt');
           const to = relationRef(
-            { schemaname: from.schema, relname: node.newname },
+            { schemaname: from.schema, relname: node?.newname },
             facts.state.defaultSchema,
           );
           if (to) pending = { facts, from, to, location: action.location };
@@ -137,25 +138,24 @@ function compatibilityView(
   facts: StatementFacts,
   r: Rename,
 ): 'same-transaction' | 'other-transaction' | undefined {
-  if (facts.statement.kind !== 'ViewStmt') return undefined;
-  const view = (facts.statement.node as AnyNode).ViewStmt;
+  const view = statementOf(facts, 'ViewStmt');
+  if (!view) return undefined;
   if (relationRef(view.view, facts.state.defaultSchema)?.key !== r.from.key) return undefined;
-  const select = as(view.query, 'SelectStmt');
-  const targets: AnyNode[] = select?.targetList ?? [];
-  const fields: AnyNode[] = as(as(targets[0], 'ResTarget')?.val, 'ColumnRef')?.fields ?? [];
-  const isStar = targets.length === 1 && fields.length === 1 && as(fields[0], 'A_Star') !== undefined;
-  const from: AnyNode[] = select?.fromClause ?? [];
+  const select = asNode(view.query, 'SelectStmt');
+  const targets = select?.targetList ?? [];
+  const fields = asNode(asNode(targets[0], 'ResTarget')?.val, 'ColumnRef')?.fields ?? [];
+  const isStar = targets.length === 1 && fields.length === 1 && asNode(fields[0], 'A_Star') !== undefined;
+  const from = select?.fromClause ?? [];
   const source =
-    from.length === 1 ? relationRef(as(from[0], 'RangeVar'), facts.state.defaultSchema) : undefined;
-  if (!isStar || source?.key !== r.to.key || select.whereClause) return undefined;
+    from.length === 1 ? relationRef(asNode(from[0], 'RangeVar'), facts.state.defaultSchema) : undefined;
+  if (!isStar || source?.key !== r.to.key || select?.whereClause) return undefined;
   const tx = r.facts.transaction;
   return tx && facts.transaction?.id === tx.id ? 'same-transaction' : 'other-transaction';
 }
 
 /** Add the view in the rename's transaction, wrapping both in one when they autocommit. */
 function viewFix(r: Rename, view: StatementFacts | undefined): Fix | undefined {
-  const node = (r.facts.statement.node as AnyNode).RenameStmt;
-  if (node.missing_ok) return undefined;
+  if (statementOf(r.facts, 'RenameStmt')?.missing_ok) return undefined;
   const rename = r.facts.statement;
   const inTransaction = r.facts.transaction !== undefined;
   if (view) {

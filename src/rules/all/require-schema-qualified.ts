@@ -1,5 +1,6 @@
-import type { AnyNode } from '../../analyze/ast.js';
-import { as, names, quoteIdent } from '../../analyze/ast.js';
+import type { RangeVar } from '@pgsql/types';
+import { names, quoteIdent } from '../../analyze/ast.js';
+import { asNode } from '../../analyze/nodes.js';
 import { defineRule } from '../define.js';
 
 export default defineRule({
@@ -82,32 +83,36 @@ through \`search_path\` (one per tenant schema, say) can be listed in the \`allo
     },
   ],
   check(facts, ctx) {
-    const n = facts.statement.node as AnyNode;
+    const n = facts.statement.node;
     const found: { name: string; location?: number }[] = [];
-    const rangeVar = (rv: AnyNode) => {
+    const rangeVar = (rv: RangeVar | undefined) => {
       if (!rv?.relname || rv.schemaname || rv.relpersistence === 't') return;
       found.push({ name: rv.relname, location: typeof rv.location === 'number' ? rv.location : undefined });
     };
     switch (facts.statement.kind) {
       case 'CreateStmt':
-        rangeVar(n.CreateStmt.relation);
+        rangeVar(asNode(n, 'CreateStmt')?.relation);
         break;
       case 'CreateTableAsStmt':
-        if (n.CreateTableAsStmt.objtype === 'OBJECT_TABLE') rangeVar(n.CreateTableAsStmt.into?.rel);
+        if (asNode(n, 'CreateTableAsStmt')?.objtype === 'OBJECT_TABLE')
+          rangeVar(asNode(n, 'CreateTableAsStmt')?.into?.rel);
         break;
       case 'AlterTableStmt':
-        if (n.AlterTableStmt.objtype === 'OBJECT_TABLE') rangeVar(n.AlterTableStmt.relation);
+        if (asNode(n, 'AlterTableStmt')?.objtype === 'OBJECT_TABLE')
+          rangeVar(asNode(n, 'AlterTableStmt')?.relation);
         break;
       case 'IndexStmt':
-        rangeVar(n.IndexStmt.relation);
+        rangeVar(asNode(n, 'IndexStmt')?.relation);
         break;
-      case 'DropStmt':
-        if (n.DropStmt.removeType !== 'OBJECT_TABLE') break;
-        for (const obj of n.DropStmt.objects ?? []) {
-          const list = names(as(obj, 'List')?.items);
+      case 'DropStmt': {
+        const drop = asNode(n, 'DropStmt');
+        if (drop?.removeType !== 'OBJECT_TABLE') break;
+        for (const obj of drop.objects ?? []) {
+          const list = names(asNode(obj, 'List')?.items);
           if (list.length === 1) found.push({ name: list[0]! });
         }
         break;
+      }
     }
     for (const f of found) {
       if (ctx.options.allowUnqualified.includes(f.name)) continue;

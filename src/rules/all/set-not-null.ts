@@ -1,6 +1,7 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
-import type { AnyNode, RelationRef } from '../../analyze/ast.js';
+import type { RelationRef } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
+import { statementOf } from '../../analyze/nodes.js';
 import { operationFacts } from '../../catalog/operations.js';
 import type { Fix } from '../../diagnostics.js';
 import { defineRule, lockOn, replaceStatement } from '../define.js';
@@ -116,6 +117,9 @@ then \`pgm.sql('ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null')\` a
       title: 'validating a constraint from an earlier migration first is taken as the proof',
       ok: 'ALTER TABLE foo VALIDATE CONSTRAINT foo_bar_not_null;\nALTER TABLE foo ALTER COLUMN bar SET NOT NULL;\nALTER TABLE foo DROP CONSTRAINT foo_bar_not_null;',
       pg: { min: 12 },
+      setup: `CREATE TABLE foo (id int, bar int);
+INSERT INTO foo SELECT g, g FROM generate_series(1, 10) g;
+ALTER TABLE foo ADD CONSTRAINT foo_bar_not_null CHECK (bar IS NOT NULL) NOT VALID;`,
     },
     {
       title: 'a validated CHECK on another column proves nothing about this one',
@@ -207,7 +211,7 @@ then \`pgm.sql('ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null')\` a
 });
 
 function loneCommand(facts: StatementFacts): boolean {
-  return (facts.statement.node as AnyNode).AlterTableStmt?.cmds?.length === 1;
+  return statementOf(facts, 'AlterTableStmt')?.cmds?.length === 1;
 }
 
 /**
@@ -220,9 +224,9 @@ function provenSequence(facts: StatementFacts, action: Action, table: RelationRe
   if (facts.transaction || operationFacts('set-not-null-proven', facts.pgVersion).scan || !loneCommand(facts))
     return undefined;
   const notNullNotValid = !operationFacts('add-not-null-constraint-not-valid', facts.pgVersion).unsupported;
-  const stmt = (facts.statement.node as AnyNode).AlterTableStmt;
+  const stmt = statementOf(facts, 'AlterTableStmt');
   // ONLY (no inheritance) and IF EXISTS would be lost in the rewrite
-  if (stmt.missing_ok || !stmt.relation?.inh) return undefined;
+  if (!stmt || stmt.missing_ok || !stmt.relation?.inh) return undefined;
   const column = action.column!;
   const col = quoteIdent(column);
   const name = quoteIdent(`${table.name}_${column}_not_null`.slice(0, 63));

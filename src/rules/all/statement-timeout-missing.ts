@@ -3,6 +3,7 @@ import type { RelationRef } from '../../analyze/ast.js';
 import { blocksApplication, type LockMode, lockStrength } from '../../catalog/locks.js';
 import { lockDuration } from '../../catalog/operations.js';
 import { defineRule } from '../define.js';
+import { ORDERS_NOT_VALID } from '../example-setups.js';
 import { lockClause } from '../sql.js';
 import { isOnlineOperation } from './lock-timeout-missing.js';
 
@@ -105,6 +106,8 @@ online operations: they legitimately run for a long time without blocking anyone
     {
       title: 'VALIDATE CONSTRAINT scans without blocking reads or writes',
       ok: 'ALTER TABLE orders VALIDATE CONSTRAINT orders_amount_positive;',
+      // the constraint an earlier migration added NOT VALID
+      setup: ORDERS_NOT_VALID,
     },
     {
       title: 'a table created in the same migration is empty',

@@ -1,10 +1,12 @@
 import type { StatementFacts, Transaction } from '../../analyze/analyze.js';
-import { type AnyNode, type RelationRef, relationRef } from '../../analyze/ast.js';
+import { type RelationRef, relationRef } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
+import { statementOf } from '../../analyze/nodes.js';
 import { lockDuration } from '../../catalog/operations.js';
 import { defineRule, lockedRelation, lockOn } from '../define.js';
 
-const DML = new Set(['update', 'delete', 'insert']);
+/** data changes (unbatched-data-migration's findings) and the reads that come with them */
+const DML = new Set(['update', 'delete', 'insert', 'merge', 'read']);
 
 /** What makes a later statement keep the held ACCESS EXCLUSIVE longer: slow work, or a lock to wait for. */
 function extension(
@@ -236,7 +238,7 @@ COMMIT;
         }
         for (const a of facts.actions)
           if (a.op === 'drop-table' && a.relations.table) dropped.add(a.relations.table.key);
-        const rename = (facts.statement.node as AnyNode).RenameStmt;
+        const rename = statementOf(facts, 'RenameStmt');
         if (rename?.renameType === 'OBJECT_TABLE') {
           const to = relationRef(
             { schemaname: rename.relation?.schemaname, relname: rename.newname },

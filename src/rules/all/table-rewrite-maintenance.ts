@@ -1,4 +1,6 @@
+import { actionCmd } from '../../analyze/nodes.js';
 import { defineRule, lockOn } from '../define.js';
+import { CLUSTERED_ORDERS } from '../example-setups.js';
 import { lockClause } from '../sql.js';
 
 const WHAT: Record<string, string> = {
@@ -62,13 +64,40 @@ needs from the start. To only reclaim space for reuse, plain \`VACUUM\` is enoug
       title: 'CLUSTER rewrites the table in index order',
       bad: 'CLUSTER orders USING orders_created_at_idx;',
     },
-    { bad: 'ALTER TABLE orders SET TABLESPACE archive;' },
-    { bad: 'ALTER TABLE events SET LOGGED;' },
+    {
+      bad: 'ALTER TABLE orders SET TABLESPACE archive;',
+      tablespace: 'archive',
+    },
+    {
+      bad: 'ALTER TABLE events SET LOGGED;',
+      // SET LOGGED rewrites only a table that is UNLOGGED (on a logged one it does nothing)
+      setup: `CREATE UNLOGGED TABLE events (id int, at int);
+INSERT INTO events SELECT g, g FROM generate_series(1, 10) g;`,
+    },
     { bad: 'ALTER TABLE events SET UNLOGGED;' },
-    { title: 'without a table, CLUSTER re-clusters every table clustered before', bad: 'CLUSTER;' },
-    { title: 'a database-wide VACUUM FULL', bad: 'VACUUM FULL;' },
+    {
+      title: 'without a table, CLUSTER re-clusters every table clustered before',
+      bad: 'CLUSTER;',
+      // CLUSTER without a table reclusters the tables clustered before: a reader of one makes it wait
+      // for its lock on it
+      setup: CLUSTERED_ORDERS,
+      stall: 'LOCK TABLE orders IN ACCESS SHARE MODE',
+    },
+    {
+      title: 'a database-wide VACUUM FULL',
+      bad: 'VACUUM FULL;',
+      // VACUUM FULL without a table rewrites every table: a reader of one makes it wait for its lock on it
+      setup: CLUSTERED_ORDERS,
+      stall: 'LOCK TABLE orders IN ACCESS SHARE MODE',
+    },
     { ok: 'VACUUM orders;' },
-    { ok: 'VACUUM;' },
+    {
+      ok: 'VACUUM;',
+      // VACUUM without a table vacuums every table: a session holding SHARE UPDATE EXCLUSIVE on one
+      // makes it wait
+      setup: CLUSTERED_ORDERS,
+      stall: 'LOCK TABLE orders IN SHARE UPDATE EXCLUSIVE MODE',
+    },
     { pg: { min: 12 }, ok: 'VACUUM (FULL false) orders;' },
     { ok: 'VACUUM ANALYZE orders;' },
     {
@@ -79,13 +108,18 @@ needs from the start. To only reclaim space for reuse, plain \`VACUUM\` is enoug
       title: 'SET ACCESS METHOD copies every row into the new table access method',
       pg: { min: 15 },
       bad: 'ALTER TABLE orders SET ACCESS METHOD columnar;',
+      // a second table access method (a stand-in for an extension's, with heap's handler)
+      setup: `DROP ACCESS METHOD IF EXISTS columnar CASCADE;
+CREATE ACCESS METHOD columnar TYPE TABLE HANDLER heap_tableam_handler;
+CREATE TABLE orders (id int, note text);
+INSERT INTO orders SELECT g, 'v' || g FROM generate_series(1, 10) g;`,
     },
   ],
   check(facts, ctx) {
     for (const action of facts.actions) {
       const what =
         action.op === 'set-logged'
-          ? action.node?.subtype === 'AT_SetUnLogged'
+          ? actionCmd(action)?.subtype === 'AT_SetUnLogged'
             ? 'SET UNLOGGED'
             : 'SET LOGGED'
           : WHAT[action.op];

@@ -1,8 +1,5 @@
+import { transactionControl } from '../../analyze/transaction-control.js';
 import { defineRule } from '../define.js';
-import { transactionKind } from './uncommitted-transaction.js';
-
-const OPEN = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START']);
-const CLOSE = new Set(['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK']);
 
 export default defineRule({
   id: 'transaction-nesting',
@@ -79,10 +76,10 @@ documented way to control Postgres' implicit transaction and are not reported.`,
     const opened = new Map<number, number>();
     return {
       statement(facts) {
-        const kind = transactionKind(facts);
+        const control = transactionControl(facts.statement);
         const tx = facts.transaction;
-        if (!kind) return;
-        if (OPEN.has(kind)) {
+        if (!control) return;
+        if (control.kind === 'begin') {
           if (!tx) return;
           if (tx.startIndex === facts.statement.index) {
             opened.set(tx.id, facts.statement.start);
@@ -106,8 +103,9 @@ documented way to control Postgres' implicit transaction and are not reported.`,
           } else opened.set(tx.id, facts.statement.start);
           return;
         }
-        if (!CLOSE.has(kind)) return;
-        const verb = kind === 'TRANS_STMT_COMMIT' ? 'COMMIT' : 'ROLLBACK';
+        // PREPARE TRANSACTION and COMMIT / ROLLBACK PREPARED are not about nesting
+        if (control.kind !== 'commit' && control.kind !== 'rollback') return;
+        const verb = control.kind === 'commit' ? 'COMMIT' : 'ROLLBACK';
         if (!tx) {
           ctx.report({
             statement: facts,

@@ -1,4 +1,4 @@
-import type { AnyNode } from '../../analyze/ast.js';
+import { dropBehavior } from '../../analyze/nodes.js';
 import { defineRule } from '../define.js';
 
 export default defineRule({
@@ -36,7 +36,7 @@ See \`truncate-table\` for emptying a live table without the ACCESS EXCLUSIVE lo
     { ok: 'TRUNCATE orders RESTRICT;' },
   ],
   check(facts, ctx) {
-    if ((facts.statement.node as AnyNode).TruncateStmt?.behavior !== 'DROP_CASCADE') return;
+    if (dropBehavior(facts) !== 'DROP_CASCADE') return;
     const tables = facts.actions.filter((a) => a.op === 'truncate').map((a) => a.relations.table!.display);
     ctx.report({
       statement: facts,

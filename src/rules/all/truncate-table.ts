@@ -1,4 +1,4 @@
-import type { AnyNode } from '../../analyze/ast.js';
+import { dropBehavior } from '../../analyze/nodes.js';
 import { defineRule, lockOn } from '../define.js';
 import { lockClause } from '../sql.js';
 
@@ -59,7 +59,7 @@ TRUNCATE sessions;
     { ok: 'DELETE FROM sessions WHERE id IN (SELECT id FROM sessions LIMIT 10000);' },
   ],
   check(facts, ctx) {
-    if ((facts.statement.node as AnyNode).TruncateStmt?.behavior === 'DROP_CASCADE') return;
+    if (dropBehavior(facts) === 'DROP_CASCADE') return;
     for (const action of facts.actions) {
       if (action.op !== 'truncate') continue;
       const table = action.relations.table!;

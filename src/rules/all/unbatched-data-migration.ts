@@ -1,5 +1,6 @@
 import type { StatementFacts, Transaction } from '../../analyze/analyze.js';
-import { type AnyNode, as, names, type RelationRef } from '../../analyze/ast.js';
+import { names, type RelationRef } from '../../analyze/ast.js';
+import { asNode, statementOf } from '../../analyze/nodes.js';
 import { blockSummary, blocksApplication, lockStrength } from '../../catalog/locks.js';
 import { defineRule } from '../define.js';
 
@@ -82,6 +83,9 @@ in a \`disable_ddl_transaction!\` migration, then make the column NOT NULL the w
       title: 'the runner’s transaction holds the lock too',
       bad: 'ALTER TABLE orders ADD COLUMN total numeric;\nINSERT INTO order_totals SELECT id, amount FROM orders;',
       runner: 'prisma',
+      setup: `CREATE TABLE orders (id int, amount int);
+INSERT INTO orders SELECT g, g FROM generate_series(1, 10) g;
+CREATE TABLE order_totals (order_id int, total int);`,
     },
     {
       title:
@@ -217,7 +221,7 @@ function blockingLocksHeld(facts: StatementFacts, table: string) {
 
 /** INSERT … SELECT … FROM (a set of rows of unknown size), not VALUES or a single computed row. */
 function insertsFromQuery(facts: StatementFacts): boolean {
-  const select = as((facts.statement.node as AnyNode).InsertStmt?.selectStmt, 'SelectStmt');
+  const select = asNode(statementOf(facts, 'InsertStmt')?.selectStmt, 'SelectStmt');
   if (!select || select.valuesLists) return false;
   return Boolean(select.fromClause?.length) || (select.op !== undefined && select.op !== 'SETOP_NONE');
 }
@@ -227,13 +231,13 @@ function insertsFromQuery(facts: StatementFacts): boolean {
  * (Rails' `change_column_null` with a default). Returns the column.
  */
 function fillsNulls(facts: StatementFacts): string | undefined {
-  const update = (facts.statement.node as AnyNode).UpdateStmt;
-  const test = as(update?.whereClause, 'NullTest');
+  const update = statementOf(facts, 'UpdateStmt');
+  const test = asNode(update?.whereClause, 'NullTest');
   if (test?.nulltesttype !== 'IS_NULL') return undefined;
-  const column = names(as(test.arg, 'ColumnRef')?.fields).at(-1);
+  const column = names(asNode(test.arg, 'ColumnRef')?.fields).at(-1);
   if (!column) return undefined;
-  const targets: AnyNode[] = update.targetList ?? [];
-  return targets.some((t) => as(t, 'ResTarget')?.name === column) ? column : undefined;
+  const targets = update?.targetList ?? [];
+  return targets.some((t) => asNode(t, 'ResTarget')?.name === column) ? column : undefined;
 }
 
 /**
@@ -243,13 +247,13 @@ function fillsNulls(facts: StatementFacts): string | undefined {
  * so a range bounded only from below reaches the newest rows); `many`: anything else, which may pick
  * every row — a status, a foreign key, a join. Only conditions ANDed at the top count: OR may widen.
  */
-function rowsSelected(node: AnyNode, table: RelationRef, facts: StatementFacts): 'few' | 'range' | 'many' {
-  const stmt = as(node, 'UpdateStmt') ?? as(node, 'DeleteStmt');
+function rowsSelected(node: unknown, table: RelationRef, facts: StatementFacts): 'few' | 'range' | 'many' {
+  const stmt = asNode(node, 'UpdateStmt') ?? asNode(node, 'DeleteStmt');
   if (!stmt?.whereClause) return 'many';
   // a qualified column counts only when it names the changed table (not a table of FROM / USING)
   const own = new Set([stmt.relation?.relname, stmt.relation?.alias?.aliasname].filter(Boolean));
   const columnOf = (n: unknown): string | undefined => {
-    const fields = names(as(n, 'ColumnRef')?.fields);
+    const fields = names(asNode(n, 'ColumnRef')?.fields);
     if (fields.length === 0 || (fields.length > 1 && !own.has(fields.at(-2)))) return undefined;
     return fields.at(-1);
   };
@@ -257,12 +261,12 @@ function rowsSelected(node: AnyNode, table: RelationRef, facts: StatementFacts):
   const upper = new Set<string>();
   const conditions: unknown[] = [stmt.whereClause];
   for (let c = conditions.pop(); c !== undefined; c = conditions.pop()) {
-    const and = as(c, 'BoolExpr');
+    const and = asNode(c, 'BoolExpr');
     if (and?.boolop === 'AND_EXPR') {
       conditions.push(...(and.args ?? []));
       continue;
     }
-    const e = as(c, 'A_Expr');
+    const e = asNode(c, 'A_Expr');
     const op = names(e?.name)[0];
     if (e?.kind === 'AEXPR_OP') {
       // `col op value` or `value op col`
@@ -274,11 +278,11 @@ function rowsSelected(node: AnyNode, table: RelationRef, facts: StatementFacts):
         upper.add(column);
     } else if (e?.kind === 'AEXPR_IN' && op === '=') {
       const column = columnOf(e.lexpr);
-      const items: unknown[] | undefined = as(e.rexpr, 'List')?.items;
+      const items: unknown[] | undefined = asNode(e.rexpr, 'List')?.items;
       if (column && items?.every(isConstant)) equal.add(column);
     } else if (e?.kind === 'AEXPR_BETWEEN') {
       const column = columnOf(e.lexpr);
-      const items: unknown[] | undefined = as(e.rexpr, 'List')?.items;
+      const items: unknown[] | undefined = asNode(e.rexpr, 'List')?.items;
       if (column && items?.every(isConstant)) upper.add(column);
     }
   }
@@ -290,7 +294,7 @@ function rowsSelected(node: AnyNode, table: RelationRef, facts: StatementFacts):
 
 /** A literal, a parameter, or a cast of one: a value fixed before the statement runs. */
 function isConstant(n: unknown): boolean {
-  if (as(n, 'A_Const') || as(n, 'ParamRef')) return true;
-  const cast = as(n, 'TypeCast');
+  if (asNode(n, 'A_Const') || asNode(n, 'ParamRef')) return true;
+  const cast = asNode(n, 'TypeCast');
   return cast !== undefined && isConstant(cast.arg);
 }

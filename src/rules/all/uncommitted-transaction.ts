@@ -1,19 +1,10 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
-import type { AnyNode } from '../../analyze/ast.js';
+import {
+  endsTransactionBlock,
+  opensTransactionBlock,
+  transactionControl,
+} from '../../analyze/transaction-control.js';
 import { defineRule } from '../define.js';
-
-const OPEN = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START']);
-const CLOSE = new Set([
-  'TRANS_STMT_COMMIT',
-  'TRANS_STMT_ROLLBACK',
-  'TRANS_STMT_PREPARE',
-  'TRANS_STMT_COMMIT_PREPARED',
-]);
-
-/** The kind of a TransactionStmt (`TRANS_STMT_BEGIN`, …), or undefined for other statements. */
-export function transactionKind(facts: StatementFacts): string | undefined {
-  return (facts.statement.node as AnyNode).TransactionStmt?.kind;
-}
 
 export default defineRule({
   id: 'uncommitted-transaction',
@@ -77,11 +68,16 @@ there the file needs neither \`BEGIN\` nor \`COMMIT\` (see \`transaction-nesting
     let open: StatementFacts | undefined;
     return {
       statement(facts) {
-        const kind = transactionKind(facts);
-        if (!kind) return;
+        const control = transactionControl(facts.statement);
+        if (!control) return;
         // a BEGIN that opened a transaction (not one repeated inside an open one)
-        if (OPEN.has(kind) && !open && facts.transaction?.startIndex === facts.statement.index) open = facts;
-        else if (CLOSE.has(kind)) open = undefined;
+        if (
+          opensTransactionBlock(control) &&
+          !open &&
+          facts.transaction?.startIndex === facts.statement.index
+        )
+          open = facts;
+        else if (endsTransactionBlock(control)) open = undefined;
       },
       end() {
         if (!open) return;

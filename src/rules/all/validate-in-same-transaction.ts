@@ -1,5 +1,6 @@
 import { blockSummary } from '../../catalog/locks.js';
 import { defineRule } from '../define.js';
+import { ORDERS_NOT_VALID } from '../example-setups.js';
 
 export default defineRule({
   id: 'validate-in-same-transaction',
@@ -79,6 +80,7 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_amount_positive;
       title: 'validating a constraint added by an earlier migration',
       ok: 'ALTER TABLE orders VALIDATE CONSTRAINT orders_amount_positive;',
       runner: 'prisma',
+      setup: ORDERS_NOT_VALID,
     },
   ],
   check(facts, ctx) {
