@@ -121,6 +121,77 @@ interface ConstraintInfo {
   columns?: string[];
 }
 
+/** A set of keys per group key (a Map of Sets that forgets empty groups). */
+class Groups {
+  private readonly groups = new Map<string, Set<string>>();
+  add(group: string, key: string): void {
+    const g = this.groups.get(group);
+    if (g) g.add(key);
+    else this.groups.set(group, new Set([key]));
+  }
+  remove(group: string, key: string): void {
+    const g = this.groups.get(group);
+    if (g?.delete(key) && g.size === 0) this.groups.delete(group);
+  }
+  of(group: string): readonly string[] {
+    const g = this.groups.get(group);
+    return g ? [...g] : [];
+  }
+}
+
+/**
+ * Constraints by `table|name`, also found by their table and by the table a foreign key references:
+ * a long history holds thousands, and a statement asks about one table's.
+ */
+export class ConstraintMap extends Map<string, ConstraintInfo> {
+  private readonly byTable = new Groups();
+  private readonly byReferenced = new Groups();
+  override set(key: string, c: ConstraintInfo): this {
+    this.delete(key);
+    super.set(key, c);
+    // the constructor of Map calls set before the fields exist (it is never given entries here)
+    this.byTable?.add(c.table, key);
+    if (c.referenced) this.byReferenced?.add(c.referenced.key, key);
+    return this;
+  }
+  override delete(key: string): boolean {
+    const c = this.get(key);
+    if (!c) return false;
+    this.byTable.remove(c.table, key);
+    if (c.referenced) this.byReferenced.remove(c.referenced.key, key);
+    return super.delete(key);
+  }
+  /** the constraints on a table */
+  ofTable(table: string): ConstraintInfo[] {
+    return this.byTable.of(table).map((k) => this.get(k)!);
+  }
+  /** the foreign keys (of any table) referencing a table */
+  referencing(table: string): ConstraintInfo[] {
+    return this.byReferenced.of(table).map((k) => this.get(k)!);
+  }
+}
+
+/** The table of each index, by index key, also found by table. */
+export class IndexTableMap extends Map<string, RelationRef> {
+  private readonly byTable = new Groups();
+  override set(index: string, table: RelationRef): this {
+    this.delete(index);
+    super.set(index, table);
+    this.byTable?.add(table.key, index);
+    return this;
+  }
+  override delete(index: string): boolean {
+    const t = this.get(index);
+    if (!t) return false;
+    this.byTable.remove(t.key, index);
+    return super.delete(index);
+  }
+  /** the indexes of a table, by key */
+  indexesOf(table: string): readonly string[] {
+    return this.byTable.of(table);
+  }
+}
+
 /**
  * The schema a migration history has built up to some migration: what a MigrationState knows that
  * outlives the migration that learned it. Static (read from the migrations, no database): partial
@@ -158,7 +229,7 @@ export class MigrationState {
   readonly possiblyExistingColumns = new Map<string, Set<string>>();
   /** relations this migration dropped, by key, with the dropping transaction: a later `IF NOT EXISTS` creates them afresh */
   readonly dropped = new Map<string, { transaction: number | undefined }>();
-  readonly constraints = new Map<string, ConstraintInfo>();
+  readonly constraints = new ConstraintMap();
   /** VALIDATE CONSTRAINT of constraints defined in earlier migrations, by table key */
   readonly validatedUnknown = new Set<string>();
   readonly columnTypes = new Map<string, Map<string, AnyNode>>();
@@ -187,7 +258,7 @@ export class MigrationState {
   /** the default partition of each partitioned table, by parent key */
   readonly defaultPartitions = new Map<string, RelationRef>();
   /** the table of each index created in this migration, by index key */
-  readonly indexTables = new Map<string, RelationRef>();
+  readonly indexTables = new IndexTableMap();
   /** the plain columns of each index created in this migration, by index key (undefined: an expression) */
   readonly indexColumns = new Map<string, (string | undefined)[]>();
   /**
@@ -340,9 +411,12 @@ export class MigrationState {
       this.knownRelations.add(key);
       if (this.tableRefs.has(key)) this.definedTables.add(key);
     }
-    // every table whose columns a migration declared exists afterwards, IF NOT EXISTS or not
-    for (const [key, table] of this.tableRefs)
-      if (!this.partitioned.has(key)) this.liveTables.set(key, table);
+    // every table whose columns a migration declared exists afterwards, IF NOT EXISTS or not (the
+    // earlier migrations' tables are in liveTables already: only this one's are added)
+    for (const key of this.declaredColumns.keys()) {
+      const table = this.tableRefs.get(key);
+      if (table && !this.partitioned.has(key)) this.liveTables.set(key, table);
+    }
     const known: KnownSchema = {
       knownRelations: this.knownRelations,
       definedTables: this.definedTables,
@@ -383,13 +457,12 @@ export class MigrationState {
     ];
     for (const m of maps) m.delete(key);
     for (const s of [this.knownRelations, this.definedTables, this.partitioned]) s.delete(key);
-    for (const [k, c] of this.constraints) if (c.table === key) this.constraints.delete(k);
-    for (const [index, t] of this.indexTables)
-      if (t.key === key) {
-        this.indexTables.delete(index);
-        this.indexColumns.delete(index);
-        this.knownRelations.delete(index);
-      }
+    for (const c of this.constraints.ofTable(key)) this.constraints.delete(`${key}|${c.name}`);
+    for (const index of this.indexTables.indexesOf(key)) {
+      this.indexTables.delete(index);
+      this.indexColumns.delete(index);
+      this.knownRelations.delete(index);
+    }
   }
 
   /** ALTER TABLE … RENAME TO: what is known of the table, under its new name. */
@@ -409,13 +482,13 @@ export class MigrationState {
     for (const m of [this.tableRefs, this.liveTables, this.clusteredTables]) move(m, to);
     for (const s of [this.knownRelations, this.definedTables, this.partitioned])
       if (s.delete(from.key)) s.add(to.key);
-    for (const [k, c] of [...this.constraints])
-      if (c.table === from.key) {
-        this.constraints.delete(k);
-        this.constraints.set(`${to.key}|${c.name}`, { ...c, table: to.key });
-      }
-    for (const c of this.constraints.values()) if (c.referenced?.key === from.key) c.referenced = to;
-    for (const [index, t] of this.indexTables) if (t.key === from.key) this.indexTables.set(index, to);
+    for (const c of this.constraints.ofTable(from.key)) {
+      this.constraints.delete(`${from.key}|${c.name}`);
+      this.constraints.set(`${to.key}|${c.name}`, { ...c, table: to.key });
+    }
+    for (const c of this.constraints.referencing(from.key))
+      this.constraints.set(`${c.table}|${c.name}`, { ...c, referenced: to });
+    for (const index of this.indexTables.indexesOf(from.key)) this.indexTables.set(index, to);
   }
 
   /** ALTER TABLE … RENAME COLUMN: its type, NOT NULL and novelty under the new name. */
@@ -539,13 +612,8 @@ export class Analyzer {
       },
       columnType: (table, column) => state.columnTypes.get(table.key)?.get(column),
       notNullProof: (table, column) => {
-        for (const c of state.constraints.values()) {
-          if (
-            c.table === table.key &&
-            (c.kind === 'check' || c.kind === 'not-null') &&
-            c.validated &&
-            c.notNullColumn === column
-          )
+        for (const c of state.constraints.ofTable(table.key)) {
+          if ((c.kind === 'check' || c.kind === 'not-null') && c.validated && c.notNullColumn === column)
             return 'known';
         }
         return state.validatedUnknown.has(table.key) ? 'maybe' : 'no';
@@ -586,13 +654,8 @@ export class Analyzer {
         ),
       defaultPartition: (parent) => state.defaultPartitions.get(parent.key),
       columnIndexed: (table, column) => {
-        for (const [index, t] of state.indexTables) {
-          if (
-            t.key === table.key &&
-            state.indexColumns.get(index)?.some((c) => c === column || c === undefined)
-          )
-            return 'yes';
-        }
+        for (const index of state.indexTables.indexesOf(table.key))
+          if (state.indexColumns.get(index)?.some((c) => c === column || c === undefined)) return 'yes';
         return state.isDefined(table) ? 'no' : 'unknown';
       },
       indexColumnsNotNull: (index) => {
@@ -812,21 +875,23 @@ export class Analyzer {
         location: a.location,
         constraint: name,
       });
-    const truncateCascade = a.op === 'truncate' && as(a.node, 'TruncateStmt')?.behavior === 'DROP_CASCADE';
-    const truncated = new Set([table.key]);
-    for (const c of this.state.constraints.values()) {
-      if (c.kind !== 'foreign-key' || !c.referenced) continue;
-      const owner = c.table === table.key ? table : this.state.refOf(c.table);
-      const selfReference = c.referenced.key === c.table;
-      if (a.op === 'drop-table') {
-        if (c.table === table.key && !selfReference) dropFk(table, c.referenced, c.name);
-        else if (c.referenced.key === table.key && !selfReference) dropFk(owner, table, c.name);
-      } else if (a.op === 'drop-column') {
-        if (c.table === table.key && a.column && c.columns?.includes(a.column) && !selfReference)
-          dropFk(table, c.referenced, c.name);
-      } else if (truncateCascade && c.referenced.key === table.key && !truncated.has(c.table)) {
+    const state = this.state;
+    const isForeignKey = (c: ConstraintInfo): c is ConstraintInfo & { referenced: RelationRef } =>
+      c.kind === 'foreign-key' && c.referenced !== undefined && c.referenced.key !== c.table;
+    if (a.op === 'drop-table') {
+      for (const c of state.constraints.ofTable(table.key))
+        if (isForeignKey(c)) dropFk(table, c.referenced, c.name);
+      for (const c of state.constraints.referencing(table.key))
+        if (isForeignKey(c) && c.table !== table.key) dropFk(state.refOf(c.table), table, c.name);
+    } else if (a.op === 'drop-column') {
+      for (const c of state.constraints.ofTable(table.key))
+        if (isForeignKey(c) && a.column && c.columns?.includes(a.column)) dropFk(table, c.referenced, c.name);
+    } else if (as(a.node, 'TruncateStmt')?.behavior === 'DROP_CASCADE') {
+      const truncated = new Set([table.key]);
+      for (const c of state.constraints.referencing(table.key)) {
+        if (!isForeignKey(c) || truncated.has(c.table)) continue;
         truncated.add(c.table);
-        out.push({ ...a, relations: { table: owner }, location: a.location });
+        out.push({ ...a, relations: { table: state.refOf(c.table) }, location: a.location });
       }
     }
     return out;

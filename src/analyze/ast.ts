@@ -196,20 +196,26 @@ export function relationRef(rangeVar: AnyNode, defaultSchema: string): RelationR
  * clause of the query defines is that CTE, not a table; the INTO target of SELECT INTO is written, not read.
  */
 export function queryRelations(query: unknown, defaultSchema: string): RelationRef[] {
-  const ctes = new Set<string>();
-  walk(query, (kind, body) => {
-    if (kind === 'CommonTableExpr' && typeof body.ctename === 'string') ctes.add(body.ctename);
-    return true;
-  });
-  const found: RelationRef[] = [];
+  // one walk: CTE names and relation names are told apart afterwards
+  let ctes: Set<string> | undefined;
+  const rangeVars: AnyNode[] = [];
   walk(query, (kind, body) => {
     if (kind === 'IntoClause') return false;
+    if (kind === 'CommonTableExpr') {
+      if (typeof body.ctename === 'string') (ctes ??= new Set()).add(body.ctename);
+      return true;
+    }
     if (kind !== 'RangeVar') return true;
-    if (!body.schemaname && ctes.has(body.relname)) return false;
-    const r = relationRef(body, defaultSchema);
-    if (r) found.push(r);
+    rangeVars.push(body);
     return false;
   });
+  if (rangeVars.length === 0) return [];
+  const found: RelationRef[] = [];
+  for (const body of rangeVars) {
+    if (!body.schemaname && ctes?.has(body.relname)) continue;
+    const r = relationRef(body, defaultSchema);
+    if (r) found.push(r);
+  }
   // walk's order is not the text's (UNION branches): sort, so a table read twice points at its first mention
   found.sort((a, b) => (a.location ?? 0) - (b.location ?? 0));
   const byKey = new Map<string, RelationRef>();

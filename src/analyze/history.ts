@@ -25,8 +25,8 @@ import { type AnalyzeOptions, Analyzer, type KnownSchema, type MigrationState } 
 export type HistoryAnalyzeOptions = Omit<AnalyzeOptions, 'schema' | 'statementCount' | 'noTransaction'>;
 
 export class SchemaHistory {
-  /** the migrations of each history directory, listed once per run */
-  private readonly listings = new Map<string, HistoryEntry[]>();
+  /** the migrations of each history directory, listed once per run, and the position of each name */
+  private readonly listings = new Map<string, { entries: HistoryEntry[]; at: Map<string, number> }>();
   /** the last migration analysed in each history and the schema it left (consumed by the next) */
   private readonly last = new Map<string, { name: string; schema: KnownSchema }>();
 
@@ -39,24 +39,25 @@ export class SchemaHistory {
   async before(file: MigrationFile, options: HistoryAnalyzeOptions): Promise<KnownSchema | undefined> {
     const history = historyOf(file);
     if (!history) return undefined;
-    let entries = this.listings.get(history.dir);
-    if (!entries) {
-      entries = historyEntries(history);
-      this.listings.set(history.dir, entries);
+    const listing = this.listing(history);
+    // the migrations sorting before this one (entries are sorted; the file itself may not be listed)
+    let end = listing.at.get(history.name);
+    if (end === undefined) {
+      end = 0;
+      while (end < listing.entries.length && compareCodePoints(listing.entries[end]!.name, history.name) < 0)
+        end++;
     }
-    const earlier = entries.filter((e) => compareCodePoints(e.name, history.name) < 0);
+    const earlier = listing.entries.slice(0, end);
     if (earlier.length === 0) return undefined;
     const cached = this.last.get(history.dir);
     this.last.delete(history.dir);
     // continue from the last migration analysed when it comes before this one; else from the start
     let from = 0;
     let schema: KnownSchema | undefined;
-    if (cached && compareCodePoints(cached.name, history.name) < 0) {
-      const at = earlier.findIndex((e) => e.name === cached.name);
-      if (at >= 0) {
-        from = at + 1;
-        schema = cached.schema;
-      }
+    const at = cached ? listing.at.get(cached.name) : undefined;
+    if (cached && at !== undefined && at < end) {
+      from = at + 1;
+      schema = cached.schema;
     }
     for (const entry of earlier.slice(from)) {
       const read = await readEarlierMigration(entry.absPath, this.cwd);
@@ -66,12 +67,21 @@ export class SchemaHistory {
     return schema;
   }
 
+  private listing(history: { dir: string; prisma: boolean }) {
+    let listing = this.listings.get(history.dir);
+    if (!listing) {
+      const entries = historyEntries(history);
+      listing = { entries, at: new Map(entries.map((e, i) => [e.name, i])) };
+      this.listings.set(history.dir, listing);
+    }
+    return listing;
+  }
+
   /** Records the schema `file` leaves (its analyzer's final state; handed over, not copied). */
   after(file: MigrationFile, state: MigrationState): void {
     const history = historyOf(file);
     // a down migration, or a file the runner does not apply, is not a step of the history
-    if (!history || file.down || !this.listings.get(history.dir)?.some((e) => e.name === history.name))
-      return;
+    if (!history || file.down || !this.listing(history).at.has(history.name)) return;
     this.last.set(history.dir, { name: history.name, schema: state.leave() });
   }
 }
