@@ -202,7 +202,10 @@ export function queryRelations(query: unknown, defaultSchema: string): RelationR
   walk(query, (kind, body) => {
     if (kind === 'IntoClause') return false;
     if (kind === 'CommonTableExpr') {
-      if (typeof body.ctename === 'string') (ctes ??= new Set()).add(body.ctename);
+      if (typeof body.ctename === 'string') {
+        ctes ??= new Set();
+        ctes.add(body.ctename);
+      }
       return true;
     }
     if (kind !== 'RangeVar') return true;
