@@ -48,6 +48,38 @@ const EXPLAINED: Record<string, string> = {
     'same as above: a brief ACCESS EXCLUSIVE needs lock_timeout, not statement_timeout',
   'require_timeout_settings__fix_add_statement_timeout_only.sql':
     'same as above: statement_timeout is only asked for where the lock is held for a time that grows with the table',
+  // cases of squawk's suite beyond ../shared (see the note of the analyzer issue)
+  'ban_alter_domain_with_add_constraint__ok.sql':
+    'ALTER DOMAIN … SET NOT NULL and VALIDATE CONSTRAINT check every stored value of the domain, locking each table that uses it (probes alter-domain-set-not-null, alter-domain-validate-constraint)',
+  'ban_char_field__fix_char_with_length__4.sql':
+    '"char" (quoted) is the internal one-byte type and takes no length: "char"(100) is an error in Postgres, not a char(n) column',
+  'require_timeout_settings__err_other_ddl_operations.sql':
+    'CREATE TYPE … AS ENUM locks no existing table: there is nothing to wait for, so neither timeout bounds anything',
+  'require_timeout_settings__err_vacuum_full_false_uses_non_full_lock.sql':
+    'VACUUM (FULL false) is a plain VACUUM: SHARE UPDATE EXCLUSIVE, which blocks no application query (probe vacuum)',
+  'require_timeout_settings__err_lock_access_share_uses_correct_article.sql':
+    'LOCK … IN ACCESS SHARE MODE conflicts only with ACCESS EXCLUSIVE: application queries never queue behind it (probe lock-table)',
+  'prefer_robust_stmts__enable_row_level_security_err.sql':
+    'ENABLE ROW LEVEL SECURITY on a table that has it succeeds: a re-run does not fail',
+  'prefer_robust_stmts__disable_row_level_security_err.sql':
+    'DISABLE ROW LEVEL SECURITY on a table without it succeeds: a re-run does not fail',
+  'require_concurrent_reindex__reindex_system_ok.sql':
+    'REINDEX SYSTEM rebuilds the system catalogs under their locks, blocking every query that reads them; there is no concurrent form, so pgkeel reports it (without a fix)',
+  'require_timeout_settings__fix_multiple_ddl_statements.sql':
+    'the ALTER is on a table created earlier in the same file: no other session can be using it, so no lock wait to bound',
+  'ban_concurrent_index_creation_in_transaction__assuming_in_transaction_ok.sql':
+    "with the whole file in the runner's transaction (--assume-in-transaction), Postgres rejects CREATE INDEX CONCURRENTLY even as the only statement",
+  'ban_concurrent_index_creation_in_transaction__squawk_disable_assume_in_transaction_overrides.sql':
+    "the case relies on squawk's own `-- squawk-disable-assume-in-transaction` comment; pgkeel takes the runner from config or --runner",
+  'prefer_bigint_over_int__fix_array_types__1.sql': 'array columns are not ids that can run out (see above)',
+  'prefer_bigint_over_int__fix_array_types__3.sql': 'array columns are not ids that can run out (see above)',
+  'prefer_bigint_over_int__fix_array_types__5.sql': 'array columns are not ids that can run out (see above)',
+  'prefer_bigint_over_smallint__fix_array_types__1.sql':
+    'array columns are not ids that can run out (see above)',
+  'prefer_bigint_over_smallint__fix_array_types__3.sql':
+    'array columns are not ids that can run out (see above)',
+  'prefer_bigint_over_smallint__ok.sql':
+    "pgkeel's prefer-bigint covers both of squawk's rules (int and smallint): the int id columns of this case are reported under the combined rule",
 };
 
 /** squawk rules whose scope differs from pgkeel's by design, with the fact behind the difference. */

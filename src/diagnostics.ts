@@ -5,6 +5,13 @@ export type Severity = 'error' | 'warning' | 'info';
 /** The guide's three verdicts: no safe way / a safe alternative exists / safe, with advice. */
 export type Verdict = 'unsafe' | 'alternative' | 'safe';
 
+/**
+ * Which kind of danger a finding is about: blocking application traffic, breaking the application
+ * code already deployed, failing the deploy, losing data, or (no deploy-time danger) the schema's
+ * design. Descriptions and labels are in rules/hazards.ts.
+ */
+export type Hazard = 'blocks-traffic' | 'breaks-clients' | 'fails-deploy' | 'loses-data' | 'schema-design';
+
 /** Replace the chars `[start, end)` of the file with `text`. */
 export interface TextEdit {
   start: number;
@@ -32,6 +39,8 @@ export interface Diagnostic {
   rule: string;
   severity: Severity;
   verdict?: Verdict;
+  /** the kind of danger (the rule's); absent for the engine's own findings */
+  hazard?: Hazard;
   message: string;
   /** what to do instead, in one or two sentences */
   help?: string;

@@ -32,6 +32,7 @@ export type {
   Diagnostic,
   FileResult,
   Fix,
+  Hazard,
   LintSummary,
   LockInfo,
   Severity,
@@ -82,6 +83,7 @@ export {
   type RuleExample,
   type RuleOption,
 } from './rules/define.js';
+export { HAZARDS, type HazardInfo } from './rules/hazards.js';
 export { allRules } from './rules/index.js';
 export { type AppliedMatcher, createAppliedMatcher } from './sources/applied.js';
 export { type ChangedFiles, changedSince } from './sources/changed.js';

@@ -245,13 +245,16 @@ describe('pgkeel lint --print-config', () => {
 });
 
 describe('pgkeel rules', () => {
-  it('prints a table with verdict, fixability and each rule’s state under the config', async () => {
+  it('prints a table with verdict, danger, fixability and each rule’s state under the config', async () => {
     const r = await run(['rules']);
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
-    expect(lines[0]).toMatch(/^RULE +VERDICT +FIX +STATUS +SUMMARY$/);
+    expect(lines[0]).toMatch(/^RULE +VERDICT +DANGER +FIX +STATUS +SUMMARY$/);
     expect(lines.find((l) => l.startsWith('add-check-constraint '))).toMatch(
-      /^add-check-constraint +alternative +yes +error +Adding a CHECK/,
+      /^add-check-constraint +alternative +blocks traffic +yes +error +Adding a CHECK/,
+    );
+    expect(lines.find((l) => l.startsWith('rename-column '))).toMatch(
+      /^rename-column +alternative +breaks clients /,
     );
     expect(lines.find((l) => l.startsWith('index-too-many-columns '))).toMatch(/ off \(opt-in\) /);
     expect(r.stdout).toContain(`${IDS.length} rules`);
@@ -265,12 +268,12 @@ describe('pgkeel rules', () => {
         JSON.stringify({ rules: { 'index-too-many-columns': 'warn', 'add-check-constraint': 'off' } }),
       );
       const r = await run(['rules', '--format', 'markdown'], d);
-      expect(r.stdout).toContain('| rule | verdict | fixable | status | summary |');
+      expect(r.stdout).toContain('| rule | verdict | danger | fixable | status | summary |');
       expect(r.stdout).toContain(
-        '| [`index-too-many-columns`](docs/rules/index-too-many-columns.md) | advice |  | warning |',
+        '| [`index-too-many-columns`](docs/rules/index-too-many-columns.md) | advice | schema design |  | warning |',
       );
       expect(r.stdout).toContain(
-        '| [`add-check-constraint`](docs/rules/add-check-constraint.md) | alternative | yes | off |',
+        '| [`add-check-constraint`](docs/rules/add-check-constraint.md) | alternative | blocks traffic | yes | off |',
       );
       expect(r.stdout).toContain('under the config in pgkeel.config.json');
     } finally {
@@ -285,6 +288,10 @@ describe('pgkeel rules', () => {
       { name: 'maxColumns', type: 'integer ≥ 1', default: 3, description: expect.any(String) },
     ]);
     expect(wide.fixable).toBe(false);
+    expect(wide.hazard).toBe('schema-design');
+    const deadlock = rules.find((x: { id: string }) => x.id === 'lock-order-deadlock');
+    expect(deadlock).toMatchObject({ hazard: 'blocks-traffic', severity: 'warning' });
+    expect(deadlock.severityReason).toEqual(expect.any(String));
   });
 
   it('suggests the closest id for an unknown one', async () => {

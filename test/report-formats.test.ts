@@ -240,8 +240,14 @@ describe('sarif', () => {
     expect(unique.helpUri).toBe(ruleDocsUrl('add-unique-constraint'));
     expect(unique.shortDescription!.text).toMatch(/UNIQUE/);
     expect(unique.defaultConfiguration!.level).toBe('error');
+    expect(unique.properties!.tags).toEqual(['postgres', 'migrations', 'alternative', 'blocks-traffic']);
     const parse = driver.rules!.find((r) => r.id === 'parse-error')!;
     expect(parse.helpUri).toBeUndefined();
+    // each result says which kind of danger it is, as the rule's findings do; the engine's own have none
+    expect(results.find((r) => r.ruleId === 'add-unique-constraint')!.properties!.hazard).toBe(
+      'blocks-traffic',
+    );
+    expect(results.find((r) => r.ruleId === 'parse-error')!.properties).not.toHaveProperty('hazard');
     expect(results.map((r) => r.level)).toEqual(
       expect.arrayContaining(['error', 'warning', 'note'] satisfies Sarif.Result.level[]),
     );

@@ -90,6 +90,7 @@ function uniqueExample(): LintSummary {
   const unique = diag(src, s1, e1, {
     rule: 'add-unique-constraint',
     verdict: 'alternative',
+    hazard: 'blocks-traffic',
     statement: 1,
     message: 'Adding a UNIQUE constraint builds its index while holding ACCESS EXCLUSIVE on "distributors".',
     help: 'Build a unique index CONCURRENTLY, then attach it with ADD CONSTRAINT … USING INDEX.',
@@ -185,7 +186,7 @@ describe('pretty report', () => {
     expect(plain(uniqueExample())).toMatchInlineSnapshot(`
       "Assumed: PG 18 (default — set pgVersion), runner prisma (detected from prisma/migrations/<name>/migration.sql)
 
-      migrations/001.sql:3:1 error add-unique-constraint [safe alternative]: Adding a UNIQUE constraint builds its index while holding ACCESS EXCLUSIVE on "distributors".
+      migrations/001.sql:3:1 error add-unique-constraint [safe alternative · blocks traffic]: Adding a UNIQUE constraint builds its index while holding ACCESS EXCLUSIVE on "distributors".
         3 │ ALTER TABLE distributors ADD CONSTRAINT dist_id_uniq UNIQUE (dist_id);
         lock  ACCESS EXCLUSIVE on distributors — blocks SELECT, INSERT/UPDATE/DELETE
         help  Build a unique index CONCURRENTLY, then attach it with ADD CONSTRAINT … USING INDEX.
@@ -201,9 +202,9 @@ describe('pretty report', () => {
               - CREATE INDEX dist_name ON distributors (name);
               + CREATE INDEX CONCURRENTLY dist_name ON distributors (name);
 
-      rule                      count  errors  warnings  fixable
-      add-unique-constraint         1       1         0        1
-      require-concurrent-index      1       0         1        1
+      rule                      danger          count  errors  warnings  fixable
+      add-unique-constraint     blocks traffic      1       1         0        1
+      require-concurrent-index                      1       0         1        1
       rule pages: https://github.com/pgkeel/pgkeel/blob/main/docs/rules/<rule>.md
 
       Assumed: PG 18 (default — set pgVersion), runner prisma (detected from prisma/migrations/<name>/migration.sql)
@@ -604,6 +605,12 @@ describe('pretty report', () => {
     expect(oddOut).not.toContain('rule pages:');
     // wide enough: the link is a column
     expect(table(160).split('\n')[2]).toBe(`a-rule           1       1         0        1  ${DOCS}a-rule.md`);
+    // the kind of danger a rule reports gets a column when findings carry one
+    const kinds = summary(file(src, [d('a-rule', { hazard: 'breaks-clients' }), d('parse-error')]));
+    const kindsOut = formatPretty(kinds, { color: false, maxWidth: 100 });
+    expect(kindsOut).toContain('rule         danger          count  errors  warnings  fixable\n');
+    expect(kindsOut).toContain('a-rule       breaks clients      1       1         0        0\n');
+    expect(kindsOut).toContain('parse-error                      1       1         0        0\n');
   });
 
   it('states the Postgres version and runner it assumed, and where each came from', () => {
@@ -692,7 +699,7 @@ describe('pretty report', () => {
     expect(plain(summary(file('SELECT 1;\n', [])), true)).toMatch(
       /^migrations\/001\.sql {2}PG 18 · psql · 1 statement/,
     );
-    expect(out).toContain('add-unique-constraint [safe alternative]  statement 2: Adding');
+    expect(out).toContain('add-unique-constraint [safe alternative · blocks traffic]  statement 2: Adding');
   });
 
   it('streams one chunk per statement, identical to the string form', () => {
@@ -760,6 +767,7 @@ describe('json report', () => {
       'rule',
       'severity',
       'verdict',
+      'hazard',
       'message',
       'help',
       'line',

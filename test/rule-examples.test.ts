@@ -19,6 +19,7 @@ import { loadParser } from '../src/parse/parse.js';
 import { defaultSeverity, type Rule, type RuleExample } from '../src/rules/define.js';
 import { allRules } from '../src/rules/index.js';
 import { validateRuleOptions } from '../src/rules/options.js';
+import { exampleSchema } from './example-schema.js';
 
 beforeAll(() => loadParser());
 
@@ -106,7 +107,13 @@ function lintAll(rule: Rule, example: RuleExample, sql: string, pgVersion: numbe
     if (!checked.ok) throw new Error(`${rule.id}: invalid example options`);
     rules = { [rule.id]: [defaultSeverity(rule) === 'error' ? 'error' : 'warn', checked.options] };
   }
-  return lintSqlSync(sql, { presets: ['all'], rules, pgVersion, runner: example.runner }).diagnostics;
+  return lintSqlSync(sql, {
+    presets: ['all'],
+    rules,
+    pgVersion,
+    runner: example.runner,
+    schema: exampleSchema(example, pgVersion),
+  }).diagnostics;
 }
 
 function exampleHeading(example: RuleExample, i: number): string {

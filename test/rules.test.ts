@@ -11,6 +11,7 @@ import { loadParser, parseSql } from '../src/parse/parse.js';
 import type { Rule, RuleExample } from '../src/rules/define.js';
 import { allRules } from '../src/rules/index.js';
 import { optionSchema, validateRuleOptions } from '../src/rules/options.js';
+import { exampleSchema } from './example-schema.js';
 
 beforeAll(() => loadParser());
 
@@ -34,6 +35,8 @@ function lintWith(rule: Rule, sql: string, example: RuleExample, pgVersion: numb
     rules,
     pgVersion,
     runner: example.runner,
+    // the example's setup is its earlier migrations: the linter knows their schema
+    schema: exampleSchema(example, pgVersion),
   });
   const parseErrors = result.diagnostics.filter((d) => d.rule === 'parse-error');
   expect(parseErrors, `example does not parse:\n${sql}`).toEqual([]);

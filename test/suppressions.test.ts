@@ -77,6 +77,7 @@ describe('robustness', () => {
     const { allRules } = await import('../src/rules/index.js');
     const broken = defineRule({
       id: 'broken',
+      hazard: 'schema-design',
       verdict: 'safe',
       summary: 'always throws',
       docs: { problem: '-', solution: '-' },

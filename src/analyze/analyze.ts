@@ -536,6 +536,7 @@ export class MigrationState {
 const FOREIGN_KEY_OPS: Partial<Record<OperationId, OperationId>> = {
   'validate-constraint': 'validate-foreign-key',
   'drop-constraint': 'drop-foreign-key',
+  'enforce-foreign-key': 'enforce-foreign-key',
 };
 
 /** A copy of `modes` with `mode` added (entries stay immutable: rules may keep earlier ones). */

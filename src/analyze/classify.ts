@@ -330,6 +330,14 @@ function classifyAlterCmd(
       // whether it is a foreign key is resolved by the analyzer, which knows the constraints of this migration
       out.add('validate-constraint', cmd, { relations: rels, constraint: cmd.name });
       return;
+    case 'AT_AlterConstraint': {
+      const alter = as(cmd.def, 'ATAlterConstraint');
+      if (alter?.alterEnforceability && alter.is_enforced)
+        // the referenced table is filled in by the analyzer when it knows the foreign key
+        out.add('enforce-foreign-key', cmd, { relations: rels, constraint: alter.conname });
+      else out.add('alter-table', cmd, { relations: rels, column: cmd.name });
+      return;
+    }
     case 'AT_DropConstraint': {
       // PG 18: a column's NOT NULL is a constraint; dropping it is DROP NOT NULL
       const column = ctx.notNullConstraintColumn(table, cmd.name);

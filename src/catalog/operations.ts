@@ -204,6 +204,21 @@ const ENTRIES = {
       { scan: true, alsoReads: 'referenced' },
     ),
   },
+  // PG 18: a NOT ENFORCED foreign key (the only kind ALTER CONSTRAINT can enforce) made ENFORCED is
+  // checked in full, like ADD FOREIGN KEY, but under ALTER CONSTRAINT's ACCESS EXCLUSIVE
+  'enforce-foreign-key': {
+    base: op(
+      'ALTER CONSTRAINT … ENFORCED (FOREIGN KEY)',
+      [
+        { on: 'table', mode: AE },
+        { on: 'referenced', mode: SRE },
+      ],
+      { scan: true, alsoReads: 'referenced' },
+    ),
+    versions: [
+      { until: 17, facts: { unsupported: true, note: 'ENFORCED / NOT ENFORCED exists since PG 18.' } },
+    ],
+  },
   'add-unique': { base: op('ADD CONSTRAINT … UNIQUE', onTable(AE), { indexBuild: true }) },
   'add-primary-key': {
     base: op('ADD PRIMARY KEY', onTable(AE), {

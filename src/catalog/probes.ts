@@ -1224,6 +1224,16 @@ CREATE VIEW child_view AS SELECT * FROM child;`,
     notes: 'the view’s query runs again: its source tables are read under ACCESS SHARE',
   },
   {
+    id: 'enforce-foreign-key',
+    op: 'enforce-foreign-key',
+    setup: `${FK}
+ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) REFERENCES parent (id) NOT ENFORCED;`,
+    sql: 'ALTER TABLE child ALTER CONSTRAINT child_parent_fk ENFORCED',
+    minVersion: 18,
+    notes:
+      'PG 18: checks every row under ACCESS EXCLUSIVE, and reads the referenced table under SHARE ROW EXCLUSIVE',
+  },
+  {
     id: 'drop-view',
     op: 'drop-view',
     setup: `${T}\nCREATE VIEW t_view AS SELECT * FROM t;`,

@@ -12,6 +12,7 @@ import type { Severity } from '../diagnostics.js';
 import { activeRules } from '../lint/lint.js';
 import type { Rule } from '../rules/define.js';
 import { isFixable, rulePage, rulesJson } from '../rules/docs.js';
+import { hazardLabel } from '../rules/hazards.js';
 import { allRules } from '../rules/index.js';
 
 export const RULES_FORMATS = ['pretty', 'markdown', 'json'] as const;
@@ -34,6 +35,8 @@ const VERDICT = { unsafe: 'unsafe', alternative: 'alternative', safe: 'advice' }
 export interface RuleRow {
   id: string;
   verdict: string;
+  /** the kind of danger in words: `blocks traffic` */
+  danger: string;
   fixable: boolean;
   /** `error`, `warning` or `off` under the config */
   status: Severity | 'off';
@@ -53,6 +56,7 @@ export function ruleRows(loaded: LoadedConfig, rules: readonly Rule[] = allRules
   return rules.map((rule) => ({
     id: rule.id,
     verdict: VERDICT[rule.verdict],
+    danger: hazardLabel(rule.hazard),
     fixable: isFixable(rule),
     status: active.get(rule.id) ?? 'off',
     from:
@@ -102,8 +106,15 @@ const statusText = (r: RuleRow) => (r.status === 'off' && r.from === 'opt-in' ? 
  * plain space-aligned columns stay easy to grep and cut, which a boxed table does not.
  */
 export function textTable(rows: readonly RuleRow[], columns?: number): string {
-  const head = ['RULE', 'VERDICT', 'FIX', 'STATUS', 'SUMMARY'];
-  const cells = rows.map((r) => [r.id, r.verdict, r.fixable ? 'yes' : '', statusText(r), r.summary]);
+  const head = ['RULE', 'VERDICT', 'DANGER', 'FIX', 'STATUS', 'SUMMARY'];
+  const cells = rows.map((r) => [
+    r.id,
+    r.verdict,
+    r.danger,
+    r.fixable ? 'yes' : '',
+    statusText(r),
+    r.summary,
+  ]);
   const widths = head.slice(0, -1).map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => {
     const text = [...c.slice(0, -1).map((v, i) => v.padEnd(widths[i]!)), c.at(-1)!].join('  ');
@@ -115,11 +126,11 @@ export function textTable(rows: readonly RuleRow[], columns?: number): string {
 export function markdownTable(rows: readonly RuleRow[]): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|');
   return [
-    '| rule | verdict | fixable | status | summary |',
-    '|---|---|---|---|---|',
+    '| rule | verdict | danger | fixable | status | summary |',
+    '|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| [\`${r.id}\`](docs/rules/${r.id}.md) | ${r.verdict} | ${r.fixable ? 'yes' : ''} | ${statusText(r)} | ${cell(r.summary)} |`,
+        `| [\`${r.id}\`](docs/rules/${r.id}.md) | ${r.verdict} | ${r.danger} | ${r.fixable ? 'yes' : ''} | ${statusText(r)} | ${cell(r.summary)} |`,
     ),
   ].join('\n');
 }

@@ -54,6 +54,7 @@ export class Findings {
     const inside = stmt.embeddedIn;
     this.add(rule.id, severity, start, end, stmt.index, {
       verdict: rule.verdict,
+      hazard: rule.hazard,
       message: inside ? `${d.message} ${whereEmbedded(file, inside)}` : d.message,
       ...(d.help
         ? { help: inside && NEEDS_OWN_STATEMENT.test(d.help) ? `${d.help} ${EMBEDDED_HELP}` : d.help }

@@ -4,7 +4,7 @@
  */
 
 import { createRequire } from 'node:module';
-import type { Diagnostic, Severity, Verdict } from '../diagnostics.js';
+import type { Diagnostic, Hazard, Severity, Verdict } from '../diagnostics.js';
 import { defaultSeverity } from '../rules/define.js';
 import { allRules } from '../rules/index.js';
 import { proseLines } from './text.js';
@@ -15,6 +15,7 @@ export interface RuleInfo {
   /** absent for the engine's own findings */
   docsUrl?: string;
   verdict?: Verdict;
+  hazard?: Hazard;
   defaultSeverity: Severity;
 }
 
@@ -32,7 +33,13 @@ export function ruleInfo(id: string, docsUrl?: string): RuleInfo {
   byId ??= new Map(
     allRules.map((r) => [
       r.id,
-      { id: r.id, summary: r.summary, verdict: r.verdict, defaultSeverity: defaultSeverity(r) },
+      {
+        id: r.id,
+        summary: r.summary,
+        verdict: r.verdict,
+        hazard: r.hazard,
+        defaultSeverity: defaultSeverity(r),
+      },
     ]),
   );
   const known = byId.get(id);

@@ -7,6 +7,7 @@ import type { LockMode } from '../catalog/locks.js';
 import type {
   Diagnostic,
   FileResult,
+  Hazard,
   LintSummary,
   SettingOrigin,
   Severity,
@@ -42,6 +43,7 @@ export interface JsonDiagnostic extends JsonRange {
   rule: string;
   severity: Severity;
   verdict?: Verdict;
+  hazard?: Hazard;
   message: string;
   help?: string;
   statement: number;
@@ -147,6 +149,7 @@ function jsonDiagnostic(d: Diagnostic, lines: () => LineIndex): JsonDiagnostic {
     rule: d.rule,
     severity: d.severity,
     ...(d.verdict != null && { verdict: d.verdict }),
+    ...(d.hazard != null && { hazard: d.hazard }),
     message: d.message,
     ...(d.help != null && { help: d.help }),
     line: d.line,

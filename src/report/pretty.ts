@@ -19,6 +19,7 @@ import type {
   TextEdit,
   Verdict,
 } from '../diagnostics.js';
+import { hazardLabel } from '../rules/hazards.js';
 import { AssumptionTally } from './assumptions.js';
 import { SourceLines } from './lines.js';
 import {
@@ -261,7 +262,12 @@ class PrettyRenderer {
     const out: string[] = [];
     const rule = this.link(c.bold(oneLine(d.rule)), d.docsUrl);
     let header = `${c.bold(oneLine(file.path))}:${d.line}:${d.column} ${c.bold(paint(oneLine(d.severity)))} ${rule}`;
-    if (d.verdict) header += ` ${c.dim(`[${VERDICT_LABELS[d.verdict] ?? oneLine(d.verdict)}]`)}`;
+    // what kind of danger, next to the verdict: `[safe alternative · blocks traffic]`
+    const tags = [
+      ...(d.verdict ? [VERDICT_LABELS[d.verdict] ?? oneLine(d.verdict)] : []),
+      ...(d.hazard ? [oneLine(hazardLabel(d.hazard))] : []),
+    ];
+    if (tags.length > 0) header += ` ${c.dim(`[${tags.join(' · ')}]`)}`;
     // 1-based for people; the JSON report keeps the engine's 0-based index
     if (this.verbose && d.statement >= 0) header += `  ${c.dim(`statement ${d.statement + 1}`)}`;
     // the message on the header line, as compilers and ruff print it: one line per finding
@@ -562,19 +568,23 @@ class PrettyRenderer {
   ruleTable(rules: readonly RuleCount[]): string {
     const c = this.c;
     const idWidth = Math.max(4, ...rules.map((r) => Math.min(r.rule.length, 48)));
+    // the kind of danger, when some finding has one (the engine's own have none)
+    const dangers = rules.map((r) => (r.hazard ? oneLine(hazardLabel(r.hazard)) : ''));
+    const dangerWidth = dangers.some(Boolean) ? Math.max(6, ...dangers.map((d) => d.length)) : 0;
+    const danger = (text: string) => (dangerWidth > 0 ? `${text.padEnd(dangerWidth)}  ` : '');
     const nums = ['count', 'errors', 'warnings', 'fixable'];
-    const head = `${'rule'.padEnd(idWidth)}  ${nums.join('  ')}`;
+    const head = `${'rule'.padEnd(idWidth)}  ${danger('danger')}${nums.join('  ')}`;
     const links = rules.some((r) => r.docsUrl);
     const urlWidth = Math.max(0, ...rules.map((r) => (r.docsUrl ? r.docsUrl.length : 0)));
     const inline = links && head.length + 2 + urlWidth <= this.width;
     const pattern = inline ? undefined : sharedPagePattern(rules);
     const out = [c.dim(inline ? `${head}  docs` : head)];
-    for (const r of rules) {
+    for (const [i, r] of rules.entries()) {
       const id = truncate(oneLine(r.rule), idWidth);
-      const values = [r.count, r.errors, r.warnings, r.fixable].map((n, i) =>
-        String(n).padStart(nums[i]!.length),
+      const values = [r.count, r.errors, r.warnings, r.fixable].map((n, k) =>
+        String(n).padStart(nums[k]!.length),
       );
-      let row = `${this.link(id, r.docsUrl)}${' '.repeat(Math.max(0, idWidth - id.length))}  ${values.join('  ')}`;
+      let row = `${this.link(id, r.docsUrl)}${' '.repeat(Math.max(0, idWidth - id.length))}  ${danger(dangers[i]!)}${values.join('  ')}`;
       const url = r.docsUrl ? oneLine(r.docsUrl) : undefined;
       if (url && inline) row += `  ${this.link(url, r.docsUrl)}`;
       out.push(row);

@@ -1,4 +1,4 @@
-import type { FileResult, LintSummary } from '../diagnostics.js';
+import type { FileResult, Hazard, LintSummary } from '../diagnostics.js';
 
 /** Receives output as it is produced, e.g. `(s) => process.stdout.write(s)`. */
 export type Sink = (chunk: string) => void;
@@ -30,6 +30,8 @@ export interface RuleCount {
   fixable: number;
   /** the rule's page, from the first of its findings that has one */
   docsUrl?: string;
+  /** the kind of danger, from the first of its findings that has one (none for the engine's own) */
+  hazard?: Hazard;
 }
 
 /** Tallies what a reporter has seen, for its summary. */
@@ -56,6 +58,7 @@ export class Tally {
       rule.count++;
       if (d.fix) rule.fixable++;
       if (rule.docsUrl === undefined && d.docsUrl) rule.docsUrl = d.docsUrl;
+      if (rule.hazard === undefined && d.hazard) rule.hazard = d.hazard;
       if (d.severity === 'error') {
         this.errorCount++;
         rule.errors++;

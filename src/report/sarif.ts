@@ -101,8 +101,13 @@ export function createSarifReporter(options: SarifOptions, write: Sink): Reporte
           locations: [
             { physicalLocation: { artifactLocation: artifactLocation(result.path), region: region(d) } },
           ],
-          // the settings the advice depends on, for tools that filter or group by them
-          properties: { pgVersion: result.pgVersion, runner: result.runner },
+          // the kind of danger (a rule's; none for the engine's own findings), and the settings the
+          // advice depends on, for tools that filter or group by them
+          properties: {
+            ...(d.hazard != null && { hazard: d.hazard }),
+            pgVersion: result.pgVersion,
+            runner: result.runner,
+          },
           partialFingerprints: {
             [SARIF_FINGERPRINT_KEY]: hashHex('sha256', findingKey(result.path, d)).slice(0, 32),
           },
@@ -138,6 +143,13 @@ function descriptor(d: Diagnostic): Sarif.ReportingDescriptor {
     shortDescription: { text: info.summary },
     ...(info.docsUrl != null && { helpUri: info.docsUrl }),
     defaultConfiguration: { level: LEVELS[info.defaultSeverity] },
-    properties: { tags: ['postgres', 'migrations', ...(info.verdict ? [info.verdict] : [])] },
+    properties: {
+      tags: [
+        'postgres',
+        'migrations',
+        ...(info.verdict ? [info.verdict] : []),
+        ...(info.hazard ? [info.hazard] : []),
+      ],
+    },
   };
 }

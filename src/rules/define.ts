@@ -11,8 +11,9 @@ import type { RunnerModel } from '../analyze/runners.js';
 import { blockedWorkloads, type LockMode } from '../catalog/locks.js';
 import type { OperationId, RelationRole } from '../catalog/operations.js';
 import type { RunnerName } from '../config/types.js';
-import type { Fix, LockInfo, Severity, Verdict } from '../diagnostics.js';
+import type { Fix, Hazard, LockInfo, Severity, Verdict } from '../diagnostics.js';
 import type { SourceFile } from '../parse/parse.js';
+import { HAZARDS } from './hazards.js';
 
 /** Migration tools whose way of doing the safe thing a rule page may describe. */
 export const TOOLS = [
@@ -124,9 +125,16 @@ export interface RuleMeta {
   /** kebab-case, stable */
   id: string;
   equivalents?: Equivalents;
+  /**
+   * the kind of danger the rule's findings are about (see rules/hazards.ts): it decides the default
+   * severity, and the verdict must fit it (schema-design: `safe`; any other: `unsafe` or `alternative`)
+   */
+  hazard: Hazard;
   verdict: Verdict;
-  /** defaults: unsafe/alternative → error, safe → warning */
+  /** only where the hazard's default severity is wrong for this rule, with `severityReason` */
   severity?: Severity;
+  /** why the rule's severity differs from its hazard's default (one sentence) */
+  severityReason?: string;
   /** in the `recommended` preset (default true); opt-in rules only run with `all` or when enabled */
   recommended?: boolean;
   /** one sentence */
@@ -183,9 +191,18 @@ type SchemaMap = Record<string, Zod.ZodType>;
 /** The typed values a rule reads through `ctx.options`. */
 export type OptionValues<S extends SchemaMap> = { readonly [K in keyof S]: Zod.output<S[K]> };
 
-export type RuleDefinition<S extends SchemaMap = Record<never, Zod.ZodType>> = Omit<RuleMeta, 'options'> & {
-  options?: { [K in keyof S]: RuleOption<S[K]> };
-} & (
+/** A severity other than the hazard's default comes with its reason; neither is given otherwise. */
+export type SeverityOverride =
+  | { severity?: never; severityReason?: never }
+  | { severity: Severity; severityReason: string };
+
+export type RuleDefinition<S extends SchemaMap = Record<never, Zod.ZodType>> = Omit<
+  RuleMeta,
+  'options' | 'severity' | 'severityReason'
+> &
+  SeverityOverride & {
+    options?: { [K in keyof S]: RuleOption<S[K]> };
+  } & (
     | { check(facts: StatementFacts, ctx: RuleContext<OptionValues<S>>): void }
     | { create(ctx: RuleContext<OptionValues<S>>): RuleVisitor }
   );
@@ -217,8 +234,9 @@ export function resolveOptions(
 
 const EMPTY_OPTIONS: Readonly<Record<string, unknown>> = Object.freeze({});
 
-export function defaultSeverity(rule: RuleMeta): Severity {
-  return rule.severity ?? (rule.verdict === 'safe' ? 'warning' : 'error');
+/** The rule's severity when the config does not set one: its own, else its hazard's. */
+export function defaultSeverity(rule: Pick<RuleMeta, 'hazard' | 'severity'>): Severity {
+  return rule.severity ?? HAZARDS[rule.hazard].severity;
 }
 
 /**

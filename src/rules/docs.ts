@@ -1,6 +1,8 @@
 /** Rule pages and listings, generated from the rule objects so docs cannot drift from behaviour. */
 
+import type { Hazard } from '../diagnostics.js';
 import { defaultSeverity, type Rule, type RuleExample, TOOLS } from './define.js';
+import { HAZARD_IDS, HAZARDS } from './hazards.js';
 import { describeOptionType } from './options.js';
 
 const TOOL_NAMES: Record<(typeof TOOLS)[number], string> = {
@@ -37,15 +39,31 @@ function equivalentsLine(rule: Rule): string {
   return parts.length ? parts.join(' · ') : 'none';
 }
 
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** `Blocks traffic`: a hazard's label as a heading. */
+function hazardTitle(hazard: Hazard): string {
+  return capitalize(HAZARDS[hazard].label);
+}
+
 /** A rule's page in Markdown (docs/rules/<id>.md and `pgkeel rules <id>`). */
 export function rulePage(rule: Rule): string {
+  const hazard = HAZARDS[rule.hazard];
+  const severity = defaultSeverity(rule);
   const lines: string[] = [
     `# ${rule.id}`,
     '',
     `${rule.summary}`,
     '',
-    `**Verdict:** ${VERDICT_TEXT[rule.verdict]} · **Severity:** ${defaultSeverity(rule)} · **Preset:** ${rule.recommended === false ? 'opt-in (`all`)' : 'recommended'}`,
+    `**Danger:** ${hazard.label} — ${hazard.description}.`,
     '',
+    `**Verdict:** ${VERDICT_TEXT[rule.verdict]} · **Severity:** ${severity} · **Preset:** ${rule.recommended === false ? 'opt-in (`all`)' : 'recommended'}`,
+    '',
+  ];
+  if (rule.severityReason && severity !== hazard.severity) {
+    lines.push(`**Why ${severity}, not ${hazard.severity}:** ${rule.severityReason}`, '');
+  }
+  lines.push(
     `**Same check elsewhere:** ${equivalentsLine(rule)}`,
     '',
     '## Problem',
@@ -56,7 +74,7 @@ export function rulePage(rule: Rule): string {
     '',
     rule.docs.solution.trim(),
     '',
-  ];
+  );
   const tools = TOOLS.filter((t) => rule.docs.tools?.[t]);
   if (tools.length > 0) {
     lines.push('## In your migration tool', '');
@@ -131,28 +149,52 @@ export function rulesTable(rules: readonly Rule[]): string {
   const width = Math.max(...rules.map((r) => r.id.length));
   const rows = rules.map((r) => {
     const flag = r.recommended === false ? ' (opt-in)' : '';
-    return `${r.id.padEnd(width)}  ${defaultSeverity(r).padEnd(7)}  ${r.summary}${flag}`;
+    return `${r.id.padEnd(width)}  ${defaultSeverity(r).padEnd(7)}  ${HAZARDS[r.hazard].label.padEnd(14)}  ${r.summary}${flag}`;
   });
   return `${rows.join('\n')}\n\n${rules.length} rules. \`pgkeel rules <id>\` prints one rule's page.\n`;
 }
 
-/** The rule list of docs/rules.md; `pagesDir` is where the rule pages are, relative to the page. */
+/**
+ * The rule list of docs/rules.md, a table per hazard (most urgent first); `pagesDir` is where the
+ * rule pages are, relative to the page.
+ */
 export function rulesMarkdownTable(rules: readonly Rule[], pagesDir = 'rules'): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|');
-  const rows = rules.map(
-    (r) =>
-      `| [\`${r.id}\`](${pagesDir}/${r.id}.md) | ${VERDICT_TEXT[r.verdict]} | ${r.recommended === false ? 'opt-in' : 'yes'} | ${r.examples.some((e) => e.fixed !== undefined) ? 'yes' : ''} | ${cell(r.summary)} | ${cell(equivalentsLine(r))} |`,
-  );
-  return [
-    '| rule | verdict | on by default | fix | what it catches | same check elsewhere |',
-    '|---|---|---|---|---|---|',
-    ...rows,
-  ].join('\n');
+  const sections: string[] = [];
+  for (const hazard of HAZARD_IDS) {
+    const group = rules.filter((r) => r.hazard === hazard);
+    if (group.length === 0) continue;
+    const rows = group.map(
+      (r) =>
+        `| [\`${r.id}\`](${pagesDir}/${r.id}.md) | ${VERDICT_TEXT[r.verdict]} | ${defaultSeverity(r)} | ${r.recommended === false ? 'opt-in' : 'yes'} | ${r.examples.some((e) => e.fixed !== undefined) ? 'yes' : ''} | ${cell(r.summary)} | ${cell(equivalentsLine(r))} |`,
+    );
+    sections.push(
+      `## ${hazardTitle(hazard)} (${group.length})`,
+      '',
+      `${capitalize(HAZARDS[hazard].description)}.`,
+      '',
+      '| rule | verdict | severity | on by default | fix | what it catches | same check elsewhere |',
+      '|---|---|---|---|---|---|---|',
+      ...rows,
+      '',
+    );
+  }
+  return sections.join('\n').trimEnd();
 }
 
-/** docs/rules.md: every rule in one table, linked from the README. */
+/** docs/rules.md: every rule, grouped by the kind of danger it reports, linked from the README. */
 export function rulesIndexPage(rules: readonly Rule[]): string {
   const optIn = rules.filter((r) => r.recommended === false).length;
+  const kinds = HAZARD_IDS.filter((h) => rules.some((r) => r.hazard === h));
+  const links = kinds.map(
+    (h) =>
+      `[${HAZARDS[h].label}](#${HAZARDS[h].label.replace(/ /g, '-')}-${rules.filter((r) => r.hazard === h).length})`,
+  );
+  const bySeverity = (sev: string) =>
+    kinds
+      .filter((h) => HAZARDS[h].severity === sev)
+      .map((h) => HAZARDS[h].label)
+      .join(', ');
   return [
     '<!-- Generated by `npm run generate` from src/rules/all/ — do not edit. -->',
     '',
@@ -163,8 +205,11 @@ export function rulesIndexPage(rules: readonly Rule[]): string {
     'statement takes on which Postgres version, what that blocks, the safe way to do it, and how to do that in each',
     'migration tool. `pgkeel rules` prints this table for your config; `pgkeel rules <id>` prints a page.',
     '',
+    `Each rule reports one kind of danger, and every finding names it: ${links.join(', ')}. The kind sets the`,
+    `default severity — error for ${bySeverity('error')}; warning for ${bySeverity('warning')} — unless the rule's page says why not.`,
+    '',
     'Verdicts: *Unsafe* — no safe way to do this on a live table; *Safe alternative exists* — shown in the finding,',
-    'usually as a fix; *Safe, with advice* — a warning worth reading.',
+    'usually as a fix; *Safe, with advice* — a warning worth reading (the schema-design rules).',
     '',
     rulesMarkdownTable(rules),
     '',
@@ -176,7 +221,9 @@ export function rulesJson(rules: readonly Rule[]) {
   return rules.map((r) => ({
     id: r.id,
     verdict: r.verdict,
+    hazard: r.hazard,
     severity: defaultSeverity(r),
+    ...(r.severityReason != null && { severityReason: r.severityReason }),
     recommended: r.recommended !== false,
     summary: r.summary,
     equivalents: {

@@ -8,6 +8,7 @@ export default defineRule({
     eugene: ['E1'],
     strongMigrations: ['add_check_constraint'],
   },
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary:
     'Adding a CHECK constraint scans the whole table under ACCESS EXCLUSIVE; add it NOT VALID, then VALIDATE.',

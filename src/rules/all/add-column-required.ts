@@ -6,6 +6,8 @@ export default defineRule({
   equivalents: {
     squawk: ['adding-required-field'],
   },
+  // fails on any table with rows; the scan under ACCESS EXCLUSIVE is only on the way to that failure
+  hazard: 'fails-deploy',
   verdict: 'alternative',
   summary: 'ADD COLUMN … NOT NULL without a DEFAULT fails on any table that has rows.',
   on: ['AlterTableStmt'],

@@ -27,6 +27,7 @@ export default defineRule({
     eugene: ['E11', 'E10'],
     strongMigrations: ['add_column_auto_incrementing', 'add_column_generated_stored'],
   },
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary:
     'Adding a serial, identity, stored generated or constrained-domain (CHECK or NOT NULL) column rewrites the whole table under ACCESS EXCLUSIVE.',

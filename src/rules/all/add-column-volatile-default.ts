@@ -8,6 +8,7 @@ export default defineRule({
     eugene: ['E10'],
     strongMigrations: ['add_column_default', 'add_column_default_callable'],
   },
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary: 'ADD COLUMN with a volatile DEFAULT rewrites the whole table under ACCESS EXCLUSIVE.',
   on: ['AlterTableStmt'],

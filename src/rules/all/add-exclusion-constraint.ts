@@ -7,6 +7,7 @@ export default defineRule({
     eugene: ['E8'],
     strongMigrations: ['add_exclusion_constraint'],
   },
+  hazard: 'blocks-traffic',
   verdict: 'unsafe',
   summary:
     'Adding an EXCLUDE constraint builds its index under ACCESS EXCLUSIVE, and there is no concurrent way to do it.',

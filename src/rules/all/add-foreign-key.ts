@@ -1,5 +1,7 @@
+import type { StatementFacts } from '../../analyze/analyze.js';
+import type { Action } from '../../analyze/classify.js';
 import { blockSummary } from '../../catalog/locks.js';
-import { appendNotValid, defineRule, lockOn } from '../define.js';
+import { appendNotValid, defineRule, lockOn, type RuleContext } from '../define.js';
 
 export default defineRule({
   id: 'add-foreign-key',
@@ -8,6 +10,7 @@ export default defineRule({
     eugene: ['E1'],
     strongMigrations: ['add_foreign_key', 'add_reference'],
   },
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary:
     'Adding a FOREIGN KEY checks every row while blocking writes to both tables; add it NOT VALID, then VALIDATE.',
@@ -82,6 +85,14 @@ in a migration with \`disable_ddl_transaction!\`, then \`validate_foreign_key :o
       ok: 'ALTER TABLE "orders" ADD "customer_id" bigint;\nCREATE INDEX CONCURRENTLY "index_orders_on_customer_id" ON "orders" ("customer_id");\nALTER TABLE "orders" ADD CONSTRAINT "fk_rails_3a5b9c1d2e" FOREIGN KEY ("customer_id") REFERENCES "customers" ("id") NOT VALID;\nALTER TABLE "orders" VALIDATE CONSTRAINT "fk_rails_3a5b9c1d2e";',
     },
     {
+      title: 'enforcing a NOT ENFORCED foreign key checks every row under ACCESS EXCLUSIVE',
+      pg: { min: 18 },
+      setup: `CREATE TABLE customers (id bigint PRIMARY KEY);
+CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint);
+ALTER TABLE orders ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES customers (id) NOT ENFORCED;`,
+      bad: 'ALTER TABLE orders ALTER CONSTRAINT orders_customer_id_fkey ENFORCED;',
+    },
+    {
       title: 'a new column with a DEFAULT and REFERENCES cannot be NOT VALID: add the constraint separately',
       bad: 'ALTER TABLE emails ADD COLUMN user_id bigint DEFAULT 1 REFERENCES users (id);',
     },
@@ -106,6 +117,10 @@ in a migration with \`disable_ddl_transaction!\`, then \`validate_foreign_key :o
   ],
   check(facts, ctx) {
     for (const action of facts.actions) {
+      if (action.op === 'enforce-foreign-key') {
+        reportEnforce(facts, action, ctx);
+        continue;
+      }
       if (action.op !== 'add-foreign-key') continue;
       const table = action.relations.table!;
       if (facts.isNew(table)) continue;
@@ -133,3 +148,21 @@ in a migration with \`disable_ddl_transaction!\`, then \`validate_foreign_key :o
     }
   },
 });
+
+/** PG 18: ALTER CONSTRAINT … ENFORCED has no NOT VALID form; the online path is a new constraint. */
+function reportEnforce(facts: StatementFacts, action: Action, ctx: RuleContext): void {
+  const table = action.relations.table!;
+  if (facts.isNew(table)) return;
+  const referenced = action.relations.referenced;
+  const mode = lockOn(action);
+  const name = action.constraint ? `"${action.constraint}" ` : '';
+  const refMode = lockOn(action, 'referenced');
+  const also = referenced ? `, and ${refMode} on ${referenced.display}, which ${blockSummary(refMode)}` : '';
+  ctx.report({
+    statement: facts,
+    location: action.location,
+    message: `Enforcing FOREIGN KEY ${name}checks every existing row of ${table.display} while it takes ${mode} on ${table.display}, which ${blockSummary(mode)}${also}.`,
+    help: 'Instead add the same foreign key again under a new name with NOT VALID (a brief lock), run VALIDATE CONSTRAINT in a later transaction, then drop the NOT ENFORCED one.',
+    lock: { mode, relation: table.display },
+  });
+}

@@ -13,6 +13,7 @@ export default defineRule({
     squawk: ['adding-serial-primary-key-field'],
     eugene: ['E7'],
   },
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary: 'Adding a PRIMARY KEY builds its unique index while holding ACCESS EXCLUSIVE on the table.',
   on: ['AlterTableStmt'],

@@ -12,6 +12,7 @@ export default defineRule({
     eugene: ['E6', 'E7'],
     strongMigrations: ['add_unique_constraint'],
   },
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary: 'A UNIQUE constraint builds its index while holding ACCESS EXCLUSIVE on the table.',
   on: ['AlterTableStmt'],

@@ -15,6 +15,7 @@ const CHECKING: OperationId[] = [
 export default defineRule({
   id: 'alter-domain-add-constraint',
   equivalents: { squawk: ['ban-alter-domain-with-add-constraint'] },
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary:
     'A new constraint on an existing domain is checked against every column of that domain, in every table, while writes to those tables wait.',

@@ -12,6 +12,7 @@ const RECIPE =
 
 export default defineRule({
   id: 'attach-partition',
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary:
     'ATTACH PARTITION scans the partition under ACCESS EXCLUSIVE unless a CHECK proves its bound, and CREATE TABLE … PARTITION OF locks the parent against reads and writes.',

@@ -6,7 +6,9 @@ export default defineRule({
   equivalents: {
     strongMigrations: ['change_column_default'],
   },
-  verdict: 'safe',
+  // the lock is brief: the danger is processes that cached the old default and keep writing it
+  hazard: 'breaks-clients',
+  verdict: 'alternative',
   recommended: false,
   summary:
     'Changing the DEFAULT of an existing column is quick, but application processes that cached the old default keep writing it.',

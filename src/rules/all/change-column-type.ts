@@ -24,6 +24,8 @@ export default defineRule({
     eugene: ['E5', 'E10'],
     strongMigrations: ['change_column', 'change_column_constraint'],
   },
+  // the rewrite (or scan) under ACCESS EXCLUSIVE is what the message is about, not what old code can write
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary:
     'Changing a column’s type rewrites the whole table under ACCESS EXCLUSIVE unless the change is binary coercible.',

@@ -26,6 +26,7 @@ export default defineRule({
   equivalents: {
     squawk: ['ban-concurrent-index-creation-in-transaction'],
   },
+  hazard: 'fails-deploy',
   verdict: 'alternative',
   summary:
     'CONCURRENTLY operations, VACUUM and (before PG 12) ALTER TYPE … ADD VALUE fail inside a transaction block.',

@@ -5,8 +5,9 @@ import { defineRule } from '../define.js';
 export default defineRule({
   id: 'create-domain-with-constraint',
   equivalents: { squawk: ['ban-create-domain-with-constraint'] },
-  verdict: 'alternative',
-  severity: 'warning',
+  // creating the domain locks nothing: the costs come with later changes, which their own rules report
+  hazard: 'schema-design',
+  verdict: 'safe',
   summary:
     'A domain with CHECK or NOT NULL constraints is cheap to create but costly to use and to change: prefer a plain type with CHECK constraints on the table columns.',
   on: ['CreateDomainStmt'],

@@ -5,6 +5,7 @@ import { defineRule } from '../define.js';
 export default defineRule({
   id: 'create-enum-type',
   equivalents: { eugene: ['W13'] },
+  hazard: 'schema-design',
   verdict: 'safe',
   recommended: false,
   summary:

@@ -8,6 +8,7 @@ export default defineRule({
     eugene: ['E6'],
     strongMigrations: ['add_index', 'add_reference'],
   },
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary: 'CREATE INDEX blocks writes to the table for the whole build; use CREATE INDEX CONCURRENTLY.',
   on: ['IndexStmt'],

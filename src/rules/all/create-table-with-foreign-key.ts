@@ -3,8 +3,12 @@ import { lockClause } from '../sql.js';
 
 export default defineRule({
   id: 'create-table-with-foreign-key',
-  verdict: 'safe',
+  // writes to the referenced table wait for as long as the migration’s transaction lasts
+  hazard: 'blocks-traffic',
+  verdict: 'alternative',
   severity: 'info',
+  severityReason:
+    "The lock ends when the migration's transaction commits, brief when the transaction is short, and lock-timeout-missing reports the wait for it: this is a reminder to keep the transaction short.",
   summary:
     'CREATE TABLE with a FOREIGN KEY briefly takes SHARE ROW EXCLUSIVE on the referenced table, which blocks its writes.',
   on: ['CreateStmt'],

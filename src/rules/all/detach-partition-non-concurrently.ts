@@ -9,6 +9,7 @@ export default defineRule({
   equivalents: {
     squawk: ['require-concurrent-partition-detach'],
   },
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary:
     'DETACH PARTITION locks the partitioned table against reads and writes; on PostgreSQL 14+ use DETACH PARTITION … CONCURRENTLY.',

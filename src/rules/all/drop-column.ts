@@ -7,6 +7,8 @@ export default defineRule({
     squawk: ['ban-drop-column'],
     strongMigrations: ['remove_column'],
   },
+  // the data goes too, but that is what the statement names; running code failing on the column is the danger
+  hazard: 'breaks-clients',
   verdict: 'alternative',
   summary:
     'Dropping a column breaks every running client that still reads or writes it; stop using it in the code first.',

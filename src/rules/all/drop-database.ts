@@ -7,6 +7,7 @@ export default defineRule({
   equivalents: {
     squawk: ['ban-drop-database'],
   },
+  hazard: 'loses-data',
   verdict: 'unsafe',
   summary: 'DROP DATABASE deletes a whole database; it does not belong in a migration.',
   on: ['DropdbStmt'],

@@ -12,6 +12,7 @@ export default defineRule({
     squawk: ['require-concurrent-index-deletion'],
     strongMigrations: ['remove_index'],
   },
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   // only DROP INDEX classifies as drop-index
   on: ['DropStmt'],

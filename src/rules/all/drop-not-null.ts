@@ -6,6 +6,7 @@ export default defineRule({
   equivalents: {
     squawk: ['ban-drop-not-null'],
   },
+  hazard: 'breaks-clients',
   verdict: 'alternative',
   summary:
     'Dropping NOT NULL lets NULLs into a column that running code assumes is never NULL, and is hard to undo.',

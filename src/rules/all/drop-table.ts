@@ -28,6 +28,8 @@ export default defineRule({
   equivalents: {
     squawk: ['ban-drop-table'],
   },
+  // the data goes too, but that is what the statement names; running code failing on the table is the danger
+  hazard: 'breaks-clients',
   verdict: 'alternative',
   summary:
     'Dropping a table deletes its data and breaks every running client that still uses it; stop using it first.',

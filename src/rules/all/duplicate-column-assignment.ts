@@ -87,6 +87,7 @@ export default defineRule({
   equivalents: {
     squawk: ['ban-duplicate-column-assignments'],
   },
+  hazard: 'fails-deploy',
   verdict: 'alternative',
   // the kinds `check` looks at
   on: [

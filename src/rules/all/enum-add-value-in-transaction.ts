@@ -19,6 +19,7 @@ const typeKey = (list: unknown) => names(list).at(-1) ?? '';
 
 export default defineRule({
   id: 'enum-add-value-in-transaction',
+  hazard: 'fails-deploy',
   verdict: 'alternative',
   summary:
     'A value added with ALTER TYPE … ADD VALUE cannot be used before its transaction commits: the migration fails with "unsafe use of new value".',

@@ -6,6 +6,7 @@ export default defineRule({
   equivalents: {
     squawk: ['require-enum-value-ordering'],
   },
+  hazard: 'schema-design',
   verdict: 'safe',
   recommended: false,
   summary: 'ALTER TYPE … ADD VALUE without BEFORE or AFTER sorts the new value last; say where it belongs.',

@@ -27,8 +27,8 @@ interface ForeignKey {
 export default defineRule({
   id: 'foreign-key-without-index',
   equivalents: { eugene: ['E15'] },
+  hazard: 'schema-design',
   verdict: 'safe',
-  severity: 'warning',
   // schema advice about tables this migration creates, not a locking hazard of the migration itself
   recommended: false,
   summary:

@@ -3,7 +3,12 @@ import { defineRule } from '../define.js';
 export default defineRule({
   id: 'index-build-pg14-corruption',
   equivalents: { strongMigrations: ['add_index_corruption'] },
-  verdict: 'safe',
+  // a corrupt index silently returns wrong rows and may let duplicates in
+  hazard: 'loses-data',
+  verdict: 'alternative',
+  severity: 'warning',
+  severityReason:
+    'pgkeel knows only the major version: the bug is in 14.0–14.3, and most 14.x servers already run a fixed minor release.',
   summary:
     'On PostgreSQL 14.0–14.3, CREATE INDEX CONCURRENTLY and REINDEX CONCURRENTLY can silently corrupt the index; run 14.4 or later.',
   on: ['IndexStmt', 'ReindexStmt'],

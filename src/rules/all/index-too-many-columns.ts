@@ -7,6 +7,7 @@ const MAX_COLUMNS = 3;
 export default defineRule({
   id: 'index-too-many-columns',
   equivalents: { strongMigrations: ['add_index_columns'] },
+  hazard: 'schema-design',
   verdict: 'safe',
   recommended: false,
   summary: `An index with more than ${MAX_COLUMNS} key columns (configurable) is large and rarely used past its first columns.`,

@@ -37,7 +37,12 @@ function strongLocks(facts: StatementFacts): Map<string, StrongLock> {
 
 export default defineRule({
   id: 'lock-order-deadlock',
-  verdict: 'safe',
+  // the first table stays locked while the migration queues for the next, and a deadlock aborts one side
+  hazard: 'blocks-traffic',
+  verdict: 'alternative',
+  severity: 'warning',
+  severityReason:
+    'A deadlock needs application transactions that lock these tables in the other order, which pgkeel cannot see; lock-timeout-missing reports the wait for each lock.',
   summary:
     'Locking several existing tables one after another in one transaction can deadlock with application transactions that touch them in the other order.',
   docs: {

@@ -12,6 +12,8 @@ interface Wait {
   mode: LockMode;
   title: string;
   location?: number;
+  /** the other relations the statement waits for in that mode (a foreign key's referenced table) */
+  also: RelationRef[];
 }
 
 /**
@@ -30,8 +32,22 @@ export function queuedBlockingLock(facts: StatementFacts): Wait | undefined {
       const held = facts.transaction?.heldLocks.get(relation.key);
       if (held && strongerLock(held.mode, effect.mode) === held.mode) continue;
       if (!found || lockStrength(effect.mode) > lockStrength(found.mode)) {
-        found = { facts, relation, mode: effect.mode, title: action.facts.title, location: action.location };
-      }
+        found = {
+          facts,
+          relation,
+          mode: effect.mode,
+          title: action.facts.title,
+          location: action.location,
+          also: [],
+        };
+      } else if (
+        // an index's lock comes with its table's: the table is what queries wait on
+        effect.on !== 'index' &&
+        effect.mode === found.mode &&
+        relation.key !== found.relation.key &&
+        !found.also.some((r) => r.key === relation.key)
+      )
+        found.also.push(relation);
     }
   }
   return found;
@@ -66,6 +82,7 @@ export default defineRule({
     squawk: ['require-lock-timeout', 'require-timeout-settings'],
     eugene: ['E9'],
   },
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary:
     'A statement that waits for a blocking lock without lock_timeout stalls every query on the table behind it.',
@@ -135,6 +152,21 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
     {
       bad: 'ALTER TABLE t ADD COLUMN c boolean;',
       fixed: "SET lock_timeout = '2s';\nALTER TABLE t ADD COLUMN c boolean;",
+    },
+    {
+      title: 'dropping a foreign key (added by an earlier migration) waits for the table it references too',
+      setup: `CREATE TABLE users (id bigint PRIMARY KEY, name text);
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint CONSTRAINT orders_user_fk REFERENCES users (id));`,
+      bad: 'ALTER TABLE orders DROP CONSTRAINT orders_user_fk;',
+      fixed: "SET lock_timeout = '2s';\nALTER TABLE orders DROP CONSTRAINT orders_user_fk;",
+    },
+    {
+      title:
+        'dropping a table drops the foreign keys that reference it with CASCADE: their tables are locked too',
+      setup: `CREATE TABLE users (id bigint PRIMARY KEY, name text);
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint CONSTRAINT orders_user_fk REFERENCES users (id));`,
+      bad: 'DROP TABLE users CASCADE;',
+      fixed: "SET lock_timeout = '2s';\nDROP TABLE users CASCADE;",
     },
     {
       title: 'reported once, at the first statement; the SET covers the rest of the session',
@@ -226,7 +258,10 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
       },
       end() {
         if (!first) return;
-        const { facts, relation, mode, title } = first;
+        const { facts, relation, mode, title, also } = first;
+        const names = [relation, ...also].map((r) => r.display);
+        const on = names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+        const using = names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
         const more =
           later === 0
             ? ''
@@ -237,7 +272,7 @@ fail half-way. If the role, database or runner already sets a lock_timeout, decl
         const set = `SET lock_timeout = '${ctx.options.timeout}'`;
         ctx.report({
           statement: facts,
-          message: `${title} ${lockClause(mode, relation.display)}, with no lock_timeout: while it waits for transactions already using ${relation.display}, every query it blocks queues behind it, for as long as the wait lasts.${more}`,
+          message: `${title} ${lockClause(mode, on)}, with no lock_timeout: while it waits for transactions already using ${using}, every query it blocks queues behind it, for as long as the wait lasts.${more}`,
           help: `${
             lone
               ? `Adding SET lock_timeout to this one-statement file would make ${facts.runner.name} run it as a transaction block; set lock_timeout on the migration role instead (ALTER ROLE … ${set}) and declare it in the config (timeouts.lockTimeout).`

@@ -55,8 +55,12 @@ export default defineRule({
   equivalents: {
     eugene: ['W12'],
   },
-  verdict: 'safe',
+  // each extra statement is another wait in the lock queue, or another pass over the table, under ACCESS EXCLUSIVE
+  hazard: 'blocks-traffic',
+  verdict: 'alternative',
   severity: 'warning',
+  severityReason:
+    "Each statement's own lock wait or scan is reported by its own rule (lock-timeout-missing, set-not-null, …); merging the statements only saves the repeats.",
   recommended: false,
   summary:
     'Consecutive ALTER TABLE statements on one table queue for its ACCESS EXCLUSIVE lock, or scan it, once each; one statement with several subcommands does it once.',

@@ -28,6 +28,7 @@ const SMALL = new Set(['int4', 'int2', 'serial', 'serial4', 'serial2', 'smallser
 export default defineRule({
   id: 'prefer-bigint',
   equivalents: { squawk: ['prefer-bigint-over-int', 'prefer-bigint-over-smallint', 'prefer-big-int'] },
+  hazard: 'schema-design',
   verdict: 'safe',
   summary:
     'An id column of type integer or smallint can run out of values, and widening it later rewrites the table; use bigint.',

@@ -4,6 +4,8 @@ import { columnLabel, replaceTypeFix, writtenColumnTypes } from './prefer-text-o
 export default defineRule({
   id: 'prefer-jsonb',
   equivalents: { eugene: ['E3'], strongMigrations: ['add_column_json'] },
+  // the choice of type is the advice; the message adds when DISTINCT/UNION queries already running on an existing table break
+  hazard: 'schema-design',
   verdict: 'safe',
   summary:
     'json has no equality operator, which breaks SELECT DISTINCT, UNION and GROUP BY on the table; use jsonb.',

@@ -41,7 +41,11 @@ export default defineRule({
   equivalents: {
     squawk: ['prefer-robust-stmts'],
   },
-  verdict: 'safe',
+  // a migration that failed halfway cannot be run again as written
+  hazard: 'fails-deploy',
+  verdict: 'alternative',
+  severity: 'warning',
+  severityReason: 'Only a re-run after a failure halfway fails; a migration that runs through is unaffected.',
   recommended: false,
   summary:
     'Outside a transaction, write CREATE … IF NOT EXISTS and DROP … IF EXISTS so that a migration that failed halfway can be run again.',

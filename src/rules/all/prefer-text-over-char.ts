@@ -188,6 +188,7 @@ export function columnLabel(c: WrittenColumnType): string {
 export default defineRule({
   id: 'prefer-text-over-char',
   equivalents: { squawk: ['ban-char-field'] },
+  hazard: 'schema-design',
   verdict: 'safe',
   summary:
     'char(n) pads every value with spaces and is no faster than text or varchar(n); use those instead.',

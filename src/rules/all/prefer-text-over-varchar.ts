@@ -5,6 +5,7 @@ import { columnLabel, replaceTypeFix, writtenColumnTypes } from './prefer-text-o
 export default defineRule({
   id: 'prefer-text-over-varchar',
   equivalents: { squawk: ['prefer-text-field'] },
+  hazard: 'schema-design',
   verdict: 'safe',
   recommended: false,
   summary:

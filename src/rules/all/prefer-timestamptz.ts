@@ -4,6 +4,7 @@ import { columnLabel, replaceTypeFix, writtenColumnTypes } from './prefer-text-o
 export default defineRule({
   id: 'prefer-timestamptz',
   equivalents: { squawk: ['prefer-timestamp-tz'] },
+  hazard: 'schema-design',
   verdict: 'safe',
   recommended: false,
   summary: 'timestamp without time zone stores wall-clock times, not instants; use timestamptz.',

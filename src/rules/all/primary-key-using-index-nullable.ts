@@ -6,8 +6,8 @@ export default defineRule({
   equivalents: {
     eugene: ['W14'],
   },
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
-  severity: 'warning',
   summary:
     'ADD PRIMARY KEY USING INDEX sets NOT NULL on key columns that lack it, reading the whole table under ACCESS EXCLUSIVE.',
   on: ['AlterTableStmt'],

@@ -6,6 +6,8 @@ export default defineRule({
   equivalents: {
     strongMigrations: ['create_table'],
   },
+  // the rows of the old table go with a statement pair meant to change its shape, not to empty it
+  hazard: 'loses-data',
   verdict: 'alternative',
   summary:
     'Dropping a table and creating it again throws its data away, and clients see it missing in between; alter it instead.',

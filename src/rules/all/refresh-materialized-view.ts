@@ -6,6 +6,7 @@ import { lockClause } from '../sql.js';
 
 export default defineRule({
   id: 'refresh-materialized-view',
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary:
     'REFRESH MATERIALIZED VIEW blocks reads of the view for the whole refresh; use REFRESH MATERIALIZED VIEW CONCURRENTLY.',

@@ -17,6 +17,7 @@ export default defineRule({
     squawk: ['require-concurrent-reindex'],
     eugene: ['E10'],
   },
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary: 'REINDEX without CONCURRENTLY blocks writes to the table while every index is rebuilt.',
   on: ['ReindexStmt'],
@@ -120,7 +121,10 @@ INSERT INTO app.orders SELECT g, g FROM generate_series(1, 10) g;`,
     { ok: 'CREATE TABLE orders (id bigint PRIMARY KEY);\nREINDEX TABLE orders;' },
   ],
   check(facts, ctx) {
-    const action = facts.actions.find((a) => a.op === 'reindex' || a.op === 'reindex-multiple');
+    // a statement without a table yields its set and the members already known: the set speaks for all
+    const action =
+      facts.actions.find((a) => a.op === 'reindex-multiple' && a.relations.table?.set) ??
+      facts.actions.find((a) => a.op === 'reindex' || a.op === 'reindex-multiple');
     if (!action) return;
     const stmt = statementOf(facts, 'ReindexStmt');
     const kind = stmt?.kind ?? '';
@@ -130,7 +134,12 @@ INSERT INTO app.orders SELECT g, g FROM generate_series(1, 10) g;`,
     if (action.op === 'reindex-multiple') {
       // no table named: each table the statement covers, one after another, under the catalog's locks
       const what = kind.replace('REINDEX_OBJECT_', '');
-      const scope = table?.display ?? 'every table it covers';
+      const known = facts.actions
+        .filter((a) => a.op === 'reindex-multiple' && a.relations.table && !a.relations.table.set)
+        .map((a) => a.relations.table!.display);
+      const scope = table?.set
+        ? `${table.display}${known.length > 0 ? ` (${known.join(', ')} among them)` : ''}`
+        : (table?.display ?? 'every table it covers');
       subject = `REINDEX ${what} rebuilds the indexes of ${scope}, one table after another; each table ${lockClause(lockOf(action, 'table'), 'it')} and each index ACCESS EXCLUSIVE while they are rebuilt`;
       lock = { mode: lockOf(action, 'table'), relation: scope };
     } else {

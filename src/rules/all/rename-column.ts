@@ -8,6 +8,7 @@ export default defineRule({
     squawk: ['renaming-column'],
     strongMigrations: ['rename_column'],
   },
+  hazard: 'breaks-clients',
   verdict: 'alternative',
   summary:
     'Renaming a column breaks every running client that still uses the old name; add, sync and switch instead.',

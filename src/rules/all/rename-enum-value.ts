@@ -13,6 +13,7 @@ export default defineRule({
   equivalents: {
     strongMigrations: ['rename_enum_value'],
   },
+  hazard: 'breaks-clients',
   verdict: 'alternative',
   summary:
     'Renaming an enum value breaks every running client that still sends or expects the old label; add the new value and migrate instead.',

@@ -7,6 +7,7 @@ export default defineRule({
   equivalents: {
     strongMigrations: ['rename_schema'],
   },
+  hazard: 'breaks-clients',
   verdict: 'alternative',
   summary:
     'Renaming a schema breaks every running client that names it or has it in its search_path; keep the old name working.',

@@ -17,6 +17,7 @@ export default defineRule({
     squawk: ['renaming-table'],
     strongMigrations: ['rename_table'],
   },
+  hazard: 'breaks-clients',
   verdict: 'alternative',
   summary:
     'Renaming a table breaks every running client that still uses the old name; keep a view under the old name.',

@@ -6,6 +6,8 @@ import { defineRule } from '../define.js';
 export default defineRule({
   id: 'require-schema-qualified',
   equivalents: { squawk: ['require-table-schema'] },
+  // which table a name means depends on the search_path; the rule asks for names that do not
+  hazard: 'schema-design',
   verdict: 'safe',
   recommended: false,
   summary:

@@ -14,6 +14,7 @@ export default defineRule({
     eugene: ['E2'],
     strongMigrations: ['change_column_null_postgresql', 'change_column_with_not_null', 'change_column_null'],
   },
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary:
     'SET NOT NULL reads the whole table under ACCESS EXCLUSIVE unless a validated constraint already proves it.',

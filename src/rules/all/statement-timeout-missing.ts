@@ -39,7 +39,11 @@ export default defineRule({
   equivalents: {
     squawk: ['require-statement-timeout', 'require-timeout-settings'],
   },
-  verdict: 'safe',
+  hazard: 'blocks-traffic',
+  verdict: 'alternative',
+  severity: 'warning',
+  severityReason:
+    'Advice: the statement that holds the lock is reported as an error by its own rule; a statement_timeout only bounds how long it blocks.',
   summary:
     'A statement that holds a blocking lock for a time that grows with the table runs without statement_timeout.',
   docs: {

@@ -66,6 +66,7 @@ export default defineRule({
   equivalents: {
     eugene: ['E4'],
   },
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary:
     'Slow work, or locking another table, after a statement took ACCESS EXCLUSIVE in the same transaction keeps every query of the locked table waiting.',

@@ -18,6 +18,7 @@ export default defineRule({
     squawk: ['prefer-repack'],
     eugene: ['E10'],
   },
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary:
     'VACUUM FULL, CLUSTER, SET TABLESPACE, SET ACCESS METHOD and SET LOGGED/UNLOGGED rewrite the whole table under ACCESS EXCLUSIVE; use pg_repack or pg_squeeze.',
@@ -116,6 +117,13 @@ INSERT INTO orders SELECT g, 'v' || g FROM generate_series(1, 10) g;`,
     },
   ],
   check(facts, ctx) {
+    // a statement without a table yields the set and the members already known (earlier migrations):
+    // one finding for the set, naming them
+    const members = new Map<string, string[]>();
+    const sets = new Set(facts.actions.filter((a) => a.relations.table?.set).map((a) => a.op));
+    for (const a of facts.actions)
+      if (sets.has(a.op) && a.relations.table && !a.relations.table.set)
+        members.set(a.op, [...(members.get(a.op) ?? []), a.relations.table.display]);
     for (const action of facts.actions) {
       const what =
         action.op === 'set-logged'
@@ -126,11 +134,14 @@ INSERT INTO orders SELECT g, 'v' || g FROM generate_series(1, 10) g;`,
       const table = action.relations.table;
       if (!what || !table || !action.facts.rewrite || facts.isNew(table)) continue;
       const mode = lockOn(action);
+      if (!table.set && sets.has(action.op)) continue;
       if (table.set) {
         // no table named (CLUSTER;, VACUUM FULL;): every table of the set in turn, each under the lock
+        const known = members.get(action.op);
+        const among = known ? ` (${known.join(', ')} among them)` : '';
         ctx.report({
           statement: facts,
-          message: `${what} rewrites ${table.display}, one after another; each ${lockClause(mode, 'it')} while it is copied.`,
+          message: `${what} rewrites ${table.display}${among}, one after another; each ${lockClause(mode, 'it')} while it is copied.`,
           help: 'Do it online with pg_repack or pg_squeeze, outside the migration, table by table.',
           lock: { mode, relation: table.display },
         });

@@ -6,6 +6,8 @@ export default defineRule({
   equivalents: {
     squawk: ['transaction-nesting'],
   },
+  // a COMMIT too early leaves a half-applied migration that cannot be re-run
+  hazard: 'fails-deploy',
   verdict: 'alternative',
   summary:
     'BEGIN inside an open transaction does nothing, and a COMMIT or ROLLBACK inside the runner’s transaction ends it early.',

@@ -6,6 +6,7 @@ export default defineRule({
   equivalents: {
     squawk: ['ban-truncate-cascade'],
   },
+  hazard: 'loses-data',
   verdict: 'alternative',
   summary:
     'TRUNCATE … CASCADE also empties every table with a foreign key to the truncated ones; name the tables instead.',

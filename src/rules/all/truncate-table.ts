@@ -5,8 +5,9 @@ import { lockClause } from '../sql.js';
 export default defineRule({
   id: 'truncate-table',
   equivalents: { eugene: ['E10'] },
+  // emptying the named table is what TRUNCATE asks for; its ACCESS EXCLUSIVE queue is the danger
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
-  severity: 'warning',
   summary:
     'TRUNCATE empties a live table under ACCESS EXCLUSIVE; make sure the data may go, or delete it in batches.',
   on: ['TruncateStmt'],

@@ -12,6 +12,7 @@ export default defineRule({
     eugene: ['E4'],
     strongMigrations: ['change_column_null'],
   },
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary:
     'Whole-table UPDATE/DELETE, or data changes made while holding a blocking lock, stall writers; backfill in batches instead.',

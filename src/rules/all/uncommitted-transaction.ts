@@ -11,6 +11,8 @@ export default defineRule({
   equivalents: {
     squawk: ['ban-uncommitted-transaction'],
   },
+  // mostly rolled back at disconnect, so the deploy “succeeds” with nothing applied
+  hazard: 'fails-deploy',
   verdict: 'alternative',
   summary:
     'A BEGIN without a COMMIT leaves the migration’s changes uncommitted, holding their locks until the session ends.',

@@ -8,6 +8,7 @@ export default defineRule({
     squawk: ['constraint-missing-not-valid'],
     strongMigrations: ['validate_foreign_key', 'validate_check_constraint'],
   },
+  hazard: 'blocks-traffic',
   verdict: 'alternative',
   summary:
     'VALIDATE CONSTRAINT in the transaction that added the constraint NOT VALID scans under the lock NOT VALID was meant to release.',
