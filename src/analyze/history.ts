@@ -47,8 +47,7 @@ export class SchemaHistory {
       while (end < listing.entries.length && compareCodePoints(listing.entries[end]!.name, history.name) < 0)
         end++;
     }
-    const earlier = listing.entries.slice(0, end);
-    if (earlier.length === 0) return undefined;
+    if (end === 0) return undefined;
     const cached = this.last.get(history.dir);
     this.last.delete(history.dir);
     // continue from the last migration analysed when it comes before this one; else from the start
@@ -59,8 +58,8 @@ export class SchemaHistory {
       from = at + 1;
       schema = cached.schema;
     }
-    for (const entry of earlier.slice(from)) {
-      const read = await readEarlierMigration(entry.absPath, this.cwd);
+    for (let i = from; i < end; i++) {
+      const read = await readEarlierMigration(listing.entries[i]!.absPath, this.cwd);
       if (read.unreadable || read.down) continue;
       schema = schemaAfter(read.text, { ...options, noTransaction: read.noTransaction, schema });
     }

@@ -52,18 +52,30 @@ export class Findings {
     // a fix written for a top-level statement is rarely right inside a DO block or function body
     // (CONCURRENTLY cannot run there, for one): embedded findings offer none
     const inside = stmt.embeddedIn;
-    this.add(rule.id, severity, start, end, stmt.index, {
+    // built here in one object (not through `add`'s spread): rule findings are most of a report
+    const s = file.position(start);
+    const e = file.position(end);
+    const found: Diagnostic = {
+      rule: rule.id,
+      severity,
       verdict: rule.verdict,
       hazard: rule.hazard,
       message: inside ? `${d.message} ${whereEmbedded(file, inside)}` : d.message,
-      ...(d.help
-        ? { help: inside && NEEDS_OWN_STATEMENT.test(d.help) ? `${d.help} ${EMBEDDED_HELP}` : d.help }
-        : {}),
-      ...(d.lock ? { lock: lockInfo(d.lock.mode, d.lock.relation) } : {}),
-      ...(d.fix && !inside ? { fix: d.fix } : {}),
-      docsUrl: ruleDocsUrl(rule.id),
-      fingerprint: statementFingerprint(rule.id, stmt.text),
-    });
+      start,
+      end,
+      line: s.line,
+      column: s.column,
+      endLine: e.line,
+      endColumn: e.column,
+      statement: stmt.index,
+    };
+    if (d.help)
+      found.help = inside && NEEDS_OWN_STATEMENT.test(d.help) ? `${d.help} ${EMBEDDED_HELP}` : d.help;
+    if (d.lock) found.lock = lockInfo(d.lock.mode, d.lock.relation);
+    if (d.fix && !inside) found.fix = d.fix;
+    found.docsUrl = ruleDocsUrl(rule.id);
+    found.fingerprint = statementFingerprint(rule.id, stmt.text);
+    this.list.push(found);
   }
 
   /** A statement Postgres cannot parse: its word is underlined, the other statements are still checked. */
