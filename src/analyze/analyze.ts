@@ -218,6 +218,7 @@ export type KnownSchema = Pick<
   | 'domainBases'
   | 'domainColumns'
   | 'viewSources'
+  | 'partialIndexes'
 >;
 
 export class MigrationState {
@@ -259,6 +260,8 @@ export class MigrationState {
   readonly defaultPartitions = new Map<string, RelationRef>();
   /** the table of each index created in this migration, by index key */
   readonly indexTables = new IndexTableMap();
+  /** indexes with a WHERE clause, by key: they cannot serve every lookup */
+  readonly partialIndexes = new Set<string>();
   /** the plain columns of each index created in this migration, by index key (undefined: an expression) */
   readonly indexColumns = new Map<string, (string | undefined)[]>();
   /**
@@ -437,6 +440,7 @@ export class MigrationState {
       domainBases: this.domainBases,
       domainColumns: this.domainColumns,
       viewSources: this.viewSources,
+      partialIndexes: this.partialIndexes,
     };
     return known;
   }
@@ -461,6 +465,7 @@ export class MigrationState {
     for (const index of this.indexTables.indexesOf(key)) {
       this.indexTables.delete(index);
       this.indexColumns.delete(index);
+      this.partialIndexes.delete(index);
       this.knownRelations.delete(index);
     }
   }
@@ -972,6 +977,8 @@ export class Analyzer {
               this.uniqueKey(table, cols);
             state.indexTables.set(index.key, table);
             state.indexColumns.set(index.key, cols);
+            if (s.whereClause) state.partialIndexes.add(index.key);
+            else state.partialIndexes.delete(index.key);
           }
         }
         break;
@@ -1030,6 +1037,7 @@ export class Analyzer {
           else if (r) {
             state.indexTables.delete(r.key);
             state.indexColumns.delete(r.key);
+            state.partialIndexes.delete(r.key);
           }
         }
         break;

@@ -9,7 +9,7 @@
  * cost of a finding does not depend on the size of its file.
  */
 import pc from 'picocolors';
-import { WORKLOADS } from '../catalog/locks.js';
+import { LOCK_MODES, WORKLOADS } from '../catalog/locks.js';
 import type {
   Diagnostic,
   FileResult,
@@ -229,14 +229,16 @@ class PrettyRenderer {
     }
     out.push(...this.frame(lines, start, end, this.severityPaint(worst)));
 
-    const locks: string[] = [];
-    const seen = new Set<string>();
+    // each relation once, under the strongest mode the findings name: it blocks all a weaker one does
+    const strongest = new Map<string, NonNullable<Diagnostic['lock']>>();
     for (const d of ds) {
       if (!d.lock) continue;
-      const { mode, relation, blocks } = d.lock;
-      const key = `${mode}\n${relation}\n${blocks.join('\n')}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
+      const seen = strongest.get(d.lock.relation);
+      if (!seen || LOCK_MODES.indexOf(d.lock.mode) > LOCK_MODES.indexOf(seen.mode))
+        strongest.set(d.lock.relation, d.lock);
+    }
+    const locks: string[] = [];
+    for (const { mode, relation, blocks } of strongest.values()) {
       let text = `${this.c.bold(oneLine(mode))} on ${oneLine(relation)}`;
       // the list of all seven workloads was the longest line of every report, and says no more
       if (blocksEverything(blocks)) text += ' — blocks everything, reads and writes included';
@@ -416,10 +418,11 @@ class PrettyRenderer {
     }
     const title = proseLines(fix.title);
     const key = [...title, ...body].join('\n');
+    // a fix previewed word for word before is left out (the closing line counts them, the rule table
+    // says which rules are fixable): on a long history it was one line per finding that said nothing new
     if (body.length > 0 && this.shownFixes.has(key)) {
       this.omitted++;
-      title[title.length - 1] += ` ${c.dim('(previewed above)')}`;
-      return this.note('fix', title);
+      return [];
     }
     remember(this.shownFixes, key);
     if (body.length > 0 && !/[.:]$/.test(title[title.length - 1]!)) title[title.length - 1] += ':';

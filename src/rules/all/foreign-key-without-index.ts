@@ -22,6 +22,8 @@ interface ForeignKey {
   location?: number;
   /** the table is created in this migration: a plain CREATE INDEX right after is harmless */
   newTable: boolean;
+  /** an earlier migration created the table outright: its indexes are all known (see analyze/history.ts) */
+  defined: boolean;
 }
 
 export default defineRule({
@@ -42,9 +44,10 @@ foreign key's columns that is a sequential scan of the whole referencing table, 
 reads all of \`orders\`, and holds its row locks (and the transaction) for as long — blocking other writers and
 piling up behind bulk deletes. Joins from the referenced table to the referencing one have the same problem.
 
-pgkeel only sees this migration, so it reports a foreign key only where the migration proves no index can exist
-yet: on a table created in this migration, or on columns added in it. A foreign key on existing columns of an
-existing table is not reported — an earlier migration may have indexed them. An index anywhere in the same file
+pgkeel reports a foreign key only where no index can exist yet: on a table created in this migration, on columns
+added in it, or on a table the earlier migrations of the history created (pgkeel reads them, so it knows every
+index they made). A foreign key on existing columns of a table it knows nothing about is not reported — an earlier
+migration or the live database may have indexed them. An index anywhere in the same file
 counts (before or after the foreign key); a partial index (\`WHERE …\`) does not: it cannot serve every lookup.`,
     solution: `Create an index whose leading columns are the foreign key's columns — in the same migration for a new
 table, concurrently for an existing one:
@@ -96,7 +99,20 @@ for that statement.`,
       bad: 'ALTER TABLE payments ADD COLUMN order_id bigint;\nALTER TABLE payments ADD CONSTRAINT payments_order_id_fkey FOREIGN KEY (order_id) REFERENCES orders (id) NOT VALID;',
     },
     {
-      title: 'existing columns of an existing table may have been indexed by an earlier migration',
+      title: 'a table the earlier migrations created: their indexes are known, and none covers the key',
+      setup: `CREATE TABLE orders (id bigint PRIMARY KEY);
+CREATE TABLE payments (id bigint PRIMARY KEY, order_id bigint);`,
+      bad: 'ALTER TABLE payments ADD CONSTRAINT payments_order_id_fkey FOREIGN KEY (order_id) REFERENCES orders (id) NOT VALID;',
+    },
+    {
+      title: 'an earlier migration indexed the column',
+      setup: `CREATE TABLE orders (id bigint PRIMARY KEY);
+CREATE TABLE payments (id bigint PRIMARY KEY, order_id bigint);
+CREATE INDEX payments_order_id_idx ON payments (order_id);`,
+      ok: 'ALTER TABLE payments ADD CONSTRAINT payments_order_id_fkey FOREIGN KEY (order_id) REFERENCES orders (id) NOT VALID;',
+    },
+    {
+      title: 'existing columns of a table no migration shows may have been indexed before',
       ok: 'ALTER TABLE payments ADD CONSTRAINT payments_order_id_fkey FOREIGN KEY (order_id) REFERENCES orders (id) NOT VALID;',
     },
     {
@@ -152,8 +168,10 @@ for that statement.`,
         const referenced = relationRef(con.pktable, facts.state.defaultSchema);
         if (columns.length === 0 || !referenced) return;
         const newTable = facts.statement.kind === 'CreateStmt' || facts.isNew(table);
-        // on existing columns of an existing table, an earlier migration may have created the index
-        if (!newTable && !columns.some((c) => addedColumns.has(`${table.key}|${c}`))) return;
+        // on existing columns of an existing table, an earlier migration may have created the index,
+        // unless the earlier migrations of the history define the table and show every index it has
+        const defined = !newTable && facts.state.isDefined(table);
+        if (!newTable && !defined && !columns.some((c) => addedColumns.has(`${table.key}|${c}`))) return;
         foreignKeys.push({
           facts,
           table,
@@ -161,15 +179,26 @@ for that statement.`,
           referenced: referenced.display,
           location: con.location,
           newTable,
+          defined,
         });
       }
     };
+    const starts = (cols: readonly (string | undefined)[], fk: ForeignKey) => {
+      if (cols.length < fk.columns.length) return false;
+      const lead = new Set(cols.slice(0, fk.columns.length));
+      return fk.columns.every((c) => lead.has(c));
+    };
+    /** the indexes, primary keys and unique constraints the analyzer knows of a table (history included) */
+    const knownIndexes = (fk: ForeignKey): (string | undefined)[][] => {
+      const state = fk.facts.state;
+      const out: (string | undefined)[][] = [...(state.uniqueKeys.get(fk.table.key) ?? [])];
+      for (const index of state.indexTables.indexesOf(fk.table.key))
+        if (!state.partialIndexes.has(index)) out.push(state.indexColumns.get(index) ?? []);
+      return out;
+    };
     const covered = (fk: ForeignKey) =>
-      (indexes.get(fk.table.key) ?? []).some((cols) => {
-        if (cols.length < fk.columns.length) return false;
-        const lead = new Set(cols.slice(0, fk.columns.length));
-        return fk.columns.every((c) => lead.has(c));
-      });
+      (indexes.get(fk.table.key) ?? []).some((cols) => starts(cols, fk)) ||
+      (fk.defined && knownIndexes(fk).some((cols) => starts(cols, fk)));
 
     return {
       statement(facts) {
@@ -226,7 +255,7 @@ for that statement.`,
           ctx.report({
             statement: fk.facts,
             location: fk.location,
-            message: `No index on ${fk.table.display} starts with the foreign key column${fk.columns.length > 1 ? 's' : ''} (${cols}), as far as this migration shows: each DELETE or key UPDATE on ${fk.referenced} scans ${fk.table.display}.`,
+            message: `No index on ${fk.table.display} starts with the foreign key column${fk.columns.length > 1 ? 's' : ''} (${cols}), as far as ${fk.defined ? 'this migration and the earlier ones show' : 'this migration shows'}: each DELETE or key UPDATE on ${fk.referenced} scans ${fk.table.display}.`,
             help: fk.newTable
               ? `Create an index on ${fk.table.display} (${cols}) in this migration.`
               : `Create it with CREATE INDEX CONCURRENTLY … ON ${fk.table.display} (${cols}), outside a transaction block.`,
