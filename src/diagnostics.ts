@@ -19,10 +19,18 @@ export interface TextEdit {
   text: string;
 }
 
+/**
+ * Ruff's classes: `safe` keeps the final schema and what the migration does; `unsafe` changes its
+ * meaning (a type, a validation left for later, a new object, a commit) and is only applied on request.
+ */
+export type FixSafety = 'safe' | 'unsafe';
+
 export interface Fix {
   /** what applying the fix does, imperative ("Build the index concurrently") */
   title: string;
   edits: TextEdit[];
+  /** set on every reported fix: the fix's own class, else its rule's (`fixSafety`) */
+  safety?: FixSafety;
 }
 
 /** A lock a statement takes, as shown to users. */
@@ -87,6 +95,10 @@ export interface FileResult {
   /** where `pgVersion` and `runner` came from (absent for `lintSql` calls that name neither) */
   pgVersionFrom?: SettingOrigin;
   runnerFrom?: SettingOrigin;
+  /** with --fix / --fix-dry-run: the fixes applied (their findings are gone from `diagnostics`) */
+  fixesApplied?: number;
+  /** with --fix-dry-run: the fixed text, which was not written */
+  output?: string;
 }
 
 export interface LintSummary {

@@ -107,3 +107,16 @@ describe('hazards', () => {
     expect(defaultSeverity(defineRule(base))).toBe('error');
   });
 });
+
+describe('fix safety', () => {
+  it('every rule with a fix says how safe it is, and only those', () => {
+    const wrong = allRules.flatMap((rule) => {
+      const fixes = rule.examples.some((e) => e.fixed !== undefined);
+      if (fixes && !rule.fixSafety) return [`${rule.id}: has fixes but no fixSafety`];
+      if (!fixes && rule.fixSafety) return [`${rule.id}: fixSafety without a fixed example`];
+      if (rule.fixSafety && rule.fixSafety.why.length < 20) return [`${rule.id}: fixSafety.why too short`];
+      return [];
+    });
+    expect(wrong).toEqual([]);
+  });
+});

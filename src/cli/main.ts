@@ -67,6 +67,9 @@ function intervalArg(value: string): string {
 }
 
 interface LintFlags extends HistoryFlags {
+  fix?: boolean;
+  fixDryRun?: boolean;
+  fixUnsafe?: boolean;
   followSymlinks?: boolean;
   /** `--no-history`: false */
   history?: boolean;
@@ -182,6 +185,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       `record the findings in a baseline file (default: --baseline's file, else ${DEFAULT_BASELINE_FILE}) and exit 0`,
     )
     .option('--all-history', 'also lint the migrations config "applied" marks as already applied')
+    .option('--fix', 'apply the safe fixes to the files, then report what is left')
+    .option('--fix-dry-run', 'as --fix, without writing: the JSON report has each fixed file in "output"')
+    .option(
+      '--fix-unsafe',
+      'with --fix or --fix-dry-run (or alone: --fix), also apply fixes that change meaning',
+    )
     .option(
       '--no-history',
       'analyse each file alone, without the schema that the earlier migrations of its directory build',
@@ -612,6 +621,16 @@ async function lintCommand(paths: string[], flags: LintFlags, io: CliIo): Promis
   // inputs that could not be read: reported as findings of their own, and the run exits 2
   let unreadable = 0;
   let started = false;
+  const fixing = flags.fix || flags.fixDryRun || flags.fixUnsafe;
+  const dryRun = !!flags.fixDryRun;
+  if (fixing && !dryRun && paths.includes('-')) {
+    io.stderr(
+      'pgkeel: standard input cannot be fixed in place: use --fix-dry-run --format json ("output" holds the fixed text)\n',
+    );
+    return EXIT.usage;
+  }
+  let fixesApplied = 0;
+  let filesFixed = 0;
   const history = await historyScope(flags, io);
   await output.around(() =>
     lintFiles(paths, {
@@ -622,11 +641,24 @@ async function lintCommand(paths: string[], flags: LintFlags, io: CliIo): Promis
       keepResults: false,
       ...(flags.followSymlinks ? { followSymlinks: true } : {}),
       ...(flags.history === false ? { history: false } : {}),
+      ...(fixing
+        ? {
+            fix: {
+              dryRun,
+              unsafe: !!flags.fixUnsafe,
+              onWriteProblem: (path: string, reason: string) => io.stderr(`pgkeel: ${path}: ${reason}\n`),
+            },
+          }
+        : {}),
       ...history.lintOptions,
       overrides: lintOverrides(flags),
       onFile: (linted: FileResult) => {
         started = true;
         if (linted.diagnostics.some((d) => d.rule === UNREADABLE_INPUT)) unreadable++;
+        if (linted.fixesApplied) {
+          fixesApplied += linted.fixesApplied;
+          filesFixed++;
+        }
         const result = history.filter(linted);
         // recording a baseline reports nothing: a "no problems" report would be untrue
         if (history.writing) return;
@@ -656,6 +688,12 @@ async function lintCommand(paths: string[], flags: LintFlags, io: CliIo): Promis
     ),
   );
   await history.finish();
+  if (fixing) {
+    const what = `${fixesApplied} ${fixesApplied === 1 ? 'fix' : 'fixes'} in ${filesFixed} ${filesFixed === 1 ? 'file' : 'files'}`;
+    io.stderr(
+      `pgkeel: ${dryRun ? `would apply ${what} (nothing written)` : `applied ${what}`}${flags.fixUnsafe ? '' : '; unsafe fixes need --fix-unsafe'}\n`,
+    );
+  }
   if (unreadable > 0) {
     io.stderr(
       `pgkeel: ${unreadable === 1 ? '1 input' : `${unreadable} inputs`} could not be read (${UNREADABLE_INPUT} in the report); the others were linted\n`,

@@ -1,11 +1,14 @@
 /** Lints files and stdin: resolves inputs, finds each file's config, merges settings, runs the linter. */
 
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { SchemaHistory } from '../analyze/history.js';
 import { runnerModel } from '../analyze/runners.js';
 import type { PgkeelConfig } from '../config/types.js';
 import type { Diagnostic, FileResult, LintSummary } from '../diagnostics.js';
+import { fixFile } from '../fix/fix-file.js';
 import { loadParser } from '../parse/parse.js';
 import { type ConfiguredInputOptions, configuredFiles, fileSettings } from '../sources/configured.js';
+import type { MigrationFile } from '../sources/index.js';
 import type { InputProblem } from '../sources/types.js';
 import { statementFingerprint } from './fingerprint.js';
 import { type LintOptions, lintSqlSync } from './lint.js';
@@ -27,6 +30,11 @@ export interface LintFilesOptions extends ConfiguredInputOptions {
   allHistory?: boolean;
   /** analyse each file with the schema of the earlier migrations of its history (default true) */
   history?: boolean;
+  /**
+   * apply fixes (`--fix`: write the files; `dryRun`: put the fixed text in the result's `output`).
+   * Each file is then linted alone: the re-lint of a fixed text cannot reuse the history's schema.
+   */
+  fix?: { dryRun?: boolean; unsafe?: boolean; onWriteProblem?: (path: string, reason: string) => void };
 }
 
 /** Lints paths, directories, globs and `-` (stdin). Throws InputError / ConfigError for bad input. */
@@ -37,13 +45,21 @@ export async function lintFiles(
   await loadParser();
   const summary: LintSummary = { files: [], errorCount: 0, warningCount: 0, infoCount: 0 };
   const overrides = options.overrides ?? {};
-  const history = options.history === false ? undefined : new SchemaHistory(options.cwd);
+  const history = options.history === false || options.fix ? undefined : new SchemaHistory(options.cwd);
   for await (const configured of configuredFiles(args, { ...options, skipApplied: !options.allHistory })) {
     const { file, config } = configured;
     const settings = fileSettings(configured, overrides);
     const analyzeWith = { pgVersion: settings.pgVersion, runner: runnerModel(settings.runner) };
     const schema = file.unreadable ? undefined : await history?.before(file, analyzeWith);
-    const result: FileResult = file.unreadable
+    const lintOptions: LintOptions = {
+      path: file.path,
+      pgVersion: settings.pgVersion,
+      runner: settings.runner,
+      noTransaction: settings.noTransaction,
+      ...ruleSelection(config, overrides),
+      timeouts: { ...settings.timeouts, ...definedOnly(overrides.timeouts ?? {}) },
+    };
+    let result: FileResult = file.unreadable
       ? {
           path: file.path,
           source: '',
@@ -53,15 +69,11 @@ export async function lintFiles(
           runner: settings.runner,
         }
       : lintSqlSync(file.text, {
-          path: file.path,
-          pgVersion: settings.pgVersion,
-          runner: settings.runner,
-          noTransaction: settings.noTransaction,
-          ...ruleSelection(config, overrides),
-          timeouts: { ...settings.timeouts, ...definedOnly(overrides.timeouts ?? {}) },
+          ...lintOptions,
           schema,
           onAnalyzed: history && ((state) => history.after(file, state)),
         });
+    if (options.fix && !file.unreadable) result = await fixed(file, result, lintOptions, options.fix);
     if (file.problems) result.diagnostics = withInputProblems(result.diagnostics, file.problems);
     result.pgVersionFrom = settings.pgVersionFrom;
     result.runnerFrom = settings.runnerFrom;
@@ -74,6 +86,46 @@ export async function lintFiles(
     if (options.keepResults !== false) summary.files.push(result);
   }
   return summary;
+}
+
+/**
+ * A file with its fixes applied (see fix/fix-file.ts): written in place, or for a dry run (and stdin)
+ * returned in `output`. A file whose text lint saw differs from its bytes (a BOM, a blanked Down
+ * section, invalid UTF-8 replaced) is not written: the edits would not map back exactly.
+ */
+async function fixed(
+  file: MigrationFile,
+  result: FileResult,
+  lintOptions: LintOptions,
+  fix: NonNullable<LintFilesOptions['fix']>,
+): Promise<FileResult> {
+  const done = fixFile(result, (text) => lintSqlSync(text, lintOptions), { unsafe: fix.unsafe });
+  const out: FileResult = { ...done.result, path: result.path, fixesApplied: done.applied };
+  if (done.applied === 0) return out;
+  if (fix.dryRun || !file.absPath) {
+    out.output = done.result.source;
+    return out;
+  }
+  const raw = await readFile(file.absPath, 'utf8').catch(() => undefined);
+  if (raw !== file.text) {
+    fix.onWriteProblem?.(
+      file.path,
+      'its text is not exactly what was linted (a BOM, a down section, or invalid UTF-8): not written',
+    );
+    return { ...result, fixesApplied: 0 };
+  }
+  // a new file renamed over the old one: an interrupted write never leaves half a migration
+  const tmp = `${file.absPath}.pgkeel-fix-${process.pid}`;
+  try {
+    const { mode } = await stat(file.absPath);
+    await writeFile(tmp, done.result.source, { mode });
+    await rename(tmp, file.absPath);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    fix.onWriteProblem?.(file.path, `cannot write it: ${(error as Error).message}`);
+    return { ...result, fixesApplied: 0 };
+  }
+  return out;
 }
 
 /** The rule id of the finding on an input that could not be read (the CLI exits 2 when there is one). */

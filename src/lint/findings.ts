@@ -72,7 +72,8 @@ export class Findings {
     if (d.help)
       found.help = inside && NEEDS_OWN_STATEMENT.test(d.help) ? `${d.help} ${EMBEDDED_HELP}` : d.help;
     if (d.lock) found.lock = lockInfo(d.lock.mode, d.lock.relation);
-    if (d.fix && !inside) found.fix = d.fix;
+    if (d.fix && !inside)
+      found.fix = d.fix.safety ? d.fix : { ...d.fix, safety: rule.fixSafety?.level ?? 'unsafe' };
     found.docsUrl = ruleDocsUrl(rule.id);
     found.fingerprint = statementFingerprint(rule.id, stmt.text);
     this.list.push(found);

@@ -7,6 +7,7 @@ import type { LockMode } from '../catalog/locks.js';
 import type {
   Diagnostic,
   FileResult,
+  FixSafety,
   Hazard,
   LintSummary,
   SettingOrigin,
@@ -52,7 +53,7 @@ export interface JsonDiagnostic extends JsonRange {
   /** stable identity of the finding across runs and unrelated edits (see docs/json-format.md) */
   fingerprint?: string;
   lock?: { mode: LockMode; relation: string; blocks: string[] };
-  fix?: { title: string; edits: JsonEdit[] };
+  fix?: { title: string; safety?: FixSafety; edits: JsonEdit[] };
 }
 
 export interface JsonFile {
@@ -63,6 +64,9 @@ export interface JsonFile {
   pgVersionFrom?: SettingOrigin;
   runnerFrom?: SettingOrigin;
   diagnostics: JsonDiagnostic[];
+  /** with --fix / --fix-dry-run: how many fixes were applied, and (dry run) the fixed text */
+  fixesApplied?: number;
+  output?: string;
 }
 
 export interface JsonSummary {
@@ -141,6 +145,8 @@ export function jsonFile(file: FileResult): JsonFile {
     ...(file.pgVersionFrom && { pgVersionFrom: { ...file.pgVersionFrom } }),
     ...(file.runnerFrom && { runnerFrom: { ...file.runnerFrom } }),
     diagnostics: byPosition(file.diagnostics).map((d) => jsonDiagnostic(d, lines)),
+    ...(file.fixesApplied !== undefined && { fixesApplied: file.fixesApplied }),
+    ...(file.output !== undefined && { output: file.output }),
   };
 }
 
@@ -166,6 +172,7 @@ function jsonDiagnostic(d: Diagnostic, lines: () => LineIndex): JsonDiagnostic {
   if (d.fix != null) {
     out.fix = {
       title: d.fix.title,
+      ...(d.fix.safety != null && { safety: d.fix.safety }),
       edits: d.fix.edits.map((e) => {
         const from = lines().position(e.start);
         const to = lines().position(e.end);

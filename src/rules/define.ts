@@ -11,7 +11,7 @@ import type { RunnerModel } from '../analyze/runners.js';
 import { blockedWorkloads, type LockMode } from '../catalog/locks.js';
 import type { OperationId, RelationRole } from '../catalog/operations.js';
 import type { RunnerName } from '../config/types.js';
-import type { Fix, Hazard, LockInfo, Severity, Verdict } from '../diagnostics.js';
+import type { Fix, FixSafety, Hazard, LockInfo, Severity, Verdict } from '../diagnostics.js';
 import type { SourceFile } from '../parse/parse.js';
 import { HAZARDS } from './hazards.js';
 
@@ -135,6 +135,11 @@ export interface RuleMeta {
   severity?: Severity;
   /** why the rule's severity differs from its hazard's default (one sentence) */
   severityReason?: string;
+  /**
+   * the class of the rule's fixes (a fix may state its own) and why, for the rule page; required
+   * when an example has a `fixed` form
+   */
+  fixSafety?: { level: FixSafety; why: string };
   /** in the `recommended` preset (default true); opt-in rules only run with `all` or when enabled */
   recommended?: boolean;
   /** one sentence */
@@ -294,7 +299,8 @@ export function lockInfo(mode: LockMode, relation: string): LockInfo {
 export function appendNotValid(facts: StatementFacts, action: Action, title: string): Fix | undefined {
   const stmt = (facts.statement.node as { AlterTableStmt?: { cmds: unknown[] } }).AlterTableStmt;
   if (action.column || stmt?.cmds.length !== 1) return undefined;
-  return replaceStatement(facts, title, `${facts.statement.text} NOT VALID`);
+  // the constraint stays unvalidated until a later VALIDATE the fix does not add: not the same schema
+  return { ...replaceStatement(facts, title, `${facts.statement.text} NOT VALID`), safety: 'unsafe' };
 }
 
 /** Replace a statement's text (its `;` stays) — the usual shape of a fix. */

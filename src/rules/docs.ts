@@ -64,6 +64,12 @@ export function rulePage(rule: Rule): string {
     lines.push(`**Why ${severity}, not ${hazard.severity}:** ${rule.severityReason}`, '');
   }
   lines.push(
+    rule.fixSafety
+      ? `**Fix safety:** ${rule.fixSafety.level} — ${rule.fixSafety.why}${rule.fixSafety.level === 'unsafe' ? ' Applied only with `--fix-unsafe`.' : ''}`
+      : '**Fix safety:** no automatic fix.',
+    '',
+  );
+  lines.push(
     `**Same check elsewhere:** ${equivalentsLine(rule)}`,
     '',
     '## Problem',

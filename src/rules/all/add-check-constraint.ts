@@ -10,6 +10,10 @@ export default defineRule({
   },
   hazard: 'blocks-traffic',
   verdict: 'alternative',
+  fixSafety: {
+    level: 'unsafe',
+    why: 'the fix adds the constraint NOT VALID and leaves VALIDATE CONSTRAINT to a later migration: until then existing rows are not checked.',
+  },
   summary:
     'Adding a CHECK constraint scans the whole table under ACCESS EXCLUSIVE; add it NOT VALID, then VALIDATE.',
   on: ['AlterTableStmt'],

@@ -12,6 +12,10 @@ export default defineRule({
   },
   hazard: 'blocks-traffic',
   verdict: 'alternative',
+  fixSafety: {
+    level: 'unsafe',
+    why: 'the fix adds the foreign key NOT VALID and leaves VALIDATE CONSTRAINT to a later migration: until then existing rows are not checked.',
+  },
   summary:
     'Adding a FOREIGN KEY checks every row while blocking writes to both tables; add it NOT VALID, then VALIDATE.',
   on: ['AlterTableStmt'],

@@ -15,6 +15,10 @@ export default defineRule({
   },
   hazard: 'blocks-traffic',
   verdict: 'alternative',
+  fixSafety: {
+    level: 'safe',
+    why: 'the unique index is built CONCURRENTLY under the constraint’s name and attached with USING INDEX: the same primary key results. A failed build leaves an INVALID index to drop before retrying.',
+  },
   summary: 'Adding a PRIMARY KEY builds its unique index while holding ACCESS EXCLUSIVE on the table.',
   on: ['AlterTableStmt'],
   docs: {

@@ -14,6 +14,10 @@ export default defineRule({
   },
   hazard: 'blocks-traffic',
   verdict: 'alternative',
+  fixSafety: {
+    level: 'safe',
+    why: 'the unique index is built CONCURRENTLY under the constraint’s name and attached with USING INDEX: the same constraint results. A failed build leaves an INVALID index to drop before retrying.',
+  },
   summary: 'A UNIQUE constraint builds its index while holding ACCESS EXCLUSIVE on the table.',
   on: ['AlterTableStmt'],
   docs: {

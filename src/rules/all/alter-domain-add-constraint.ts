@@ -17,6 +17,10 @@ export default defineRule({
   equivalents: { squawk: ['ban-alter-domain-with-add-constraint'] },
   hazard: 'blocks-traffic',
   verdict: 'alternative',
+  fixSafety: {
+    level: 'unsafe',
+    why: 'the fix adds the domain constraint NOT VALID and leaves VALIDATE CONSTRAINT to a later migration: until then stored values are not checked.',
+  },
   summary:
     'A new constraint on an existing domain is checked against every column of that domain, in every table, while writes to those tables wait.',
   on: ['AlterDomainStmt'],

@@ -10,6 +10,10 @@ export default defineRule({
   },
   hazard: 'blocks-traffic',
   verdict: 'alternative',
+  fixSafety: {
+    level: 'safe',
+    why: 'the same index, built CONCURRENTLY. A failed build leaves an INVALID index to drop before retrying.',
+  },
   summary: 'CREATE INDEX blocks writes to the table for the whole build; use CREATE INDEX CONCURRENTLY.',
   on: ['IndexStmt'],
   docs: {

@@ -11,6 +11,10 @@ export default defineRule({
   },
   hazard: 'blocks-traffic',
   verdict: 'alternative',
+  fixSafety: {
+    level: 'safe',
+    why: 'the same partition is detached, CONCURRENTLY (PG 14+), outside a transaction block.',
+  },
   summary:
     'DETACH PARTITION locks the partitioned table against reads and writes; on PostgreSQL 14+ use DETACH PARTITION … CONCURRENTLY.',
   on: ['AlterTableStmt'],

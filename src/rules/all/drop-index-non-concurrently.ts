@@ -14,6 +14,10 @@ export default defineRule({
   },
   hazard: 'blocks-traffic',
   verdict: 'alternative',
+  fixSafety: {
+    level: 'safe',
+    why: 'the same index is dropped, CONCURRENTLY, one statement per index.',
+  },
   // only DROP INDEX classifies as drop-index
   on: ['DropStmt'],
   summary: 'DROP INDEX locks the indexed table against reads and writes; use DROP INDEX CONCURRENTLY.',

@@ -31,6 +31,10 @@ export default defineRule({
   equivalents: { eugene: ['E15'] },
   hazard: 'schema-design',
   verdict: 'safe',
+  fixSafety: {
+    level: 'unsafe',
+    why: 'the fix creates a new index: a schema object the migration did not have, with its write cost.',
+  },
   // schema advice about tables this migration creates, not a locking hazard of the migration itself
   recommended: false,
   summary:

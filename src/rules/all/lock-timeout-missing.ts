@@ -84,6 +84,10 @@ export default defineRule({
   },
   hazard: 'blocks-traffic',
   verdict: 'alternative',
+  fixSafety: {
+    level: 'safe',
+    why: 'the schema the migration builds is unchanged; the statement now gives up after the timeout instead of queueing traffic behind it, and the migration is retried.',
+  },
   summary:
     'A statement that waits for a blocking lock without lock_timeout stalls every query on the table behind it.',
   options: {

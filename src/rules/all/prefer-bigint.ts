@@ -30,6 +30,10 @@ export default defineRule({
   equivalents: { squawk: ['prefer-bigint-over-int', 'prefer-bigint-over-smallint', 'prefer-big-int'] },
   hazard: 'schema-design',
   verdict: 'safe',
+  fixSafety: {
+    level: 'unsafe',
+    why: 'the column gets another type.',
+  },
   summary:
     'An id column of type integer or smallint can run out of values, and widening it later rewrites the table; use bigint.',
   on: ['CreateStmt', 'CreateForeignTableStmt', 'AlterTableStmt'],

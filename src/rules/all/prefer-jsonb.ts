@@ -7,6 +7,10 @@ export default defineRule({
   // the choice of type is the advice; the message adds when DISTINCT/UNION queries already running on an existing table break
   hazard: 'schema-design',
   verdict: 'safe',
+  fixSafety: {
+    level: 'unsafe',
+    why: 'the column gets another type: jsonb does not keep key order, duplicate keys or whitespace.',
+  },
   summary:
     'json has no equality operator, which breaks SELECT DISTINCT, UNION and GROUP BY on the table; use jsonb.',
   on: ['CreateStmt', 'CreateForeignTableStmt', 'AlterTableStmt'],

@@ -44,6 +44,10 @@ export default defineRule({
   // a migration that failed halfway cannot be run again as written
   hazard: 'fails-deploy',
   verdict: 'alternative',
+  fixSafety: {
+    level: 'unsafe',
+    why: 'IF EXISTS / IF NOT EXISTS turn an error into a silent skip: an existing object with another definition is kept without notice.',
+  },
   severity: 'warning',
   severityReason: 'Only a re-run after a failure halfway fails; a migration that runs through is unaffected.',
   recommended: false,

@@ -190,6 +190,10 @@ export default defineRule({
   equivalents: { squawk: ['ban-char-field'] },
   hazard: 'schema-design',
   verdict: 'safe',
+  fixSafety: {
+    level: 'unsafe',
+    why: 'the column gets another type: values are no longer padded with spaces, and comparisons change.',
+  },
   summary:
     'char(n) pads every value with spaces and is no faster than text or varchar(n); use those instead.',
   on: ['CreateStmt', 'CreateForeignTableStmt', 'AlterTableStmt'],

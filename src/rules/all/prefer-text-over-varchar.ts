@@ -7,6 +7,10 @@ export default defineRule({
   equivalents: { squawk: ['prefer-text-field'] },
   hazard: 'schema-design',
   verdict: 'safe',
+  fixSafety: {
+    level: 'unsafe',
+    why: 'the column loses its length limit.',
+  },
   recommended: false,
   summary:
     'A varchar(n) limit can only be tightened with a table rewrite; text with a CHECK constraint evolves without one.',

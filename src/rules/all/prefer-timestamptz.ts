@@ -6,6 +6,10 @@ export default defineRule({
   equivalents: { squawk: ['prefer-timestamp-tz'] },
   hazard: 'schema-design',
   verdict: 'safe',
+  fixSafety: {
+    level: 'unsafe',
+    why: 'the column gets another type: values are read as times in the session’s time zone.',
+  },
   recommended: false,
   summary: 'timestamp without time zone stores wall-clock times, not instants; use timestamptz.',
   on: ['CreateStmt', 'CreateForeignTableStmt', 'AlterTableStmt'],

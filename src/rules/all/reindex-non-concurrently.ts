@@ -19,6 +19,10 @@ export default defineRule({
   },
   hazard: 'blocks-traffic',
   verdict: 'alternative',
+  fixSafety: {
+    level: 'safe',
+    why: 'the same indexes are rebuilt, CONCURRENTLY (PG 12+). A failed rebuild leaves an INVALID `_ccnew` index to drop.',
+  },
   summary: 'REINDEX without CONCURRENTLY blocks writes to the table while every index is rebuilt.',
   on: ['ReindexStmt'],
   docs: {

@@ -19,6 +19,10 @@ export default defineRule({
   },
   hazard: 'breaks-clients',
   verdict: 'alternative',
+  fixSafety: {
+    level: 'unsafe',
+    why: 'the fix adds a view under the old name: a new object that later migrations must drop.',
+  },
   summary:
     'Renaming a table breaks every running client that still uses the old name; keep a view under the old name.',
   docs: {

@@ -16,6 +16,10 @@ export default defineRule({
   },
   hazard: 'blocks-traffic',
   verdict: 'alternative',
+  fixSafety: {
+    level: 'safe',
+    why: 'a CHECK (col IS NOT NULL) is added NOT VALID, validated, used by SET NOT NULL and dropped: the same NOT NULL column results (PG 12+). Where only NOT VALID is appended, the fix is unsafe.',
+  },
   summary:
     'SET NOT NULL reads the whole table under ACCESS EXCLUSIVE unless a validated constraint already proves it.',
   on: ['AlterTableStmt'],

@@ -14,6 +14,10 @@ export default defineRule({
   // mostly rolled back at disconnect, so the deploy “succeeds” with nothing applied
   hazard: 'fails-deploy',
   verdict: 'alternative',
+  fixSafety: {
+    level: 'unsafe',
+    why: 'the added COMMIT makes the transaction’s work permanent where the runner may have rolled it back at disconnect.',
+  },
   summary:
     'A BEGIN without a COMMIT leaves the migration’s changes uncommitted, holding their locks until the session ends.',
   docs: {
