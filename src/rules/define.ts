@@ -303,7 +303,24 @@ export function appendNotValid(facts: StatementFacts, action: Action, title: str
   return { ...replaceStatement(facts, title, `${facts.statement.text} NOT VALID`), safety: 'unsafe' };
 }
 
-/** Replace a statement's text (its `;` stays) — the usual shape of a fix. */
+/**
+ * Replace a statement's text (its `;` stays) — the usual shape of a fix. The edit is trimmed to what
+ * changes (the common start and end left out), so previews, `--fix-dry-run` and editors show the
+ * real change: ` CONCURRENTLY` inserted, not the whole statement rewritten.
+ */
 export function replaceStatement(facts: StatementFacts, title: string, text: string): Fix {
-  return { title, edits: [{ start: facts.statement.start, end: facts.statement.end, text }] };
+  const { start, end, text: old } = facts.statement;
+  let head = 0;
+  const most = Math.min(old.length, text.length);
+  while (head < most && old.charCodeAt(head) === text.charCodeAt(head)) head++;
+  let tail = 0;
+  while (
+    tail < most - head &&
+    old.charCodeAt(old.length - 1 - tail) === text.charCodeAt(text.length - 1 - tail)
+  )
+    tail++;
+  return {
+    title,
+    edits: [{ start: start + head, end: end - tail, text: text.slice(head, text.length - tail) }],
+  };
 }
