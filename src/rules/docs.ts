@@ -64,12 +64,6 @@ export function rulePage(rule: Rule): string {
     lines.push(`**Why ${severity}, not ${hazard.severity}:** ${rule.severityReason}`, '');
   }
   lines.push(
-    rule.fixSafety
-      ? `**Fix safety:** ${rule.fixSafety.level} — ${rule.fixSafety.why}${rule.fixSafety.level === 'unsafe' ? ' Applied only with `--fix-unsafe`.' : ''}`
-      : '**Fix safety:** no automatic fix.',
-    '',
-  );
-  lines.push(
     `**Same check elsewhere:** ${equivalentsLine(rule)}`,
     '',
     '## Problem',
@@ -79,6 +73,12 @@ export function rulePage(rule: Rule): string {
     '## Solution',
     '',
     rule.docs.solution.trim(),
+    '',
+    '## Fix safety',
+    '',
+    rule.fixSafety
+      ? `**${rule.fixSafety.level === 'safe' ? 'Safe' : 'Unsafe'}** (${rule.fixSafety.level === 'safe' ? 'applied by `pgkeel lint --fix`' : 'applied only with `--fix-unsafe`'}): ${rule.fixSafety.why}`
+      : 'No automatic fix: the safe alternative is not an edit of this statement alone.',
     '',
   );
   const tools = TOOLS.filter((t) => rule.docs.tools?.[t]);
