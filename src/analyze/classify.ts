@@ -948,11 +948,7 @@ function classifyInsert(
   n: AnyNode,
   stmt: Statement,
 ): Action[] {
-  const out = new ActionList(ctx.pgVersion);
-  const table = relationRef(s.relation, ctx.defaultSchema);
-  if (table) out.add('insert', n, { relations: { table }, location: table.location });
-  reads(s, table, ctx, n, out, stmt);
-  return out.list;
+  return rowWrite('insert', s, ctx, n, stmt);
 }
 
 function classifyMerge(
@@ -961,9 +957,20 @@ function classifyMerge(
   n: AnyNode,
   stmt: Statement,
 ): Action[] {
+  return rowWrite('merge', s, ctx, n, stmt);
+}
+
+/** INSERT, MERGE: ROW EXCLUSIVE on the table written, and a read of everything else the statement names */
+function rowWrite(
+  op: 'insert' | 'merge',
+  s: NodeBody<'InsertStmt'> | NodeBody<'MergeStmt'>,
+  ctx: ClassifyContext,
+  n: AnyNode,
+  stmt: Statement,
+): Action[] {
   const out = new ActionList(ctx.pgVersion);
   const table = relationRef(s.relation, ctx.defaultSchema);
-  if (table) out.add('merge', n, { relations: { table }, location: table.location });
+  if (table) out.add(op, n, { relations: { table }, location: table.location });
   reads(s, table, ctx, n, out, stmt);
   return out.list;
 }

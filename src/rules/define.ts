@@ -266,6 +266,28 @@ export function* onExistingTables(
  * only the index and neither this file nor the live schema says which table it is on, the table is
  * named after the index ("the table of index x") rather than left out in favour of the index.
  */
+/**
+ * A statement without a table (`CLUSTER;`, `VACUUM FULL;`, `REINDEX DATABASE`) yields an action on
+ * the set and, when the analyzer knows some members but not all, one action per known member. The
+ * set's action speaks for them: `describeSetAction` names it with its known members, and
+ * `coveredBySet` tells the member actions a rule should not report again.
+ */
+export function coveredBySet(facts: StatementFacts, action: Action): boolean {
+  return (
+    !action.relations.table?.set &&
+    facts.actions.some((a) => a.op === action.op && a.relations.table?.set !== undefined)
+  );
+}
+
+/** `every table of the database (orders, users among them)` */
+export function describeSetAction(facts: StatementFacts, setAction: Action): string {
+  const set = setAction.relations.table!;
+  const known = facts.actions
+    .filter((a) => a.op === setAction.op && a.relations.table && !a.relations.table.set)
+    .map((a) => a.relations.table!.display);
+  return known.length > 0 ? `${set.display} (${known.join(', ')} among them)` : set.display;
+}
+
 export function lockedRelation(action: Action, role: RelationRole): RelationRef | undefined {
   const relation = action.relations[role];
   const index = action.relations.index;

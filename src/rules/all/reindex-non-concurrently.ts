@@ -3,7 +3,7 @@ import type { Action } from '../../analyze/classify.js';
 import { statementOf } from '../../analyze/nodes.js';
 import { operationFacts } from '../../catalog/operations.js';
 import type { Fix } from '../../diagnostics.js';
-import { defineRule } from '../define.js';
+import { coveredBySet, defineRule, describeSetAction } from '../define.js';
 import { ORDERS_WITH_INDEX } from '../example-setups.js';
 import { lockClause } from '../sql.js';
 import { leaveTransactionHint } from './concurrently-in-transaction.js';
@@ -125,10 +125,9 @@ INSERT INTO app.orders SELECT g, g FROM generate_series(1, 10) g;`,
     { ok: 'CREATE TABLE orders (id bigint PRIMARY KEY);\nREINDEX TABLE orders;' },
   ],
   check(facts, ctx) {
-    // a statement without a table yields its set and the members already known: the set speaks for all
-    const action =
-      facts.actions.find((a) => a.op === 'reindex-multiple' && a.relations.table?.set) ??
-      facts.actions.find((a) => a.op === 'reindex' || a.op === 'reindex-multiple');
+    const action = facts.actions.find(
+      (a) => (a.op === 'reindex' || a.op === 'reindex-multiple') && !coveredBySet(facts, a),
+    );
     if (!action) return;
     const stmt = statementOf(facts, 'ReindexStmt');
     const kind = stmt?.kind ?? '';
@@ -138,11 +137,8 @@ INSERT INTO app.orders SELECT g, g FROM generate_series(1, 10) g;`,
     if (action.op === 'reindex-multiple') {
       // no table named: each table the statement covers, one after another, under the catalog's locks
       const what = kind.replace('REINDEX_OBJECT_', '');
-      const known = facts.actions
-        .filter((a) => a.op === 'reindex-multiple' && a.relations.table && !a.relations.table.set)
-        .map((a) => a.relations.table!.display);
       const scope = table?.set
-        ? `${table.display}${known.length > 0 ? ` (${known.join(', ')} among them)` : ''}`
+        ? describeSetAction(facts, action)
         : (table?.display ?? 'every table it covers');
       subject = `REINDEX ${what} rebuilds the indexes of ${scope}, one table after another; each table ${lockClause(lockOf(action, 'table'), 'it')} and each index ACCESS EXCLUSIVE while they are rebuilt`;
       lock = { mode: lockOf(action, 'table'), relation: scope };

@@ -1,5 +1,5 @@
 import { actionCmd } from '../../analyze/nodes.js';
-import { defineRule, lockOn } from '../define.js';
+import { coveredBySet, defineRule, describeSetAction, lockOn } from '../define.js';
 import { CLUSTERED_ORDERS } from '../example-setups.js';
 import { lockClause } from '../sql.js';
 
@@ -117,13 +117,6 @@ INSERT INTO orders SELECT g, 'v' || g FROM generate_series(1, 10) g;`,
     },
   ],
   check(facts, ctx) {
-    // a statement without a table yields the set and the members already known (earlier migrations):
-    // one finding for the set, naming them
-    const members = new Map<string, string[]>();
-    const sets = new Set(facts.actions.filter((a) => a.relations.table?.set).map((a) => a.op));
-    for (const a of facts.actions)
-      if (sets.has(a.op) && a.relations.table && !a.relations.table.set)
-        members.set(a.op, [...(members.get(a.op) ?? []), a.relations.table.display]);
     for (const action of facts.actions) {
       const what =
         action.op === 'set-logged'
@@ -134,14 +127,13 @@ INSERT INTO orders SELECT g, 'v' || g FROM generate_series(1, 10) g;`,
       const table = action.relations.table;
       if (!what || !table || !action.facts.rewrite || facts.isNew(table)) continue;
       const mode = lockOn(action);
-      if (!table.set && sets.has(action.op)) continue;
+      // one finding for a set, naming the members already known
+      if (coveredBySet(facts, action)) continue;
       if (table.set) {
         // no table named (CLUSTER;, VACUUM FULL;): every table of the set in turn, each under the lock
-        const known = members.get(action.op);
-        const among = known ? ` (${known.join(', ')} among them)` : '';
         ctx.report({
           statement: facts,
-          message: `${what} rewrites ${table.display}${among}, one after another; each ${lockClause(mode, 'it')} while it is copied.`,
+          message: `${what} rewrites ${describeSetAction(facts, action)}, one after another; each ${lockClause(mode, 'it')} while it is copied.`,
           help: 'Do it online with pg_repack or pg_squeeze, outside the migration, table by table.',
           lock: { mode, relation: table.display },
         });
