@@ -33,6 +33,24 @@ export interface Fix {
   safety?: FixSafety;
 }
 
+/**
+ * What a statement becomes in `pgkeel fix`'s plan when a text edit cannot say it: the safe sequence
+ * as statements in order, where later ones may need a transaction of their own (the planner decides
+ * that from the catalog) or an application deploy before them (expand/contract).
+ */
+export interface PlanProposal {
+  title: string;
+  safety: FixSafety;
+  steps: ProposedStep[];
+}
+
+export interface ProposedStep {
+  /** one statement, without its `;` */
+  sql: string;
+  /** the application must change before this step runs (what must change, one sentence) */
+  deployBefore?: string;
+}
+
 /** A lock a statement takes, as shown to users. */
 export interface LockInfo {
   mode: LockMode;
@@ -64,6 +82,8 @@ export interface Diagnostic {
   statement: number;
   lock?: LockInfo;
   fix?: Fix;
+  /** only when linted for `pgkeel fix` (`planning`): the safe sequence, where a fix cannot say it */
+  plan?: PlanProposal;
   /** the rule's documentation page; absent for the engine's own findings */
   docsUrl?: string;
   /**

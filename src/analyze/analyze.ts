@@ -34,6 +34,11 @@ export interface AnalyzeOptions {
   runner: RunnerModel;
   /** the file opted out of the runner's transaction */
   noTransaction?: boolean;
+  /**
+   * `pgkeel fix` decides the transactions: every statement is analysed as if it ran alone, outside
+   * a transaction block (BEGIN/COMMIT and the runner's transaction are ignored)
+   */
+  planning?: boolean;
   /** statements in the file, when known up front: a one-statement file sent as one query has no transaction block */
   statementCount?: number;
   /** timeouts already in effect when the migration starts (role, database, runner), in ms */
@@ -221,6 +226,31 @@ export type KnownSchema = Pick<
   | 'partialIndexes'
 >;
 
+/**
+ * An independent copy of a known schema, for analysing one migration several ways (`pgkeel fix`
+ * lints it, plans it and checks the plan): analysers mutate the schema they are given. Collections
+ * are copied; their leaves (names, relation refs, AST nodes) are never mutated and are shared.
+ */
+export function copySchema(schema: KnownSchema): KnownSchema {
+  const copy = <T>(value: T): T => {
+    if (value instanceof ConstraintMap) {
+      const m = new ConstraintMap();
+      for (const [k, c] of value) m.set(k, { ...c });
+      return m as T;
+    }
+    if (value instanceof IndexTableMap) {
+      const m = new IndexTableMap();
+      for (const [k, t] of value) m.set(k, t);
+      return m as T;
+    }
+    if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, copy(v)])) as T;
+    if (value instanceof Set) return new Set(value) as T;
+    if (Array.isArray(value)) return value.map(copy) as T;
+    return value;
+  };
+  return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, copy(v)])) as KnownSchema;
+}
+
 export class MigrationState {
   readonly created = new Map<string, { transaction: number | undefined }>();
   /**
@@ -298,7 +328,8 @@ export class MigrationState {
   }
 
   get implicitTransactions(): boolean {
-    const { runner, noTransaction, statementCount } = this.options;
+    const { runner, noTransaction, statementCount, planning } = this.options;
+    if (planning) return false;
     // Postgres opens an implicit transaction block only for a query of two or more statements
     const lone = runner.multiStatement && statementCount !== undefined && statementCount < 2;
     return runner.transaction === 'file' && !noTransaction && !lone;
@@ -789,6 +820,7 @@ export class Analyzer {
   }
 
   private handleTransactionStart(stmt: Statement): void {
+    if (this.options.planning) return;
     if (!opensTransactionBlock(transactionControl(stmt))) return;
     if (!this.state.transaction) {
       this.begin(true, stmt.index);
@@ -799,6 +831,7 @@ export class Analyzer {
   }
 
   private handleTransactionEnd(stmt: Statement): void {
+    if (this.options.planning) return;
     const control = transactionControl(stmt);
     if (endsTransactionBlock(control)) {
       if (control?.kind === 'rollback') this.forgetTransaction();

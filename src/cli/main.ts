@@ -28,6 +28,7 @@ import {
 import { MAX_SEED_ROWS } from '../trace/seed.js';
 import { TraceEngineError, traceFiles } from '../trace/trace.js';
 import { chooseDatabaseUrl, Interruption } from './database-url.js';
+import type { FixFlags } from './fix-command.js';
 import { type HistoryFlags, historyScope } from './history.js';
 import type { CliIo } from './io.js';
 import { useColor as decideColor, openFileSink } from './output.js';
@@ -205,6 +206,42 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     )
     .action(async (paths: string[], flags: LintFlags) => {
       exitCode = await lintCommand(paths, flags, io);
+    });
+
+  program
+    .command('fix')
+    .description(
+      'rewrite unsafe migrations into the safe plan: steps split across transactions and files as the runner needs',
+    )
+    .argument('[paths...]', 'files, directories, quoted globs, or - for stdin', ['.'])
+    .option(
+      '--pg-version <major>',
+      `target Postgres version (${SUPPORTED_PG_VERSIONS.join(', ')})`,
+      pgVersionArg,
+    )
+    .addOption(new Option('--runner <name>', 'how migrations are executed').choices(RUNNER_NAMES))
+    .option('-c, --config <file>', 'use this config file instead of searching for one')
+    .option('--stdout', 'print each plan as annotated SQL (psql runs it as is); write nothing')
+    .option('--dry-run', 'say what would be written, with each plan; write nothing')
+    .option('--unsafe', 'also use fixes that change meaning (a type, a validation left for later)')
+    .option(
+      '--changed-since <ref>',
+      'only migrations added or changed since this git revision (these may be rewritten)',
+    )
+    .option(
+      '--no-history',
+      'analyse each file alone, without the schema that the earlier migrations of its directory build',
+    )
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['pretty', 'json']))
+    .option('--stdin-filename <name>', 'name to show for stdin (also used to find its config)')
+    .option(
+      '--follow-symlinks',
+      'follow symbolic links out of the directories given (by default only links inside them are)',
+    )
+    .action(async (paths: string[], flags: FixFlags) => {
+      // loaded when used: the planner and its layouts are not on lint's path
+      const { fixCommand } = await import('./fix-command.js');
+      exitCode = await fixCommand(paths, flags, io);
     });
 
   program

@@ -35,7 +35,7 @@ export class RuleDispatch {
 
   constructor(
     rules: readonly ActiveRule[],
-    env: { file: SourceFile; pgVersion: number; runner: RunnerModel },
+    env: { file: SourceFile; pgVersion: number; runner: RunnerModel; planning: boolean },
     directives: Directives,
     private readonly findings: Findings,
   ) {
@@ -47,6 +47,7 @@ export class RuleDispatch {
         file: env.file,
         pgVersion: env.pgVersion,
         runner: env.runner,
+        planning: env.planning,
         options,
         report: (d) => report(rule, severity, d),
         ignored: (facts) => directives.ignored(rule.id, facts.statement.index),

@@ -13,7 +13,11 @@ import { disambiguateFingerprints, statementFingerprint } from './fingerprint.js
 export class Findings {
   private readonly list: Diagnostic[] = [];
 
-  constructor(private readonly file: SourceFile) {}
+  /** `planning`: reports' `plan` thunks are called (see `LintOptions.planning`) */
+  constructor(
+    private readonly file: SourceFile,
+    private readonly planning = false,
+  ) {}
 
   /** A finding at char range `start`–`end` of statement `statement` (-1: none). */
   add(
@@ -74,6 +78,10 @@ export class Findings {
     if (d.lock) found.lock = lockInfo(d.lock.mode, d.lock.relation);
     if (d.fix && !inside)
       found.fix = d.fix.safety ? d.fix : { ...d.fix, safety: rule.fixSafety?.level ?? 'unsafe' };
+    if (this.planning && d.plan && !inside) {
+      const plan = d.plan();
+      if (plan) found.plan = plan;
+    }
     found.docsUrl = ruleDocsUrl(rule.id);
     found.fingerprint = statementFingerprint(rule.id, stmt.text);
     this.list.push(found);

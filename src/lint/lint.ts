@@ -41,6 +41,13 @@ export interface LintOptions {
   schema?: KnownSchema;
   /** called with the analyzer's final state, e.g. to hand the schema to the next migration */
   onAnalyzed?: (state: MigrationState) => void;
+  /** called with each top-level statement's facts, before its rules run */
+  onFacts?: (facts: StatementFacts) => void;
+  /**
+   * lint for `pgkeel fix`: every statement as if it ran alone outside a transaction block (the plan
+   * decides the transactions), so fixes that need one are offered, and rules' plans are made
+   */
+  planning?: boolean;
 }
 
 export type { ActiveRule };
@@ -94,7 +101,8 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
   const file = openSource(sql);
   const rules = activeRules(options);
   const directives = new Directives(file.comments, ruleNames(options.ruleSet ?? allRules));
-  const findings = new Findings(file);
+  const planning = options.planning === true;
+  const findings = new Findings(file, planning);
   const analyzer = new Analyzer({
     pgVersion,
     runner,
@@ -103,10 +111,11 @@ export function lintSqlSync(sql: string, options: LintOptions = {}): FileResult 
     lockTimeoutMs: timeoutMs(options.timeouts?.lockTimeout),
     statementTimeoutMs: timeoutMs(options.timeouts?.statementTimeout),
     schema: options.schema,
+    planning,
   });
-  const dispatch = new RuleDispatch(rules, { file, pgVersion, runner }, directives, findings);
+  const dispatch = new RuleDispatch(rules, { file, pgVersion, runner, planning }, directives, findings);
 
-  const statementCount = lintStatements(file, analyzer, dispatch, directives, findings);
+  const statementCount = lintStatements(file, analyzer, dispatch, directives, findings, options.onFacts);
   dispatch.end();
   analyzer.finish();
   options.onAnalyzed?.(analyzer.state);
@@ -138,6 +147,7 @@ function lintStatements(
   dispatch: RuleDispatch,
   directives: Directives,
   findings: Findings,
+  onFacts: ((facts: StatementFacts) => void) | undefined,
 ): number {
   const embedded = new EmbeddedSql(file, { oncePerFunction: true });
   // try/catch around each step, not a helper taking a closure: closures made for every statement
@@ -150,6 +160,7 @@ function lintStatements(
       findings.failed('the analyzer', stmt, e);
       return;
     }
+    if (onFacts && depth === 0) onFacts(facts);
     dispatch.statement(stmt, facts);
     try {
       analyzer.apply(facts);

@@ -11,9 +11,10 @@ import type { RunnerModel } from '../analyze/runners.js';
 import { blockedWorkloads, type LockMode } from '../catalog/locks.js';
 import type { OperationId, RelationRole } from '../catalog/operations.js';
 import type { RunnerName } from '../config/types.js';
-import type { Fix, FixSafety, Hazard, LockInfo, Severity, Verdict } from '../diagnostics.js';
+import type { Fix, FixSafety, Hazard, LockInfo, PlanProposal, Severity, Verdict } from '../diagnostics.js';
 import type { SourceFile } from '../parse/parse.js';
 import { HAZARDS } from './hazards.js';
+import { deparse, quoteIdent } from './sql.js';
 
 /** Migration tools whose way of doing the safe thing a rule page may describe. */
 export const TOOLS = [
@@ -162,12 +163,22 @@ export interface ReportDescriptor {
   help?: string;
   lock?: { mode: LockMode; relation: string };
   fix?: Fix;
+  /**
+   * the safe sequence for `pgkeel fix` where the fix's edit cannot say it (a VALIDATE in a later
+   * transaction, an application deploy between steps); called only when planning
+   */
+  plan?: () => PlanProposal | undefined;
 }
 
 export interface RuleContext<Options = Readonly<Record<string, unknown>>> {
   file: SourceFile;
   pgVersion: number;
   runner: RunnerModel;
+  /**
+   * linting for `pgkeel fix`: statements are analysed as if each ran outside a transaction block
+   * (the plan decides the transactions), and `plan` thunks of reports are called
+   */
+  planning: boolean;
   /** the rule's options: the configured values over the declared defaults */
   options: Options;
   report(d: ReportDescriptor): void;
@@ -323,6 +334,52 @@ export function appendNotValid(facts: StatementFacts, action: Action, title: str
   if (action.column || stmt?.cmds.length !== 1) return undefined;
   // the constraint stays unvalidated until a later VALIDATE the fix does not add: not the same schema
   return { ...replaceStatement(facts, title, `${facts.statement.text} NOT VALID`), safety: 'unsafe' };
+}
+
+/**
+ * The plan for a constraint added validated: NOT VALID (a brief lock), then VALIDATE CONSTRAINT,
+ * which the planner puts in a later transaction — the same validated constraint results. Exact only
+ * where `appendNotValid` is, and when the constraint's name is known: written, or (foreign keys)
+ * Postgres' default, which the plan then spells out.
+ */
+export function validateLaterPlan(
+  facts: StatementFacts,
+  action: Action,
+  title: string,
+  defaultName?: string,
+): (() => PlanProposal | undefined) | undefined {
+  const stmt = (facts.statement.node as { AlterTableStmt?: { cmds: unknown[] } }).AlterTableStmt;
+  if (action.column || stmt?.cmds.length !== 1) return undefined;
+  const name = action.constraint ?? defaultName;
+  const table = action.relations.table;
+  if (!name || !table) return undefined;
+  return () => {
+    let add = `${facts.statement.text} NOT VALID`;
+    if (!action.constraint) {
+      const node = structuredClone(facts.statement.node) as {
+        AlterTableStmt: { cmds: { AlterTableCmd: { def: { Constraint: Record<string, unknown> } } }[] };
+      };
+      const con = node.AlterTableStmt.cmds[0]?.AlterTableCmd.def?.Constraint;
+      if (!con) return undefined;
+      con.conname = name;
+      con.skip_validation = true;
+      con.initially_valid = false;
+      add = deparse(node);
+    }
+    return {
+      title,
+      safety: 'safe',
+      steps: [{ sql: add }, { sql: `ALTER TABLE ${table.display} VALIDATE CONSTRAINT ${quoteIdent(name)}` }],
+    };
+  };
+}
+
+/**
+ * The plan for a statement that breaks the clients still using what it removes: the same statement,
+ * after a deploy of the application that no longer uses it (the contract step of expand/contract).
+ */
+export function deployFirstPlan(facts: StatementFacts, title: string, deploy: string): () => PlanProposal {
+  return () => ({ title, safety: 'safe', steps: [{ sql: facts.statement.text, deployBefore: deploy }] });
 }
 
 /**

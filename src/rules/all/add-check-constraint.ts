@@ -1,4 +1,4 @@
-import { appendNotValid, defineRule, onExistingTables } from '../define.js';
+import { appendNotValid, defineRule, onExistingTables, validateLaterPlan } from '../define.js';
 import { lockClause } from '../sql.js';
 
 export default defineRule({
@@ -73,6 +73,11 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_amount_positive;
         lock: { mode, relation: table.display },
         // appending NOT VALID is only exact when the statement is just this constraint
         fix: appendNotValid(facts, action, 'Add the constraint NOT VALID'),
+        plan: validateLaterPlan(
+          facts,
+          action,
+          'Add the constraint NOT VALID, then validate it in a later transaction',
+        ),
       });
     }
   },

@@ -1,7 +1,10 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
+import { names } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
+import { actionConstraint } from '../../analyze/nodes.js';
 import { blockSummary } from '../../catalog/locks.js';
-import { appendNotValid, defineRule, lockOn, type RuleContext } from '../define.js';
+import { appendNotValid, defineRule, lockOn, type RuleContext, validateLaterPlan } from '../define.js';
+import { defaultConstraintName } from '../sql.js';
 
 export default defineRule({
   id: 'add-foreign-key',
@@ -148,6 +151,12 @@ ALTER TABLE orders ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_
         lock: { mode, relation: table.display },
         // appending NOT VALID is only exact when the statement is just this constraint
         fix: appendNotValid(facts, action, 'Add the foreign key NOT VALID'),
+        plan: validateLaterPlan(
+          facts,
+          action,
+          'Add the foreign key NOT VALID, then validate it in a later transaction',
+          fkDefaultName(action),
+        ),
       });
     }
   },
@@ -169,4 +178,12 @@ function reportEnforce(facts: StatementFacts, action: Action, ctx: RuleContext):
     help: 'Instead add the same foreign key again under a new name with NOT VALID (a brief lock), run VALIDATE CONSTRAINT in a later transaction, then drop the NOT ENFORCED one.',
     lock: { mode, relation: table.display },
   });
+}
+
+/** Postgres' name for an unnamed foreign key: `table_col1_col2_fkey`. */
+function fkDefaultName(action: Action): string | undefined {
+  const con = actionConstraint(action);
+  const columns = names(con?.fk_attrs);
+  const table = action.relations.table;
+  return table && columns.length > 0 ? defaultConstraintName(table.name, columns, 'fkey') : undefined;
 }

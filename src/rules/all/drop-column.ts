@@ -1,4 +1,4 @@
-import { defineRule, lockOn } from '../define.js';
+import { defineRule, deployFirstPlan, lockOn } from '../define.js';
 import { quoteIdent } from '../sql.js';
 
 export default defineRule({
@@ -85,6 +85,11 @@ in the next migration, and remove the \`ignored_columns\` entry after that.`,
         message: `Dropping ${column} breaks every running client that still reads or writes it — with most ORMs, every query on ${table.display} — until it is redeployed; the data is lost.`,
         help: `Deploy code that no longer uses ${quoteIdent(action.column)} first (tell the ORM to ignore the column), then drop it in a later migration.`,
         lock: { mode: lockOn(action), relation: table.display },
+        plan: deployFirstPlan(
+          facts,
+          'Drop the column in a later release, after the application stops using it',
+          `the application no longer reads or writes ${column} (the ORM told to ignore it).`,
+        ),
       });
     }
   },

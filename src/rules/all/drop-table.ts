@@ -1,7 +1,7 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
 import { type RelationRef, relationRef } from '../../analyze/ast.js';
 import { statementOf } from '../../analyze/nodes.js';
-import { defineRule, lockOn } from '../define.js';
+import { defineRule, deployFirstPlan, lockOn } from '../define.js';
 import { lockClause } from '../sql.js';
 
 /** Tables a statement creates (CREATE TABLE, CREATE TABLE … AS). */
@@ -125,6 +125,11 @@ find forgotten users while the data can still be brought back.`,
             message: `DROP TABLE deletes ${d.table.display} and its data; every running client that still uses it fails until redeployed. It ${lockClause(mode, d.table.display)}.${also}`,
             help: 'Deploy code that no longer uses the table first, take a backup if the data may be needed, then drop it in a later migration with a lock_timeout.',
             lock: { mode, relation: d.table.display },
+            plan: deployFirstPlan(
+              d.facts,
+              'Drop the table in a later release, after the application stops using it',
+              `the application no longer uses ${d.table.display} (and its data is backed up if it may be needed).`,
+            ),
           });
         }
         pending.length = 0;

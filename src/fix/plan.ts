@@ -1,0 +1,562 @@
+/**
+ * `pgkeel fix`'s plan for one migration. Each unsafe statement becomes its safe sequence (the rules'
+ * fixes, or their plans where an edit cannot say it), and the steps are grouped into units: each
+ * one transaction or autocommit, with one timeout class, split where Postgres requires it (a step
+ * that cannot run in a transaction block) and where safety does (a long step after a lock that
+ * blocks traffic: NOT VALID then VALIDATE), and at the deploy boundaries of expand/contract.
+ * Layouts (fix/layouts.ts) write the units out for the runner that applies them.
+ */
+
+import { Analyzer, copySchema, type KnownSchema, type StatementFacts } from '../analyze/analyze.js';
+import { quoteIdent } from '../analyze/ast.js';
+import { asNode } from '../analyze/nodes.js';
+import { runnerModel } from '../analyze/runners.js';
+import { transactionControl } from '../analyze/transaction-control.js';
+import { blocksApplication, type LockMode } from '../catalog/locks.js';
+import type { RunnerName } from '../config/types.js';
+import type { Diagnostic, FixSafety } from '../diagnostics.js';
+import { type LintOptions, lintSqlSync } from '../lint/lint.js';
+import { openSource, type Statement } from '../parse/parse.js';
+import { allRules } from '../rules/index.js';
+
+/**
+ * How a step may wait for its lock and how long it may run:
+ * - `none`: it locks nothing that existed before the migration;
+ * - `brief`: a lock on an existing table, held briefly: a short lock_timeout, so that waiting for it
+ *   never queues traffic for long;
+ * - `long`: a scan, build or backfill under a lock that lets traffic through (CREATE INDEX
+ *   CONCURRENTLY, VALIDATE, batched UPDATE): no statement_timeout (a short one kills it), and a
+ *   lock_timeout of its own (a concurrent build waits for every older transaction).
+ */
+export type TimeoutClass = 'none' | 'brief' | 'long';
+
+/** The settings each class runs with. */
+export const TIMEOUT_SETTINGS: Record<
+  Exclude<TimeoutClass, 'none'>,
+  { lockTimeout: string; statementTimeout?: string }
+> = {
+  brief: { lockTimeout: '2s' },
+  long: { lockTimeout: '1min', statementTimeout: '0' },
+};
+
+export interface PlanStep {
+  /** one statement, without its `;` */
+  sql: string;
+  /** comments written before the original statement, carried with its first step */
+  comments?: string;
+  /** index of the original statement it comes from */
+  origin: number;
+  /** the plan changed or added it (not the original statement's text) */
+  changed: boolean;
+  timeout: TimeoutClass;
+  /** Postgres refuses it inside a transaction block */
+  outsideTransaction: boolean;
+  /**
+   * it holds a lock that blocks application queries for a time that grows with the table: the plan
+   * found no online path for it (why, one sentence)
+   */
+  blocking?: string;
+  /** the application must change before it runs */
+  deployBefore?: string;
+  /** keys of the relations it locks */
+  relations: string[];
+  /**
+   * a CREATE INDEX CONCURRENTLY of an index no earlier migration made: a failed attempt leaves it
+   * INVALID, and a rerun must drop it first (its name as written, schema-qualified like its table)
+   */
+  buildsNewIndex?: string;
+}
+
+export interface PlanUnit {
+  /** its steps run in one transaction; otherwise each runs on its own (autocommit) */
+  transaction: boolean;
+  timeout: TimeoutClass;
+  steps: PlanStep[];
+  /** an application deploy must come before this unit: what must change */
+  deployBefore?: string;
+}
+
+/** What the plan did for one finding's statement. */
+export interface PlanChange {
+  statement: number;
+  rule: string;
+  title: string;
+  safety: FixSafety;
+  /** a rule's plan (a sequence across transactions or deploys), not an in-place fix */
+  planned: boolean;
+}
+
+export interface MigrationPlan {
+  path: string;
+  pgVersion: number;
+  runner: RunnerName;
+  units: PlanUnit[];
+  /** the fixes and plans used, per statement */
+  changes: PlanChange[];
+  /** the plan differs from the migration (a statement replaced, a transaction split, a setting moved) */
+  changed: boolean;
+  /** the migration's findings */
+  findings: Diagnostic[];
+  /** the findings left on the plan (its annotated SQL, linted): what it could not make safe */
+  remaining: Diagnostic[];
+  /** unsafe fixes left out because `unsafe` was not set */
+  unsafeSkipped: number;
+  /** Postgres cannot parse the migration: nothing was planned */
+  parseErrors: number;
+}
+
+export interface PlanOptions
+  extends Pick<
+    LintOptions,
+    | 'pgVersion'
+    | 'runner'
+    | 'noTransaction'
+    | 'presets'
+    | 'rules'
+    | 'only'
+    | 'enable'
+    | 'disable'
+    | 'timeouts'
+  > {
+  path?: string;
+  /** the schema the earlier migrations leave (copied, not consumed) */
+  schema?: KnownSchema;
+  /** use fixes classified unsafe too */
+  unsafe?: boolean;
+  /** the analyser's final state of the migration as it is (to hand its schema to the next one) */
+  onAnalyzed?: LintOptions['onAnalyzed'];
+}
+
+/**
+ * Rules whose advice the units themselves carry out (every unit sets its timeouts): their fixes,
+ * which add a SET at the top of the file, are not used.
+ */
+const DONE_BY_UNITS = new Set(['lock-timeout-missing', 'statement-timeout-missing']);
+
+const HAZARD_OF = new Map(allRules.map((r) => [r.id, r.hazard]));
+
+/** The plan for one migration's SQL. Call after `loadParser()`. */
+export function planMigration(sql: string, options: PlanOptions = {}): MigrationPlan {
+  const runner = options.runner ?? 'psql';
+  const pgVersion = options.pgVersion ?? 18;
+  const path = options.path ?? '<input>';
+  const schemaCopy = () => (options.schema ? copySchema(options.schema) : undefined);
+  const lintWith: LintOptions = {
+    pgVersion,
+    runner,
+    noTransaction: options.noTransaction,
+    presets: options.presets,
+    rules: options.rules,
+    only: options.only,
+    enable: options.enable,
+    disable: options.disable,
+    timeouts: options.timeouts,
+    path,
+  };
+
+  // 1. the migration as it is: its findings, its statements and the transaction each runs in
+  const statements: { stmt: Statement; transaction: number | undefined }[] = [];
+  const original = lintSqlSync(sql, {
+    ...lintWith,
+    schema: schemaCopy(),
+    ...(options.onAnalyzed ? { onAnalyzed: options.onAnalyzed } : {}),
+    onFacts: (f) => statements.push({ stmt: f.statement, transaction: f.transaction?.id }),
+  });
+  const parseErrors = original.diagnostics.filter((d) => d.rule === 'parse-error').length;
+  const base = { path, pgVersion, runner, findings: original.diagnostics };
+  if (parseErrors > 0) {
+    return { ...base, units: [], changes: [], changed: false, remaining: [], unsafeSkipped: 0, parseErrors };
+  }
+
+  // 2. the same statements each as if alone outside a transaction: the fixes and plans that need one
+  const planning = lintSqlSync(sql, { ...lintWith, schema: schemaCopy(), planning: true });
+  const byStatement = new Map<number, Diagnostic[]>();
+  for (const d of planning.diagnostics) {
+    if (d.statement < 0) continue;
+    const list = byStatement.get(d.statement);
+    if (list) list.push(d);
+    else byStatement.set(d.statement, [d]);
+  }
+
+  // 3. the steps: each statement's replacement, or the statement itself
+  const changes: PlanChange[] = [];
+  let unsafeSkipped = 0;
+  const proposed: Omit<PlanStep, 'timeout' | 'outsideTransaction' | 'blocking' | 'relations'>[] = [];
+  let previousEnd = 0;
+  for (const { stmt } of statements) {
+    const comments = commentsBetween(sql, previousEnd, stmt.start);
+    previousEnd = stmt.end;
+    if (transactionControl(stmt) || setsTimeout(stmt)) {
+      // the units open their own transactions and set their own timeouts
+      continue;
+    }
+    const chosen = replacementOf(stmt, byStatement.get(stmt.index) ?? [], options.unsafe === true);
+    unsafeSkipped += chosen.unsafeSkipped;
+    if (chosen.change) changes.push(chosen.change);
+    chosen.steps.forEach((s, i) => {
+      proposed.push({
+        sql: s.sql,
+        ...(i === 0 && comments ? { comments } : {}),
+        origin: stmt.index,
+        changed: chosen.change !== undefined,
+        ...(s.deployBefore ? { deployBefore: s.deployBefore } : {}),
+      });
+    });
+  }
+
+  // 4. what each step locks and for how long, on the schema as it stands before it
+  const steps = dropLeftovers(classifySteps(proposed, pgVersion, schemaCopy()));
+
+  // 5. the units
+  const transactionOf = new Map(statements.map((s) => [s.stmt.index, s.transaction]));
+  const units = groupUnits(contractLast(steps), transactionOf);
+  const originalTransactions = new Set(statements.map((s) => s.transaction).filter((t) => t !== undefined));
+  const transactionalUnits = units.filter((u) => u.transaction).length;
+  // a transaction split in several, or a statement taken out of its transaction
+  const split =
+    transactionalUnits > originalTransactions.size ||
+    units.some(
+      (u) =>
+        u.deployBefore || (!u.transaction && u.steps.some((s) => transactionOf.get(s.origin) !== undefined)),
+    );
+  // the units' own timeouts change the file only where it lacked them
+  const changed = changes.length > 0 || split || original.diagnostics.some((d) => DONE_BY_UNITS.has(d.rule));
+
+  // 6. what is left: the plan's own SQL, linted as psql runs it
+  const remaining = changed
+    ? remainingFindings({ ...base, units }, lintWith, schemaCopy())
+    : original.diagnostics;
+
+  return { ...base, units, changes, changed, remaining, unsafeSkipped, parseErrors: 0 };
+}
+
+/**
+ * The findings on the plan's own SQL, linted as psql runs it — less those about breaking clients on
+ * steps that come after a deploy boundary: the deploy is the answer to them.
+ */
+function remainingFindings(
+  plan: Pick<MigrationPlan, 'path' | 'pgVersion' | 'units'>,
+  lintWith: LintOptions,
+  schema: KnownSchema | undefined,
+): Diagnostic[] {
+  const { text, unitStarts } = renderPlan(plan);
+  const linted = lintSqlSync(text, { ...lintWith, runner: 'psql', noTransaction: false, schema });
+  const afterDeploy = (offset: number) => {
+    let unit = 0;
+    while (unit + 1 < unitStarts.length && unitStarts[unit + 1]! <= offset) unit++;
+    return plan.units.slice(0, unit + 1).some((u) => u.deployBefore);
+  };
+  return linted.diagnostics.filter(
+    (d) => !(HAZARD_OF.get(d.rule) === 'breaks-clients' && afterDeploy(d.start)),
+  );
+}
+
+/** Comments in the text between two statements (what a reader wrote about the next one). */
+function commentsBetween(sql: string, from: number, to: number): string | undefined {
+  const gap = sql.slice(from, to).replace(/^;/, '');
+  const lines = gap
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== '' && !RUNNER_MARKER.test(l));
+  if (lines.length === 0 || !lines.every((l) => /^\s*(--|\/\*|\*)/.test(l))) return undefined;
+  return lines.join('\n');
+}
+
+/** The runners' own comment lines, which layouts write themselves. */
+const RUNNER_MARKER = /^\s*--\s*(\+goose\b|migrate:(up|down)\b)|^\s*-->\s*statement-breakpoint/i;
+
+/** SET / RESET / SET LOCAL of lock_timeout or statement_timeout. */
+function setsTimeout(stmt: Statement): boolean {
+  const set = asNode(stmt.node, 'VariableSetStmt');
+  return set !== undefined && (set.name === 'lock_timeout' || set.name === 'statement_timeout');
+}
+
+/**
+ * What a statement becomes: the first plan a rule made for it, else its fixes' edits (those inside
+ * the statement), else itself. Fixes of schema-design rules are not the plan's business.
+ */
+function replacementOf(
+  stmt: Statement,
+  diagnostics: readonly Diagnostic[],
+  unsafe: boolean,
+): { steps: { sql: string; deployBefore?: string }[]; change?: PlanChange; unsafeSkipped: number } {
+  let unsafeSkipped = 0;
+  const usable = diagnostics.filter((d) => {
+    if (DONE_BY_UNITS.has(d.rule) || HAZARD_OF.get(d.rule) === 'schema-design') return false;
+    const safety = d.plan?.safety ?? d.fix?.safety;
+    if (!d.plan && !d.fix?.edits.length) return false;
+    if (safety !== 'safe' && !unsafe) {
+      unsafeSkipped++;
+      return false;
+    }
+    return true;
+  });
+  const planned = usable.find((d) => d.plan);
+  if (planned?.plan) {
+    const p = planned.plan;
+    return {
+      steps: p.steps,
+      change: { statement: stmt.index, rule: planned.rule, title: p.title, safety: p.safety, planned: true },
+      unsafeSkipped,
+    };
+  }
+  const fix = usable.find((d) => d.fix?.edits.every((e) => e.start >= stmt.start && e.end <= stmt.end));
+  if (!fix?.fix) return { steps: [{ sql: stmt.text }], unsafeSkipped };
+  let text = stmt.text;
+  for (const e of [...fix.fix.edits].sort((a, b) => b.start - a.start))
+    text = text.slice(0, e.start - stmt.start) + e.text + text.slice(e.end - stmt.start);
+  const parsed = [...openSource(text).items()];
+  const steps = parsed.map((item) => ({ sql: text.slice(item.start, item.end).trim() }));
+  return {
+    steps,
+    change: {
+      statement: stmt.index,
+      rule: fix.rule,
+      title: fix.fix.title,
+      safety: fix.fix.safety ?? 'unsafe',
+      planned: false,
+    },
+    unsafeSkipped,
+  };
+}
+
+/**
+ * Each step's timeout class, whether it must run outside a transaction block, and whether it still
+ * blocks traffic for long — from the catalog's facts, analysed in order on the schema before it.
+ */
+function classifySteps(
+  proposed: readonly Omit<PlanStep, 'timeout' | 'outsideTransaction' | 'blocking' | 'relations'>[],
+  pgVersion: number,
+  schema: KnownSchema | undefined,
+): PlanStep[] {
+  const text = proposed.map((s) => `${s.sql};\n`).join('');
+  const source = openSource(text);
+  const analyzer = new Analyzer({
+    pgVersion,
+    runner: runnerModel('psql'),
+    planning: true,
+    statementCount: source.statementCount,
+    schema,
+  });
+  const out: PlanStep[] = [];
+  for (const item of source.items()) {
+    const step = proposed[item.index];
+    if (!step) break;
+    if (item.type === 'error') throw new Error(`a planned step does not parse: ${item.message}: ${step.sql}`);
+    const facts = analyzer.analyze(item);
+    const index = newConcurrentIndex(facts);
+    out.push({
+      ...step,
+      ...stepFacts(facts),
+      relations: facts.locks.map((l) => l.relation.key),
+      ...(index ? { buildsNewIndex: index } : {}),
+    });
+    analyzer.apply(facts);
+  }
+  analyzer.finish();
+  return out;
+}
+
+/** The index a CREATE INDEX CONCURRENTLY builds, when no earlier migration of the history made it. */
+function newConcurrentIndex(facts: StatementFacts): string | undefined {
+  const build = facts.actions.find((a) => a.op === 'create-index-concurrently');
+  const name = asNode(facts.statement.node, 'IndexStmt')?.idxname;
+  const table = build?.relations.table;
+  if (!build || !name || !table || facts.isNew(table)) return undefined;
+  const schema = table.key.slice(0, table.key.lastIndexOf('.'));
+  if (facts.state.knownRelations.has(`${schema}.${name}`)) return undefined;
+  return table.schema ? `${quoteIdent(table.schema)}.${quoteIdent(name)}` : quoteIdent(name);
+}
+
+/**
+ * Before each concurrent build the plan made (or one written IF NOT EXISTS, which would skip an
+ * INVALID leftover and report success), a DROP INDEX CONCURRENTLY IF EXISTS of the same name: a rerun
+ * after a failed build then starts clean. No earlier migration made the index, so only a leftover
+ * of this migration can be there.
+ */
+function dropLeftovers(steps: readonly PlanStep[]): PlanStep[] {
+  const out: PlanStep[] = [];
+  for (const step of steps) {
+    if (step.buildsNewIndex && (step.changed || /\bIF\s+NOT\s+EXISTS\b/i.test(step.sql))) {
+      out.push({
+        sql: `DROP INDEX CONCURRENTLY IF EXISTS ${step.buildsNewIndex}`,
+        origin: step.origin,
+        changed: true,
+        timeout: 'long',
+        outsideTransaction: true,
+        relations: step.relations,
+        ...(step.comments ? { comments: step.comments } : {}),
+        ...(step.deployBefore ? { deployBefore: step.deployBefore } : {}),
+      });
+      const { comments: _, deployBefore: __, ...rest } = step;
+      out.push({ ...rest, changed: true });
+    } else out.push(step);
+  }
+  return out;
+}
+
+const DATA_CHANGES = new Set(['update', 'delete', 'merge']);
+
+function stepFacts(facts: StatementFacts): Pick<PlanStep, 'timeout' | 'outsideTransaction' | 'blocking'> {
+  const outsideTransaction = facts.actions.some((a) => a.facts.noTransactionBlock);
+  const existing = facts.locks.filter((l) => !l.isNew);
+  if (existing.length === 0) return { timeout: 'none', outsideTransaction };
+  // a concurrent build, drop or detach waits for every older transaction: a short lock_timeout cancels it
+  const long = facts.actions.some((a) => {
+    if (a.detail?.concurrently) return true;
+    const target = a.relations[a.facts.target ?? 'table'];
+    if (target && facts.isNew(target)) return false;
+    return a.facts.rewrite || a.facts.scan || a.facts.indexBuild || DATA_CHANGES.has(a.op);
+  });
+  if (!long) return { timeout: 'brief', outsideTransaction };
+  const blocker = existing.find((l) => blocksApplication(l.mode));
+  if (!blocker) return { timeout: 'long', outsideTransaction };
+  // no online path: wait briefly for the lock, and say that holding it lasts
+  return {
+    timeout: 'brief',
+    outsideTransaction,
+    blocking: `holds ${blocker.mode as LockMode} on ${blocker.relation.display} while it ${longWork(facts)}`,
+  };
+}
+
+function longWork(facts: StatementFacts): string {
+  const f = facts.actions.map((a) => a.facts);
+  if (f.some((x) => x.rewrite)) return 'rewrites the table';
+  if (f.some((x) => x.indexBuild)) return 'builds an index';
+  if (f.some((x) => x.scan)) return 'scans the table';
+  return 'changes rows';
+}
+
+/**
+ * A step that waits for a deploy (the contract of expand/contract) moves after the steps that
+ * follow it when none of them touches what it locks: they need no deploy and stay in this release.
+ */
+function contractLast(steps: readonly PlanStep[]): PlanStep[] {
+  const out = [...steps];
+  for (let i = out.length - 1; i >= 0; i--) {
+    const step = out[i]!;
+    if (!step.deployBefore) continue;
+    const later = out.slice(i + 1).filter((s) => !s.deployBefore);
+    if (later.length === 0 || later.some((s) => s.relations.some((r) => step.relations.includes(r))))
+      continue;
+    out.splice(i, 1);
+    // after the last step that needs no deploy
+    let at = out.length;
+    while (at > i && out[at - 1]!.deployBefore) at--;
+    out.splice(at, 0, step);
+  }
+  return out;
+}
+
+/**
+ * Steps into units. A new unit starts where the original transaction changes, where a step cannot
+ * run in the transaction block the others run in (and after it), at a deploy boundary, and where the
+ * timeout class changes between brief and long: a long step must not run while the transaction
+ * holds a lock that blocks traffic (it would hold it for the whole scan), and a brief lock must not
+ * be waited for with a long step's patience.
+ */
+function groupUnits(
+  steps: readonly PlanStep[],
+  transactionOf: ReadonlyMap<number, number | undefined>,
+): PlanUnit[] {
+  const units: (PlanUnit & { group: number | undefined })[] = [];
+  let current: (PlanUnit & { group: number | undefined }) | undefined;
+  for (const step of steps) {
+    const group = transactionOf.get(step.origin);
+    const transaction = group !== undefined && !step.outsideTransaction;
+    const classClash =
+      current !== undefined &&
+      current.timeout !== 'none' &&
+      step.timeout !== 'none' &&
+      current.timeout !== step.timeout;
+    if (
+      !current ||
+      current.group !== group ||
+      current.transaction !== transaction ||
+      step.deployBefore ||
+      classClash
+    ) {
+      current = {
+        group,
+        transaction,
+        timeout: step.timeout,
+        steps: [],
+        ...(step.deployBefore ? { deployBefore: step.deployBefore } : {}),
+      };
+      units.push(current);
+    }
+    current.steps.push(step);
+    if (current.timeout === 'none') current.timeout = step.timeout;
+  }
+  return units.map(({ group: _, ...unit }) => unit);
+}
+
+/**
+ * The plan as one annotated SQL script, as psql runs it: each unit headed by a comment (its
+ * transaction, its timeout class, a deploy boundary before it), with its timeouts set and, for a
+ * transaction, BEGIN … COMMIT around it. This is `pgkeel fix --stdout`.
+ */
+export function renderPlanSql(plan: Pick<MigrationPlan, 'path' | 'pgVersion' | 'units'>): string {
+  return renderPlan(plan).text;
+}
+
+/** The script and where each unit starts in it. */
+function renderPlan(plan: Pick<MigrationPlan, 'path' | 'pgVersion' | 'units'>): {
+  text: string;
+  unitStarts: number[];
+} {
+  const out: string[] = [];
+  const unitStarts: number[] = [];
+  let length = 0;
+  const push = (...lines: string[]) => {
+    for (const l of lines) length += l.length + 1;
+    out.push(...lines);
+  };
+  plan.units.forEach((unit, i) => {
+    unitStarts.push(length);
+    if (unit.deployBefore) {
+      push(
+        `-- ── deploy boundary ─────────────────────────────────────────────`,
+        `-- Deploy the application first: ${unit.deployBefore}`,
+        `-- Apply what follows in a later release.`,
+      );
+    }
+    push(`-- step ${i + 1} of ${plan.units.length}: ${unitSummary(unit)}`);
+    if (unit.transaction) push('BEGIN;');
+    push(...timeoutSettings(unit, unit.transaction ? 'SET LOCAL' : 'SET'));
+    for (const step of unit.steps) {
+      if (step.comments) push(step.comments);
+      if (step.blocking)
+        push(`-- still blocks traffic: ${step.blocking} (no online path on PG ${plan.pgVersion})`);
+      push(`${step.sql};`);
+    }
+    if (unit.transaction) push('COMMIT;');
+    push('');
+  });
+  return { text: out.join('\n'), unitStarts };
+}
+
+/** `SET lock_timeout = '2s';` … for a unit's class (nothing for `none`). */
+export function timeoutSettings(unit: Pick<PlanUnit, 'timeout'>, set: 'SET' | 'SET LOCAL'): string[] {
+  if (unit.timeout === 'none') return [];
+  const t = TIMEOUT_SETTINGS[unit.timeout];
+  const lines = [`${set} lock_timeout = '${t.lockTimeout}';`];
+  if (t.statementTimeout !== undefined) lines.push(`${set} statement_timeout = '${t.statementTimeout}';`);
+  return lines;
+}
+
+/** "in one transaction, brief locks (lock_timeout 2s)" */
+export function unitSummary(unit: PlanUnit): string {
+  const where = unit.transaction
+    ? 'in one transaction'
+    : unit.steps.some((s) => s.outsideTransaction)
+      ? 'outside a transaction (Postgres requires it)'
+      : 'autocommit';
+  const timeout =
+    unit.timeout === 'none'
+      ? 'locks only new objects'
+      : unit.timeout === 'brief'
+        ? `brief locks (lock_timeout ${TIMEOUT_SETTINGS.brief.lockTimeout})`
+        : `long-running, traffic passes (lock_timeout ${TIMEOUT_SETTINGS.long.lockTimeout}, no statement_timeout)`;
+  return `${where}; ${timeout}`;
+}
