@@ -49,6 +49,11 @@ export interface ProposedStep {
   sql: string;
   /** the application must change before this step runs (what must change, one sentence) */
   deployBefore?: string;
+  /**
+   * what the catalog cannot tell from the statement: a DO block that commits as it goes (a batched
+   * backfill) runs outside a transaction block, for a long time
+   */
+  batches?: boolean;
 }
 
 /** A lock a statement takes, as shown to users. */

@@ -287,7 +287,8 @@ describe('validateConfig', () => {
       },
     ]);
     expect(issues(['a_*', ''])).toEqual([{ keyPath: 'applied[1]', message: 'empty pattern ""' }]);
-    expect(issues([])[0]?.message).toContain('got an empty list');
+    // nothing applied yet
+    expect(issues([])).toEqual([]);
     expect(issues('!old_*')[0]).toMatchObject({
       keyPath: 'applied',
       message: expect.stringContaining('negated'),

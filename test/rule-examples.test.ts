@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SUPPORTED_PG_VERSIONS } from '../src/config/types.js';
 import type { Diagnostic } from '../src/diagnostics.js';
+import { planMigration, renderPlanSql } from '../src/fix/plan.js';
 import { type LintOptions, lintSqlSync } from '../src/lint/lint.js';
 import { loadParser } from '../src/parse/parse.js';
 import { defaultSeverity, type Rule, type RuleExample } from '../src/rules/define.js';
@@ -147,10 +148,83 @@ function ruleSnapshot(rule: Rule): string {
     out.push(exampleHeading(example, i), ...numbered(sql));
     out.push(...(own.length ? own : ['(no finding)']).map((l) => `  ${l}`));
     if (others.length) out.push('  with every rule, also:', ...others.map((l) => `    ${l}`));
+    if (example.bad !== undefined) out.push(...planLines(rule, example, versions));
     out.push('');
   }
   return out.join('\n');
 }
+
+/** The rule's own plan for a bad example (`pgkeel fix`), per group of versions where it is the same. */
+function planOf(rule: Rule, example: RuleExample, pg: number) {
+  return planMigration(example.bad!, {
+    pgVersion: pg,
+    runner: example.runner,
+    only: [rule.id],
+    rules: example.options ? { [rule.id]: ['warn', example.options] } : undefined,
+    schema: exampleSchema(example, pg),
+  });
+}
+
+function planLines(rule: Rule, example: RuleExample, versions: readonly number[]): string[] {
+  const byText = new Map<string, number[]>();
+  for (const pg of versions) {
+    const plan = planOf(rule, example, pg);
+    if (!plan.changed) continue;
+    const text = renderPlanSql(plan).trimEnd();
+    byText.set(text, [...(byText.get(text) ?? []), pg]);
+  }
+  const out: string[] = [];
+  for (const [text, on] of byText)
+    out.push(
+      `  pgkeel fix plan${on.length === versions.length ? '' : ` [${versionList(on)}]`}:`,
+      ...text.split('\n').map((l) => `    ${l}`),
+    );
+  return out;
+}
+
+describe('pgkeel fix on the rule examples', () => {
+  it('a rule page describes the plan exactly when the rule makes one', () => {
+    const wrong = allRules.flatMap((rule) => {
+      const plans = rule.examples.some(
+        (e) =>
+          e.bad !== undefined &&
+          versionsOf(e).some((pg) =>
+            lintSqlSync(e.bad!, {
+              only: [rule.id],
+              pgVersion: pg,
+              runner: e.runner,
+              planning: true,
+              schema: exampleSchema(e, pg),
+            }).diagnostics.some((d) => d.plan),
+          ),
+      );
+      if (plans && !rule.plan) return [`${rule.id}: makes plans but has no \`plan\` text`];
+      if (!plans && rule.plan) return [`${rule.id}: \`plan\` text without a plan on any bad example`];
+      return [];
+    });
+    expect(wrong).toEqual([]);
+  });
+
+  // "clean": where a rule's fix or plan is used, the plan leaves no finding of that rule, except on
+  // a step the plan itself marks as having no online path on that version
+  it.each(allRules.map((r) => [r.id, r] as const))('%s: the plan resolves what it changes', (_, rule) => {
+    for (const example of rule.examples) {
+      if (example.bad === undefined) continue;
+      for (const pg of versionsOf(example)) {
+        const plan = planOf(rule, example, pg);
+        if (!plan.changes.some((c) => c.rule === rule.id)) continue;
+        const blocking = plan.units.some((u) => u.steps.some((s) => s.blocking));
+        const left = plan.remaining.filter((d) => d.rule === rule.id);
+        if (!blocking)
+          expect({ example: example.title ?? example.bad, pg, left }).toEqual({
+            example: example.title ?? example.bad,
+            pg,
+            left: [],
+          });
+      }
+    }
+  });
+});
 
 describe('rule example snapshots', () => {
   it.each(allRules.map((r) => [r.id, r] as const))('%s', async (id, rule) => {

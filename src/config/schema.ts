@@ -109,7 +109,7 @@ function checkRuleSetting(value: unknown): string | undefined {
 }
 
 /**
- * The problem with an `applied` value (a name or glob, or a non-empty list of them), with the list
+ * The problem with an `applied` value (a name or glob, or a list of them), with the list
  * index it is at, or undefined when it is fine.
  */
 export function checkApplied(value: unknown): { message: string; index?: number } | undefined {
@@ -125,7 +125,7 @@ export function checkApplied(value: unknown): { message: string; index?: number 
     const message = checkOne(value);
     return message === undefined ? undefined : { message };
   }
-  if (value.length === 0) return { message: `${expected}, got an empty list (leave "applied" out instead)` };
+  // `[]`: nothing is applied yet (a new project), which `pgkeel fix` needs said before it rewrites files
   for (const [index, v] of value.entries()) {
     const message = checkOne(v);
     if (message !== undefined) return { message, index };

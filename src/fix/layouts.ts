@@ -112,7 +112,7 @@ export function layoutPlan(plan: MigrationPlan, target: LayoutTarget): PlanLayou
         : target.runner === 'prisma'
           ? path.join(path.dirname(dir), names[i - 1]!, 'migration.sql')
           : path.join(dir, names[i - 1]!);
-    writes.push(...unitFiles(unit, absPath, i === 0, style, target, plan.pgVersion, notes));
+    writes.push(...unitFiles(unit, absPath, i === 0, style, target, notes));
   });
   if (target.runner === 'drizzle') writes.push(...drizzleJournal(target, files, names, notes));
   if (style.oneQuery && files.some((u) => !u.transaction && u.timeout !== 'none'))
@@ -169,7 +169,6 @@ function unitFiles(
   first: boolean,
   style: RunnerStyle,
   target: LayoutTarget,
-  pgVersion: number,
   notes: string[],
 ): FileWrite[] {
   const body: string[] = [];
@@ -183,8 +182,7 @@ function unitFiles(
   for (const step of unit.steps) {
     const lines: string[] = [];
     if (step.comments) lines.push(step.comments);
-    if (step.blocking)
-      lines.push(`-- still blocks traffic: ${step.blocking} (no online path on PG ${pgVersion})`);
+    if (step.blocking) lines.push(`-- still blocks traffic: ${step.blocking}`);
     // goose splits on semicolons unless told where a statement with its own begins and ends
     if (target.runner === 'goose' && step.sql.includes(';'))
       lines.push('-- +goose StatementBegin', `${step.sql};`, '-- +goose StatementEnd');

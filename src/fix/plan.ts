@@ -14,9 +14,10 @@ import { runnerModel } from '../analyze/runners.js';
 import { transactionControl } from '../analyze/transaction-control.js';
 import { blocksApplication, type LockMode } from '../catalog/locks.js';
 import type { RunnerName } from '../config/types.js';
-import type { Diagnostic, FixSafety } from '../diagnostics.js';
+import type { Diagnostic, FixSafety, ProposedStep } from '../diagnostics.js';
 import { type LintOptions, lintSqlSync } from '../lint/lint.js';
 import { openSource, type Statement } from '../parse/parse.js';
+import { DONE_BY_PLAN_STEPS } from '../rules/define.js';
 import { allRules } from '../rules/index.js';
 
 /**
@@ -58,6 +59,8 @@ export interface PlanStep {
   blocking?: string;
   /** the application must change before it runs */
   deployBefore?: string;
+  /** a batched backfill that commits as it goes (see ProposedStep.batches) */
+  batches?: boolean;
   /** keys of the relations it locks */
   relations: string[];
   /**
@@ -131,7 +134,7 @@ export interface PlanOptions
  * Rules whose advice the units themselves carry out (every unit sets its timeouts): their fixes,
  * which add a SET at the top of the file, are not used.
  */
-const DONE_BY_UNITS = new Set(['lock-timeout-missing', 'statement-timeout-missing']);
+const DONE_BY_UNITS = new Set(DONE_BY_PLAN_STEPS);
 
 const HAZARD_OF = new Map(allRules.map((r) => [r.id, r.hazard]));
 
@@ -200,6 +203,7 @@ export function planMigration(sql: string, options: PlanOptions = {}): Migration
         origin: stmt.index,
         changed: chosen.change !== undefined,
         ...(s.deployBefore ? { deployBefore: s.deployBefore } : {}),
+        ...(s.batches ? { batches: true } : {}),
       });
     });
   }
@@ -279,7 +283,7 @@ function replacementOf(
   stmt: Statement,
   diagnostics: readonly Diagnostic[],
   unsafe: boolean,
-): { steps: { sql: string; deployBefore?: string }[]; change?: PlanChange; unsafeSkipped: number } {
+): { steps: ProposedStep[]; change?: PlanChange; unsafeSkipped: number } {
   let unsafeSkipped = 0;
   const usable = diagnostics.filter((d) => {
     if (DONE_BY_UNITS.has(d.rule) || HAZARD_OF.get(d.rule) === 'schema-design') return false;
@@ -347,7 +351,7 @@ function classifySteps(
     const index = newConcurrentIndex(facts);
     out.push({
       ...step,
-      ...stepFacts(facts),
+      ...(step.batches ? { timeout: 'long', outsideTransaction: true } : stepFacts(facts)),
       relations: facts.locks.map((l) => l.relation.key),
       ...(index ? { buildsNewIndex: index } : {}),
     });
@@ -526,8 +530,7 @@ function renderPlan(plan: Pick<MigrationPlan, 'path' | 'pgVersion' | 'units'>): 
     push(...timeoutSettings(unit, unit.transaction ? 'SET LOCAL' : 'SET'));
     for (const step of unit.steps) {
       if (step.comments) push(step.comments);
-      if (step.blocking)
-        push(`-- still blocks traffic: ${step.blocking} (no online path on PG ${plan.pgVersion})`);
+      if (step.blocking) push(`-- still blocks traffic: ${step.blocking}`);
       push(`${step.sql};`);
     }
     if (unit.transaction) push('COMMIT;');

@@ -14,6 +14,8 @@ export interface EmbeddedIn {
   calledAt?: number;
   /** the statement runs only under a condition: inside IF, CASE, a loop or an exception handler */
   conditional?: boolean;
+  /** names of the body's variables (DECLARE, FOR loop variables, parameters): values, not columns */
+  variables?: ReadonlySet<string>;
 }
 
 /** One parsed SQL statement, with its place in the file. */

@@ -149,9 +149,13 @@ export function embeddedBody(file: SourceFile, host: Statement, index: number): 
     let pieces: Piece[];
     if (b.language === 'plpgsql') {
       try {
-        pieces = plpgsqlPieces(b.body, (at, end, reason) =>
-          out.unknown.push({ start: bodyStart + at, end: bodyStart + end, reason }),
+        const variables = new Set<string>();
+        pieces = plpgsqlPieces(
+          b.body,
+          (at, end, reason) => out.unknown.push({ start: bodyStart + at, end: bodyStart + end, reason }),
+          variables,
         );
+        if (variables.size > 0) embeddedIn.variables = variables;
       } catch (e) {
         whole(`a body the PL/pgSQL parser rejects (${(e as Error)?.message ?? e})`);
         return out;
@@ -347,12 +351,18 @@ const DYNAMIC: Record<string, string> = {
 function plpgsqlPieces(
   body: string,
   unknown: (at: number, end: number, reason: string) => void = () => {},
+  variables?: Set<string>,
 ): Piece[] {
   let tag = '$pgkeel$';
   for (let i = 0; body.includes(tag); i++) tag = `$pgkeel${i}$`;
   const tree = parsePlPgSQLSync(
     `CREATE FUNCTION pg_temp.pgkeel_body() RETURNS void LANGUAGE plpgsql AS ${tag}${body}${tag}`,
   ) as AnyNode;
+  // the body's variables: PL/pgSQL substitutes their values into its statements
+  for (const d of tree?.plpgsql_funcs?.[0]?.PLpgSQL_function?.datums ?? []) {
+    const name = (d?.PLpgSQL_var ?? d?.PLpgSQL_rec)?.refname;
+    if (typeof name === 'string' && name !== 'found') variables?.add(name);
+  }
   const lineStarts = [0];
   for (let i = body.indexOf('\n'); i >= 0; i = body.indexOf('\n', i + 1)) lineStarts.push(i + 1);
   const out: Piece[] = [];

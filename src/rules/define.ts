@@ -16,6 +16,12 @@ import type { SourceFile } from '../parse/parse.js';
 import { HAZARDS } from './hazards.js';
 import { deparse, quoteIdent } from './sql.js';
 
+/**
+ * Rules whose advice `pgkeel fix` carries out in every step it writes (each sets its own timeouts):
+ * the plan does not use their fixes.
+ */
+export const DONE_BY_PLAN_STEPS: readonly string[] = ['lock-timeout-missing', 'statement-timeout-missing'];
+
 /** Migration tools whose way of doing the safe thing a rule page may describe. */
 export const TOOLS = [
   'prisma',
@@ -141,6 +147,12 @@ export interface RuleMeta {
    * when an example has a `fixed` form
    */
   fixSafety?: { level: FixSafety; why: string };
+  /**
+   * what `pgkeel fix` makes of the statement when no in-place edit can say it (steps across
+   * transactions or an application deploy), and why the result is the same; required when the rule
+   * reports a `plan`, for the rule page
+   */
+  plan?: string;
   /** in the `recommended` preset (default true); opt-in rules only run with `all` or when enabled */
   recommended?: boolean;
   /** one sentence */

@@ -1,7 +1,7 @@
 /** Rule pages and listings, generated from the rule objects so docs cannot drift from behaviour. */
 
 import type { Hazard } from '../diagnostics.js';
-import { defaultSeverity, type Rule, type RuleExample, TOOLS } from './define.js';
+import { DONE_BY_PLAN_STEPS, defaultSeverity, type Rule, type RuleExample, TOOLS } from './define.js';
 import { HAZARD_IDS, HAZARDS } from './hazards.js';
 import { describeOptionType } from './options.js';
 
@@ -78,9 +78,24 @@ export function rulePage(rule: Rule): string {
     '',
     rule.fixSafety
       ? `**${rule.fixSafety.level === 'safe' ? 'Safe' : 'Unsafe'}** (${rule.fixSafety.level === 'safe' ? 'applied by `pgkeel lint --fix`' : 'applied only with `--fix-unsafe`'}): ${rule.fixSafety.why}`
-      : 'No automatic fix: the safe alternative is not an edit of this statement alone.',
+      : rule.plan
+        ? 'No in-place fix for `pgkeel lint --fix`: the safe sequence needs more than an edit of this statement.'
+        : 'No automatic fix: the safe alternative is not an edit of this statement alone.',
     '',
   );
+  if (rule.plan) lines.push(`**In \`pgkeel fix\`'s plan** (safe): ${rule.plan}`, '');
+  else if (DONE_BY_PLAN_STEPS.includes(rule.id))
+    lines.push('`pgkeel fix` does this in every step of its plan: each sets the timeouts of its class.', '');
+  else if (rule.hazard === 'schema-design' && rule.fixSafety)
+    lines.push(
+      "`pgkeel fix` does not use this fix: its plans change how a migration runs, not the schema's design.",
+      '',
+    );
+  else if (rule.fixSafety)
+    lines.push(
+      '`pgkeel fix` uses the fix in its plan also where a transaction stands in the way: the plan runs the statement outside it, in a step of its own.',
+      '',
+    );
   const tools = TOOLS.filter((t) => rule.docs.tools?.[t]);
   if (tools.length > 0) {
     lines.push('## In your migration tool', '');

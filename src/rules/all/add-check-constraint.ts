@@ -14,6 +14,7 @@ export default defineRule({
     level: 'unsafe',
     why: 'the fix adds the constraint NOT VALID and leaves VALIDATE CONSTRAINT to a later migration: until then existing rows are not checked.',
   },
+  plan: 'a named constraint is added NOT VALID (a brief lock), then validated by `VALIDATE CONSTRAINT` in a later transaction, which lets reads and writes through: the same validated constraint results. An unnamed CHECK gets no plan (its name is Postgres’ choice); its NOT VALID edit is unsafe.',
   summary:
     'Adding a CHECK constraint scans the whole table under ACCESS EXCLUSIVE; add it NOT VALID, then VALIDATE.',
   on: ['AlterTableStmt'],

@@ -1,5 +1,10 @@
+import type { StatementFacts } from '../../analyze/analyze.js';
+import type { Action } from '../../analyze/classify.js';
+import { asNode, columnDefOf, constraintsOf, statementOf } from '../../analyze/nodes.js';
+import type { PlanProposal, ProposedStep } from '../../diagnostics.js';
 import { defineRule, lockOn } from '../define.js';
-import { lockClause, quoteIdent } from '../sql.js';
+import { backfillStep, notNullSteps } from '../recipes.js';
+import { deparse, lockClause, quoteIdent } from '../sql.js';
 
 export default defineRule({
   id: 'add-column-volatile-default',
@@ -10,6 +15,7 @@ export default defineRule({
   },
   hazard: 'blocks-traffic',
   verdict: 'alternative',
+  plan: 'the column is added bare (a brief lock), its DEFAULT set right after so that rows written from then on get it, the existing rows backfilled in batches of pages that each commit (a DO block run outside a transaction, PG 11+), then NOT NULL proven without a long lock where the version allows it (a validated CHECK on 12–17, NOT NULL NOT VALID on 18; on 11 the plan says SET NOT NULL still scans). Existing rows get their values when the backfill runs rather than when the column is added.',
   summary: 'ADD COLUMN with a volatile DEFAULT rewrites the whole table under ACCESS EXCLUSIVE.',
   on: ['AlterTableStmt'],
   docs: {
@@ -115,7 +121,71 @@ CREATE FUNCTION uuid() RETURNS integer LANGUAGE sql VOLATILE AS 'SELECT (random(
         message: `${lead} every row of ${table.display} while it ${lockClause(mode, table.display)}.`,
         help: 'Add the column without the volatile default, then ALTER COLUMN … SET DEFAULT for new rows, and backfill existing rows in batches.',
         lock: { mode, relation: table.display },
+        plan: () => backfillPlan(facts, action),
       });
     }
   },
 });
+
+/**
+ * Expand without the rewrite: the column added bare; its DEFAULT set next, so rows written from then
+ * on get it (the backfill cannot miss them, and a NOT NULL validated later cannot fail on them);
+ * existing rows backfilled in committed batches; then NOT NULL proven without a long lock where the
+ * version allows. Only for a lone ADD COLUMN whose other clauses are kept by the bare column.
+ */
+function backfillPlan(facts: StatementFacts, action: Action): PlanProposal | undefined {
+  const stmt = statementOf(facts, 'AlterTableStmt');
+  const table = action.relations.table;
+  const column = action.column;
+  if (stmt?.cmds?.length !== 1 || stmt.missing_ok || !table || !column) return undefined;
+  const cmd = asNode(stmt.cmds[0], 'AlterTableCmd');
+  const def = columnDefOf(cmd);
+  if (!cmd || cmd.missing_ok || !def) return undefined;
+  const constraints = constraintsOf(def.constraints);
+  const dflt = constraints.find((c) => c.contype === 'CONSTR_DEFAULT');
+  const notNull = constraints.some((c) => c.contype === 'CONSTR_NOTNULL');
+  // UNIQUE, CHECK, REFERENCES, identity, generated: each needs its own sequence
+  if (
+    !dflt?.raw_expr ||
+    constraints.some((c) => c.contype !== 'CONSTR_DEFAULT' && c.contype !== 'CONSTR_NOTNULL')
+  )
+    return undefined;
+  const bare = structuredClone(stmt);
+  const bareDef = columnDefOf(asNode(bare.cmds![0], 'AlterTableCmd'))!;
+  delete bareDef.constraints;
+  const setDefault = deparse({
+    AlterTableStmt: {
+      ...stmt,
+      cmds: [
+        {
+          AlterTableCmd: {
+            subtype: 'AT_ColumnDefault',
+            name: column,
+            def: dflt.raw_expr,
+            behavior: 'DROP_RESTRICT',
+          },
+        },
+      ],
+    },
+  });
+  const value = setDefault.slice(setDefault.indexOf(' SET DEFAULT ') + ' SET DEFAULT '.length);
+  const steps: ProposedStep[] = [
+    { sql: deparse({ AlterTableStmt: bare }) },
+    { sql: setDefault },
+    { sql: backfillStep(table, column, value), batches: true },
+  ];
+  if (notNull) {
+    const proof = notNullSteps(table, column, facts.pgVersion);
+    // before PG 12 nothing spares SET NOT NULL its scan: the plan says so
+    for (const sql of proof ?? [
+      `ALTER TABLE ${table.display} ALTER COLUMN ${quoteIdent(column)} SET NOT NULL`,
+    ])
+      steps.push({ sql });
+  }
+  return {
+    title:
+      'Add the column bare, set its default, backfill in batches' + (notNull ? ', then prove NOT NULL' : ''),
+    safety: 'safe',
+    steps,
+  };
+}

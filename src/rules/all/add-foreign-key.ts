@@ -19,6 +19,7 @@ export default defineRule({
     level: 'unsafe',
     why: 'the fix adds the foreign key NOT VALID and leaves VALIDATE CONSTRAINT to a later migration: until then existing rows are not checked.',
   },
+  plan: 'the foreign key is added NOT VALID under its name (Postgres’ default name spelled out when it had none), then validated in a later transaction, which takes only SHARE UPDATE EXCLUSIVE on the table and ROW SHARE on the referenced one: the same validated foreign key results.',
   summary:
     'Adding a FOREIGN KEY checks every row while blocking writes to both tables; add it NOT VALID, then VALIDATE.',
   on: ['AlterTableStmt'],

@@ -10,6 +10,7 @@ export default defineRule({
   // the data goes too, but that is what the statement names; running code failing on the column is the danger
   hazard: 'breaks-clients',
   verdict: 'alternative',
+  plan: 'the same DROP COLUMN, moved after a deploy boundary: it is written to `pgkeel-later/` for a later release, once the application no longer uses the column (the contract step of expand/contract). Statements after it that do not touch the table stay in this release.',
   summary:
     'Dropping a column breaks every running client that still reads or writes it; stop using it in the code first.',
   on: ['AlterTableStmt'],

@@ -31,6 +31,7 @@ export default defineRule({
   // the data goes too, but that is what the statement names; running code failing on the table is the danger
   hazard: 'breaks-clients',
   verdict: 'alternative',
+  plan: 'the same DROP TABLE, moved after a deploy boundary: it is written to `pgkeel-later/` for a later release, once the application no longer uses the table and its data is backed up if needed.',
   summary:
     'Dropping a table deletes its data and breaks every running client that still uses it; stop using it first.',
   on: ['DropStmt', 'CreateStmt', 'CreateTableAsStmt'],

@@ -5,6 +5,7 @@ import { statementOf } from '../../analyze/nodes.js';
 import { operationFacts } from '../../catalog/operations.js';
 import type { Fix } from '../../diagnostics.js';
 import { defineRule, lockOn, replaceStatement } from '../define.js';
+import { notNullSteps } from '../recipes.js';
 import { lockClause, quoteIdent } from '../sql.js';
 
 export default defineRule({
@@ -232,18 +233,8 @@ function provenSequence(facts: StatementFacts, action: Action, table: RelationRe
   const stmt = statementOf(facts, 'AlterTableStmt');
   // ONLY (no inheritance) and IF EXISTS would be lost in the rewrite
   if (!stmt || stmt.missing_ok || !stmt.relation?.inh) return undefined;
-  const column = action.column!;
-  const col = quoteIdent(column);
-  const name = quoteIdent(`${table.name}_${column}_not_null`.slice(0, 63));
-  const t = `ALTER TABLE ${table.display}`;
-  const steps = notNullNotValid
-    ? [`${t} ADD CONSTRAINT ${name} NOT NULL ${col} NOT VALID`, `${t} VALIDATE CONSTRAINT ${name}`]
-    : [
-        `${t} ADD CONSTRAINT ${name} CHECK (${col} IS NOT NULL) NOT VALID`,
-        `${t} VALIDATE CONSTRAINT ${name}`,
-        `${t} ALTER COLUMN ${col} SET NOT NULL`,
-        `${t} DROP CONSTRAINT ${name}`,
-      ];
+  const steps = notNullSteps(table, action.column!, facts.pgVersion);
+  if (!steps) return undefined;
   const title = notNullNotValid
     ? 'Add the NOT NULL constraint NOT VALID, then validate it'
     : 'Prove the column with a validated CHECK constraint before SET NOT NULL';

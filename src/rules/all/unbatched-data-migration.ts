@@ -117,6 +117,11 @@ CREATE TABLE order_totals (order_id int, total int);`,
     },
     { ok: "UPDATE orders SET status_v2 = 'new' WHERE id >= 0 AND id < 1000;" },
     {
+      title:
+        'a batch loop in a DO block: the bounds are the block’s variables, each batch its own transaction',
+      ok: 'DO $$\nDECLARE lo bigint := 0;\nBEGIN\n  WHILE lo < 100000 LOOP\n    UPDATE orders SET status_v2 = status WHERE id >= lo AND id < lo + 1000;\n    COMMIT;\n    lo := lo + 1000;\n  END LOOP;\nEND\n$$;',
+    },
+    {
       title: 'one row by id',
       ok: "UPDATE orders SET status_v2 = 'new' WHERE id = 42;",
     },
@@ -253,9 +258,12 @@ function rowsSelected(node: unknown, table: RelationRef, facts: StatementFacts):
   if (!stmt?.whereClause) return 'many';
   // a qualified column counts only when it names the changed table (not a table of FROM / USING)
   const own = new Set([stmt.relation?.relname, stmt.relation?.alias?.aliasname].filter(Boolean));
+  const variables = facts.statement.embeddedIn?.variables;
   const columnOf = (n: unknown): string | undefined => {
     const fields = names(asNode(n, 'ColumnRef')?.fields);
     if (fields.length === 0 || (fields.length > 1 && !own.has(fields.at(-2)))) return undefined;
+    // a variable of the DO block or function is a value, not a column
+    if (fields.length === 1 && variables?.has(fields[0]!)) return undefined;
     return fields.at(-1);
   };
   const equal = new Set<string>();
@@ -273,18 +281,18 @@ function rowsSelected(node: unknown, table: RelationRef, facts: StatementFacts):
       // `col op value` or `value op col`
       const left = columnOf(e.lexpr);
       const column = left ?? columnOf(e.rexpr);
-      if (!column || !isConstant(left ? e.rexpr : e.lexpr)) continue;
+      if (!column || !isConstant(left ? e.rexpr : e.lexpr, variables)) continue;
       if (op === '=') equal.add(column);
       else if ((left && (op === '<' || op === '<=')) || (!left && (op === '>' || op === '>=')))
         upper.add(column);
     } else if (e?.kind === 'AEXPR_IN' && op === '=') {
       const column = columnOf(e.lexpr);
       const items: unknown[] | undefined = asNode(e.rexpr, 'List')?.items;
-      if (column && items?.every(isConstant)) equal.add(column);
+      if (column && items?.every((i) => isConstant(i, variables))) equal.add(column);
     } else if (e?.kind === 'AEXPR_BETWEEN') {
       const column = columnOf(e.lexpr);
       const items: unknown[] | undefined = asNode(e.rexpr, 'List')?.items;
-      if (column && items?.every(isConstant)) upper.add(column);
+      if (column && items?.every((i) => isConstant(i, variables))) upper.add(column);
     }
   }
   const keys = [['id'], ['ctid'], ...(facts.state.uniqueKeys.get(table.key) ?? [])];
@@ -294,8 +302,18 @@ function rowsSelected(node: unknown, table: RelationRef, facts: StatementFacts):
 }
 
 /** A literal, a parameter, or a cast of one: a value fixed before the statement runs. */
-function isConstant(n: unknown): boolean {
+function isConstant(n: unknown, variables?: ReadonlySet<string>): boolean {
   if (asNode(n, 'A_Const') || asNode(n, 'ParamRef')) return true;
   const cast = asNode(n, 'TypeCast');
-  return cast !== undefined && isConstant(cast.arg);
+  if (cast) return isConstant(cast.arg, variables);
+  if (!variables) return false;
+  // in a DO block or function: its variables, and arithmetic or calls on values only (`lo + 1000`,
+  // `format('(%s,0)', page)::tid`), are fixed before each statement runs — a batch loop's bounds
+  const ref = names(asNode(n, 'ColumnRef')?.fields);
+  if (ref.length === 1) return variables.has(ref[0]!);
+  const e = asNode(n, 'A_Expr');
+  if (e?.kind === 'AEXPR_OP')
+    return (e.lexpr === undefined || isConstant(e.lexpr, variables)) && isConstant(e.rexpr, variables);
+  const call = asNode(n, 'FuncCall');
+  return call !== undefined && !call.agg_star && (call.args ?? []).every((a) => isConstant(a, variables));
 }

@@ -1,0 +1,60 @@
+/**
+ * Safe sequences more than one rule's fix or plan uses, version-aware through the catalog: proving a
+ * column NOT NULL without a long ACCESS EXCLUSIVE scan, and backfilling a column in batches.
+ */
+
+import type { RelationRef } from '../analyze/ast.js';
+import { operationFacts } from '../catalog/operations.js';
+import { quoteIdent } from './sql.js';
+
+/**
+ * Statements that make `column` NOT NULL without scanning under ACCESS EXCLUSIVE: PG 18, a NOT NULL
+ * constraint added NOT VALID then validated; PG 12–17, a CHECK (col IS NOT NULL) validated first,
+ * which SET NOT NULL then trusts, and dropped. Undefined before PG 12: SET NOT NULL always scans.
+ * The VALIDATE must run in a later transaction than the ADD (the planner puts it there).
+ */
+export function notNullSteps(table: RelationRef, column: string, pgVersion: number): string[] | undefined {
+  if (operationFacts('set-not-null-proven', pgVersion).scan) return undefined;
+  const col = quoteIdent(column);
+  // Postgres' own name for the column's NOT NULL constraint (PG 18): the result is the same
+  const name = quoteIdent(`${table.name}_${column}_not_null`.slice(0, 63));
+  const t = `ALTER TABLE ${table.display}`;
+  if (!operationFacts('add-not-null-constraint-not-valid', pgVersion).unsupported)
+    return [`${t} ADD CONSTRAINT ${name} NOT NULL ${col} NOT VALID`, `${t} VALIDATE CONSTRAINT ${name}`];
+  return [
+    `${t} ADD CONSTRAINT ${name} CHECK (${col} IS NOT NULL) NOT VALID`,
+    `${t} VALIDATE CONSTRAINT ${name}`,
+    `${t} ALTER COLUMN ${col} SET NOT NULL`,
+    `${t} DROP CONSTRAINT ${name}`,
+  ];
+}
+
+/** Pages of the table updated per transaction by `backfillStep`. */
+export const BACKFILL_PAGES = 1000;
+
+/**
+ * A DO block that sets `column` to `value` where it is NULL, a range of pages at a time, committing
+ * after each range (PG 11+, and only outside a transaction block): no row stays locked for long and
+ * a rerun after an interruption goes on where it stopped. From PG 14 each range is read by a TID
+ * range scan; before, each range costs a scan of the table.
+ */
+export function backfillStep(table: RelationRef, column: string, value: string): string {
+  const col = quoteIdent(column);
+  const regclass = `'${table.display.replace(/'/g, "''")}'::regclass`;
+  return [
+    'DO $pgkeel$',
+    'DECLARE',
+    `  last_page bigint := pg_relation_size(${regclass}) / current_setting('block_size')::int;`,
+    '  first_page bigint := 0;',
+    'BEGIN',
+    '  WHILE first_page <= last_page LOOP',
+    `    UPDATE ${table.display} SET ${col} = ${value}`,
+    `    WHERE ${col} IS NULL`,
+    `      AND ctid >= format('(%s,0)', first_page)::tid AND ctid < format('(%s,0)', first_page + ${BACKFILL_PAGES})::tid;`,
+    '    COMMIT;',
+    `    first_page := first_page + ${BACKFILL_PAGES};`,
+    '  END LOOP;',
+    'END',
+    '$pgkeel$',
+  ].join('\n');
+}
