@@ -54,6 +54,11 @@ export interface ProposedStep {
    * backfill) runs outside a transaction block, for a long time
    */
   batches?: boolean;
+  /**
+   * `begin`: this step opens a transaction that the following `continue` steps join (they must commit
+   * together, e.g. a rename and the view that keeps the old name working)
+   */
+  transaction?: 'begin' | 'continue';
 }
 
 /** A lock a statement takes, as shown to users. */

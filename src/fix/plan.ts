@@ -61,6 +61,8 @@ export interface PlanStep {
   deployBefore?: string;
   /** a batched backfill that commits as it goes (see ProposedStep.batches) */
   batches?: boolean;
+  /** opens a transaction the next `continue` steps join (see ProposedStep.transaction) */
+  together?: 'begin' | 'continue';
   /** keys of the relations it locks */
   relations: string[];
   /**
@@ -204,6 +206,7 @@ export function planMigration(sql: string, options: PlanOptions = {}): Migration
         changed: chosen.change !== undefined,
         ...(s.deployBefore ? { deployBefore: s.deployBefore } : {}),
         ...(s.batches ? { batches: true } : {}),
+        ...(s.transaction ? { together: s.transaction } : {}),
       });
     });
   }
@@ -309,8 +312,18 @@ function replacementOf(
   let text = stmt.text;
   for (const e of [...fix.fix.edits].sort((a, b) => b.start - a.start))
     text = text.slice(0, e.start - stmt.start) + e.text + text.slice(e.end - stmt.start);
-  const parsed = [...openSource(text).items()];
-  const steps = parsed.map((item) => ({ sql: text.slice(item.start, item.end).trim() }));
+  // a BEGIN … COMMIT in the fix's text: its statements must commit together
+  const steps: ProposedStep[] = [];
+  let open: 'begin' | 'continue' | undefined;
+  for (const item of openSource(text).items()) {
+    const control = item.type === 'statement' ? transactionControl(item) : undefined;
+    if (control?.kind === 'begin') open = 'begin';
+    else if (control) open = undefined;
+    else {
+      steps.push({ sql: text.slice(item.start, item.end).trim(), ...(open ? { transaction: open } : {}) });
+      if (open) open = 'continue';
+    }
+  }
   return {
     steps,
     change: {
@@ -335,18 +348,19 @@ function classifySteps(
 ): PlanStep[] {
   const text = proposed.map((s) => `${s.sql};\n`).join('');
   const source = openSource(text);
-  const analyzer = new Analyzer({
-    pgVersion,
-    runner: runnerModel('psql'),
-    planning: true,
-    statementCount: source.statementCount,
-    schema,
-  });
+  const analyzerFor = (known: KnownSchema | undefined) =>
+    new Analyzer({ pgVersion, runner: runnerModel('psql'), planning: true, schema: known });
+  let analyzer = analyzerFor(schema);
   const out: PlanStep[] = [];
   for (const item of source.items()) {
     const step = proposed[item.index];
     if (!step) break;
     if (item.type === 'error') throw new Error(`a planned step does not parse: ${item.message}: ${step.sql}`);
+    if (step.deployBefore) {
+      // a later release: what this migration created before the boundary exists, and has users
+      analyzer.finish();
+      analyzer = analyzerFor(analyzer.state.leave());
+    }
     const facts = analyzer.analyze(item);
     const index = newConcurrentIndex(facts);
     out.push({
@@ -466,8 +480,14 @@ function groupUnits(
   const units: (PlanUnit & { group: number | undefined })[] = [];
   let current: (PlanUnit & { group: number | undefined }) | undefined;
   for (const step of steps) {
+    if (step.together === 'continue' && current) {
+      current.transaction = true;
+      current.steps.push(step);
+      if (current.timeout === 'none' || step.timeout === 'brief') current.timeout = step.timeout;
+      continue;
+    }
     const group = transactionOf.get(step.origin);
-    const transaction = group !== undefined && !step.outsideTransaction;
+    const transaction = step.together === 'begin' || (group !== undefined && !step.outsideTransaction);
     const classClash =
       current !== undefined &&
       current.timeout !== 'none' &&

@@ -1,6 +1,10 @@
+import type { StatementFacts } from '../../analyze/analyze.js';
+import type { RelationRef } from '../../analyze/ast.js';
 import { statementOf } from '../../analyze/nodes.js';
+import type { PlanProposal } from '../../diagnostics.js';
 import { defineRule } from '../define.js';
-import { quoteIdent } from '../sql.js';
+import { backfillStep } from '../recipes.js';
+import { deparse, quoteIdent } from '../sql.js';
 
 export default defineRule({
   id: 'rename-column',
@@ -10,6 +14,7 @@ export default defineRule({
   },
   hazard: 'breaks-clients',
   verdict: 'alternative',
+  plan: 'expand/contract, only with `--unsafe` and where the earlier migrations give the column’s type: the new column is added; after a deploy that writes both columns it is backfilled from the old one in committed batches; after a deploy that reads only the new one the old column is dropped. Unsafe: the new column gets the type, not the default, NOT NULL, constraints, indexes, privileges or position of the old one.',
   summary:
     'Renaming a column breaks every running client that still uses the old name; add, sync and switch instead.',
   on: ['RenameStmt'],
@@ -69,6 +74,11 @@ If only the name in the code should change, rename the field in the ORM and keep
     { bad: 'ALTER TABLE "table_name" RENAME COLUMN "column_name" TO "new_column_name";' },
     { bad: 'ALTER TABLE users RENAME name TO full_name;', runner: 'prisma' },
     {
+      title: 'the earlier migrations give the column’s type: `pgkeel fix --unsafe` plans expand/contract',
+      bad: 'ALTER TABLE users RENAME COLUMN name TO full_name;',
+      setup: 'CREATE TABLE users (id bigint PRIMARY KEY, name text);',
+    },
+    {
       title: 'a table created in the same migration has no clients yet',
       ok: 'CREATE TABLE users (name text);\nALTER TABLE users RENAME COLUMN name TO full_name;',
     },
@@ -95,7 +105,44 @@ If only the name in the code should change, rename the field in the ORM and keep
         location: action.location,
         message: `Renaming ${table.display}.${from} to ${to} breaks every running client that still uses ${from}: its queries fail until it is redeployed.`,
         help: `Add ${to} as a new column, keep it in sync with ${from} (trigger or dual writes), backfill it in batches, switch the code to ${to}, then drop ${from}. Or rename the field in the ORM only and keep the column.`,
+        plan: () => expandContract(facts, table, action.column!),
       });
     }
   },
 });
+
+/** Add the new column, backfill it after the dual-write deploy, drop the old one after the switch. */
+function expandContract(facts: StatementFacts, table: RelationRef, column: string): PlanProposal | undefined {
+  const newName = statementOf(facts, 'RenameStmt')?.newname;
+  const typeName = facts.state.columnTypes.get(table.key)?.get(column);
+  if (!newName || !typeName) return undefined;
+  const rename = statementOf(facts, 'RenameStmt')!;
+  const add = deparse({
+    AlterTableStmt: {
+      relation: rename.relation,
+      objtype: 'OBJECT_TABLE',
+      cmds: [
+        { AlterTableCmd: { subtype: 'AT_AddColumn', def: { ColumnDef: { colname: newName, typeName } } } },
+      ],
+    },
+  });
+  const from = quoteIdent(column);
+  const to = quoteIdent(newName);
+  return {
+    title: `Add ${to}, backfill it while the application writes both, switch reads, drop ${from}`,
+    // the new column is not the old one renamed: its default, constraints and indexes are not carried
+    safety: 'unsafe',
+    steps: [
+      { sql: add },
+      {
+        sql: backfillStep(table, newName, from),
+        batches: true,
+        deployBefore: `the application writes both ${from} and ${to} on every insert and update.`,
+      },
+      {
+        sql: `ALTER TABLE ${table.display} DROP COLUMN ${from}`,
+        deployBefore: `the application reads ${to} and no longer uses ${from}.`,
+      },
+    ],
+  };
+}

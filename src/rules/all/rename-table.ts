@@ -1,7 +1,7 @@
 import type { StatementFacts } from '../../analyze/analyze.js';
 import { type RelationRef, relationRef } from '../../analyze/ast.js';
 import { asNode, statementOf } from '../../analyze/nodes.js';
-import type { Fix } from '../../diagnostics.js';
+import type { Fix, PlanProposal } from '../../diagnostics.js';
 import { defineRule } from '../define.js';
 
 interface Rename {
@@ -23,6 +23,7 @@ export default defineRule({
     level: 'unsafe',
     why: 'the fix adds a view under the old name: a new object that later migrations must drop.',
   },
+  plan: 'the rename and a view under the old name in one transaction (old code keeps reading and writing through it), then, after the deploy that moves every client to the new name, the view dropped: the schema the rename alone makes.',
   summary:
     'Renaming a table breaks every running client that still uses the old name; keep a view under the old name.',
   docs: {
@@ -106,6 +107,7 @@ table at all and map a new name in the ORM instead.`,
           : `Renaming ${r.from.display} to ${r.to.display} breaks every running client that still uses ${r.from.display}: its queries fail until it is redeployed.`,
         help: `Create the view ${r.from.display} (SELECT * FROM ${r.to.display}) in the same transaction as the rename, so old code keeps working; drop it once every client uses the new name. Or leave the table's name alone and rename it in the ORM only.`,
         fix: viewFix(r, view),
+        plan: view ? undefined : () => viewPlan(r),
       });
     };
     return {
@@ -179,5 +181,26 @@ function viewFix(r: Rename, view: StatementFacts | undefined): Fix | undefined {
   return {
     title: `Keep ${r.from.display} as a view of ${r.to.display} until clients use the new name`,
     edits: [{ start: rename.start, end: rename.end, text }],
+  };
+}
+
+/**
+ * Expand/contract of a table rename: renamed with the view under the old name in one transaction
+ * (old code keeps reading and writing through it), and the view dropped after the deploy that
+ * moves every client to the new name — the schema the rename alone makes.
+ */
+function viewPlan(r: Rename): PlanProposal | undefined {
+  if (statementOf(r.facts, 'RenameStmt')?.missing_ok) return undefined;
+  return {
+    title: `Rename, keep ${r.from.display} as a view until the application uses ${r.to.display}, then drop the view`,
+    safety: 'safe',
+    steps: [
+      { sql: r.facts.statement.text, transaction: 'begin' },
+      { sql: `CREATE VIEW ${r.from.display} AS SELECT * FROM ${r.to.display}`, transaction: 'continue' },
+      {
+        sql: `DROP VIEW ${r.from.display}`,
+        deployBefore: `every client uses ${r.to.display} instead of ${r.from.display}.`,
+      },
+    ],
   };
 }
