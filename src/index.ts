@@ -35,6 +35,8 @@ export type {
   Hazard,
   LintSummary,
   LockInfo,
+  PlanProposal,
+  ProposedStep,
   Severity,
   TextEdit,
   Verdict,
@@ -60,6 +62,19 @@ export {
   type HeldLock,
 } from './explain/index.js';
 export { applyFixes } from './fix/apply.js';
+export { type FilePlanResult, type FixPlansOptions, fixPlans } from './fix/fix-files.js';
+export { canWriteFor, LayoutError, type LayoutTarget, layoutPlan, type PlanLayout } from './fix/layouts.js';
+export {
+  type MigrationPlan,
+  type PlanChange,
+  type PlanOptions,
+  type PlanStep,
+  type PlanUnit,
+  planMigration,
+  renderPlanSql,
+  TIMEOUT_SETTINGS,
+  type TimeoutClass,
+} from './fix/plan.js';
 export {
   BASELINE_VERSION,
   Baseline,

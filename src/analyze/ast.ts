@@ -236,8 +236,25 @@ export function relationFromNames(list: string[], defaultSchema: string): Relati
 
 const SAFE_IDENT = /^[a-z_][a-z0-9_$]*$/;
 /** Quotes an identifier only when Postgres needs it (keywords are not checked: rare in names). */
+/**
+ * Keywords Postgres does not take as a table or column name unquoted (its "reserved" and "reserved,
+ * can be function or type" classes): `user`, `order`, `group` … must be quoted in generated SQL.
+ */
+const RESERVED = new Set(
+  (
+    'all analyse analyze and any array as asc asymmetric authorization binary both case cast check collate ' +
+    'collation column concurrently constraint create cross current_catalog current_date current_role ' +
+    'current_schema current_time current_timestamp current_user default deferrable desc distinct do else ' +
+    'end except false fetch for foreign freeze from full grant group having ilike in initially inner ' +
+    'intersect into is isnull join lateral leading left like limit localtime localtimestamp natural not ' +
+    'notnull null offset on only or order outer overlaps placing primary references returning right select ' +
+    'session_user similar some symmetric system_user table tablesample then to trailing true union unique ' +
+    'user using variadic verbose when where window with'
+  ).split(' '),
+);
+
 export function quoteIdent(name: string): string {
-  return SAFE_IDENT.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+  return SAFE_IDENT.test(name) && !RESERVED.has(name) ? name : `"${name.replace(/"/g, '""')}"`;
 }
 
 export type StatementNode = Node;

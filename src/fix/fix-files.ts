@@ -80,17 +80,28 @@ export async function fixPlans(
     const settings = fileSettings(configured, options.overrides ?? {});
     const analyzeWith = { pgVersion: settings.pgVersion, runner: runnerModel(settings.runner) };
     const schema = await history?.before(file, analyzeWith);
-    const plan = planMigration(file.text, {
-      path: file.path,
-      pgVersion: settings.pgVersion,
-      runner: settings.runner,
-      noTransaction: settings.noTransaction,
-      ...ruleSelection(config, options.overrides ?? {}),
-      timeouts: settings.timeouts,
-      schema,
-      unsafe: options.unsafe,
-      ...(history ? { onAnalyzed: (state) => history.after(file, state) } : {}),
-    });
+    let plan: MigrationPlan;
+    try {
+      plan = planMigration(file.text, {
+        path: file.path,
+        pgVersion: settings.pgVersion,
+        runner: settings.runner,
+        noTransaction: settings.noTransaction,
+        ...ruleSelection(config, options.overrides ?? {}),
+        timeouts: settings.timeouts,
+        schema,
+        unsafe: options.unsafe,
+        ...(history ? { onAnalyzed: (state) => history.after(file, state) } : {}),
+      });
+    } catch (e) {
+      // a bug of a fix or of the planner costs this file only
+      done({
+        path: file.path,
+        refused: `pgkeel failed to plan it (a bug, please report it): ${(e as Error)?.message ?? e}`,
+        written: [],
+      });
+      continue;
+    }
     const result: FilePlanResult = { path: file.path, plan, written: [] };
     if (plan.parseErrors > 0) {
       done({ ...result, refused: 'Postgres cannot parse it: fix the syntax first (see pgkeel lint)' });

@@ -17,6 +17,7 @@ import type { RunnerName } from '../config/types.js';
 import type { Diagnostic, FixSafety, ProposedStep } from '../diagnostics.js';
 import { type LintOptions, lintSqlSync } from '../lint/lint.js';
 import { openSource, type Statement } from '../parse/parse.js';
+import { EmbeddedSql } from '../parse/plpgsql.js';
 import { DONE_BY_PLAN_STEPS } from '../rules/define.js';
 import { allRules } from '../rules/index.js';
 
@@ -65,6 +66,8 @@ export interface PlanStep {
   together?: 'begin' | 'continue';
   /** keys of the relations it locks */
   relations: string[];
+  /** the relations that existed before the migration which it locks, and whether that blocks traffic */
+  existingLocks: { key: string; blocksTraffic: boolean }[];
   /**
    * a CREATE INDEX CONCURRENTLY of an index no earlier migration made: a failed attempt leaves it
    * INVALID, and a rerun must drop it first (its name as written, schema-qualified like its table)
@@ -186,7 +189,10 @@ export function planMigration(sql: string, options: PlanOptions = {}): Migration
   // 3. the steps: each statement's replacement, or the statement itself
   const changes: PlanChange[] = [];
   let unsafeSkipped = 0;
-  const proposed: Omit<PlanStep, 'timeout' | 'outsideTransaction' | 'blocking' | 'relations'>[] = [];
+  const proposed: Omit<
+    PlanStep,
+    'timeout' | 'outsideTransaction' | 'blocking' | 'relations' | 'existingLocks'
+  >[] = [];
   let previousEnd = 0;
   for (const { stmt } of statements) {
     const comments = commentsBetween(sql, previousEnd, stmt.start);
@@ -342,7 +348,10 @@ function replacementOf(
  * blocks traffic for long — from the catalog's facts, analysed in order on the schema before it.
  */
 function classifySteps(
-  proposed: readonly Omit<PlanStep, 'timeout' | 'outsideTransaction' | 'blocking' | 'relations'>[],
+  proposed: readonly Omit<
+    PlanStep,
+    'timeout' | 'outsideTransaction' | 'blocking' | 'relations' | 'existingLocks'
+  >[],
   pgVersion: number,
   schema: KnownSchema | undefined,
 ): PlanStep[] {
@@ -352,6 +361,7 @@ function classifySteps(
     new Analyzer({ pgVersion, runner: runnerModel('psql'), planning: true, schema: known });
   let analyzer = analyzerFor(schema);
   const out: PlanStep[] = [];
+  const embedded = new EmbeddedSql(source);
   for (const item of source.items()) {
     const step = proposed[item.index];
     if (!step) break;
@@ -361,15 +371,27 @@ function classifySteps(
       analyzer.finish();
       analyzer = analyzerFor(analyzer.state.leave());
     }
-    const facts = analyzer.analyze(item);
-    const index = newConcurrentIndex(facts);
+    // the statement and those its DO block or called functions run
+    const all: StatementFacts[] = [];
+    const one = (stmt: Statement, depth: number): void => {
+      const facts = analyzer.analyze(stmt);
+      all.push(facts);
+      analyzer.apply(facts);
+      embedded.run(stmt, depth, analyzer, one);
+    };
+    one(item, 0);
+    const index = newConcurrentIndex(all[0]!);
     out.push({
       ...step,
-      ...(step.batches ? { timeout: 'long', outsideTransaction: true } : stepFacts(facts)),
-      relations: facts.locks.map((l) => l.relation.key),
+      ...(step.batches ? { timeout: 'long', outsideTransaction: true } : mergedFacts(all.map(stepFacts))),
+      relations: all.flatMap((f) => f.locks.map((l) => l.relation.key)),
+      existingLocks: all.flatMap((f) =>
+        f.locks
+          .filter((l) => !l.isNew)
+          .map((l) => ({ key: l.relation.key, blocksTraffic: blocksApplication(l.mode) })),
+      ),
       ...(index ? { buildsNewIndex: index } : {}),
     });
-    analyzer.apply(facts);
   }
   analyzer.finish();
   return out;
@@ -403,6 +425,7 @@ function dropLeftovers(steps: readonly PlanStep[]): PlanStep[] {
         timeout: 'long',
         outsideTransaction: true,
         relations: step.relations,
+        existingLocks: step.existingLocks,
         ...(step.comments ? { comments: step.comments } : {}),
         ...(step.deployBefore ? { deployBefore: step.deployBefore } : {}),
       });
@@ -411,6 +434,23 @@ function dropLeftovers(steps: readonly PlanStep[]): PlanStep[] {
     } else out.push(step);
   }
   return out;
+}
+
+/** A step that runs several statements (a DO block): the strictest of each. */
+function mergedFacts(
+  list: readonly Pick<PlanStep, 'timeout' | 'outsideTransaction' | 'blocking'>[],
+): Pick<PlanStep, 'timeout' | 'outsideTransaction' | 'blocking'> {
+  const blocking = list.find((f) => f.blocking)?.blocking;
+  return {
+    // a statement that holds a traffic-blocking lock waits for it briefly, even in a long block
+    timeout: list.some((f) => f.timeout === 'brief' || f.blocking)
+      ? 'brief'
+      : list.some((f) => f.timeout === 'long')
+        ? 'long'
+        : 'none',
+    outsideTransaction: list.some((f) => f.outsideTransaction),
+    ...(blocking ? { blocking } : {}),
+  };
 }
 
 const DATA_CHANGES = new Set(['update', 'delete', 'merge']);
@@ -493,12 +533,18 @@ function groupUnits(
       current.timeout !== 'none' &&
       step.timeout !== 'none' &&
       current.timeout !== step.timeout;
+    // a step with no online path holds its blocking lock for long: nothing else shares that time
+    const alone = step.blocking !== undefined || current?.steps.some((s) => s.blocking) === true;
+    // nor does a transaction that blocks traffic on one table wait for a lock on another
+    const waitsHolding = current?.transaction === true && waitsWhileBlocking(current.steps, step);
     if (
       !current ||
       current.group !== group ||
       current.transaction !== transaction ||
       step.deployBefore ||
-      classClash
+      classClash ||
+      alone ||
+      waitsHolding
     ) {
       current = {
         group,
@@ -513,6 +559,13 @@ function groupUnits(
     if (current.timeout === 'none') current.timeout = step.timeout;
   }
   return units.map(({ group: _, ...unit }) => unit);
+}
+
+/** `step` must wait for a lock on a table the unit does not hold yet, while the unit blocks traffic on another. */
+function waitsWhileBlocking(unit: readonly PlanStep[], step: PlanStep): boolean {
+  const held = new Set(unit.flatMap((s) => s.existingLocks.map((l) => l.key)));
+  const blocking = unit.flatMap((s) => s.existingLocks.filter((l) => l.blocksTraffic).map((l) => l.key));
+  return step.existingLocks.some((l) => !held.has(l.key) && blocking.some((b) => b !== l.key));
 }
 
 /**

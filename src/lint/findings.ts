@@ -78,7 +78,9 @@ export class Findings {
     if (d.lock) found.lock = lockInfo(d.lock.mode, d.lock.relation);
     if (d.fix && !inside)
       found.fix = d.fix.safety ? d.fix : { ...d.fix, safety: rule.fixSafety?.level ?? 'unsafe' };
-    if (this.planning && d.plan && !inside) {
+    // a plan replaces the whole top-level statement: a rule's plan for a statement of a DO block
+    // or function decides itself whether it can (most return none there)
+    if (this.planning && d.plan) {
       const plan = d.plan();
       if (plan) found.plan = plan;
     }

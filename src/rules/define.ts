@@ -358,6 +358,7 @@ export function validateLaterPlan(
   facts: StatementFacts,
   action: Action,
   title: string,
+  source: string,
   defaultName?: string,
 ): (() => PlanProposal | undefined) | undefined {
   const stmt = (facts.statement.node as { AlterTableStmt?: { cmds: unknown[] } }).AlterTableStmt;
@@ -365,6 +366,22 @@ export function validateLaterPlan(
   const name = action.constraint ?? defaultName;
   const table = action.relations.table;
   if (!name || !table) return undefined;
+  const inside = facts.statement.embeddedIn;
+  if (inside) {
+    // a DO block that always runs it (Drizzle wraps foreign keys in one, to skip existing ones):
+    // the block with NOT VALID, then the VALIDATE; a rerun validates what an earlier run added
+    if (inside.kind !== 'do' || inside.conditional || !action.constraint) return undefined;
+    const host = source.slice(inside.start, inside.end);
+    const at = facts.statement.end - inside.start;
+    return () => ({
+      title,
+      safety: 'safe',
+      steps: [
+        { sql: `${host.slice(0, at)} NOT VALID${host.slice(at)}` },
+        { sql: `ALTER TABLE ${table.display} VALIDATE CONSTRAINT ${quoteIdent(name)}` },
+      ],
+    });
+  }
   return () => {
     let add = `${facts.statement.text} NOT VALID`;
     if (!action.constraint) {
@@ -390,7 +407,13 @@ export function validateLaterPlan(
  * The plan for a statement that breaks the clients still using what it removes: the same statement,
  * after a deploy of the application that no longer uses it (the contract step of expand/contract).
  */
-export function deployFirstPlan(facts: StatementFacts, title: string, deploy: string): () => PlanProposal {
+export function deployFirstPlan(
+  facts: StatementFacts,
+  title: string,
+  deploy: string,
+): (() => PlanProposal) | undefined {
+  // inside a DO block or function the statement cannot be moved on its own
+  if (facts.statement.embeddedIn) return undefined;
   return () => ({ title, safety: 'safe', steps: [{ sql: facts.statement.text, deployBefore: deploy }] });
 }
 

@@ -40,6 +40,17 @@ export const BACKFILL_PAGES = 1000;
  */
 export function backfillStep(table: RelationRef, column: string, value: string): string {
   const col = quoteIdent(column);
+  return batchedStep(
+    table,
+    (range) => `UPDATE ${table.display} SET ${col} = ${value}\n    WHERE ${col} IS NULL\n      AND ${range}`,
+  );
+}
+
+/**
+ * A DO block that runs a data change a range of pages at a time, committing after each (PG 11+,
+ * outside a transaction block): `statement` gets the ctid condition of one range to AND in.
+ */
+export function batchedStep(table: RelationRef, statement: (range: string) => string): string {
   const regclass = `'${table.display.replace(/'/g, "''")}'::regclass`;
   return [
     'DO $pgkeel$',
@@ -48,9 +59,7 @@ export function backfillStep(table: RelationRef, column: string, value: string):
     '  first_page bigint := 0;',
     'BEGIN',
     '  WHILE first_page <= last_page LOOP',
-    `    UPDATE ${table.display} SET ${col} = ${value}`,
-    `    WHERE ${col} IS NULL`,
-    `      AND ctid >= format('(%s,0)', first_page)::tid AND ctid < format('(%s,0)', first_page + ${BACKFILL_PAGES})::tid;`,
+    `    ${statement(`ctid >= format('(%s,0)', first_page)::tid AND ctid < format('(%s,0)', first_page + ${BACKFILL_PAGES})::tid`)};`,
     '    COMMIT;',
     `    first_page := first_page + ${BACKFILL_PAGES};`,
     '  END LOOP;',

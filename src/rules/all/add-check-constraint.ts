@@ -78,6 +78,7 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_amount_positive;
           facts,
           action,
           'Add the constraint NOT VALID, then validate it in a later transaction',
+          ctx.file.sql,
         ),
       });
     }

@@ -137,7 +137,8 @@ function backfillPlan(facts: StatementFacts, action: Action): PlanProposal | und
   const stmt = statementOf(facts, 'AlterTableStmt');
   const table = action.relations.table;
   const column = action.column;
-  if (stmt?.cmds?.length !== 1 || stmt.missing_ok || !table || !column) return undefined;
+  if (stmt?.cmds?.length !== 1 || stmt.missing_ok || !table || !column || facts.statement.embeddedIn)
+    return undefined;
   const cmd = asNode(stmt.cmds[0], 'AlterTableCmd');
   const def = columnDefOf(cmd);
   if (!cmd || cmd.missing_ok || !def) return undefined;

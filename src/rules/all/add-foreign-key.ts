@@ -156,6 +156,7 @@ ALTER TABLE orders ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_
           facts,
           action,
           'Add the foreign key NOT VALID, then validate it in a later transaction',
+          ctx.file.sql,
           fkDefaultName(action),
         ),
       });

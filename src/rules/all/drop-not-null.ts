@@ -1,4 +1,4 @@
-import { defineRule, lockOn } from '../define.js';
+import { defineRule, deployFirstPlan, lockOn } from '../define.js';
 import { quoteIdent } from '../sql.js';
 
 export default defineRule({
@@ -8,6 +8,7 @@ export default defineRule({
   },
   hazard: 'breaks-clients',
   verdict: 'alternative',
+  plan: 'the same statement, moved after a deploy boundary: it is written to `pgkeel-later/` for a later release, once every reader of the column handles NULL. Statements after it that do not touch the table stay in this release.',
   summary:
     'Dropping NOT NULL lets NULLs into a column that running code assumes is never NULL, and is hard to undo.',
   on: ['AlterTableStmt'],
@@ -90,6 +91,11 @@ column NOT NULL.`,
         message: `${what} lets NULLs in that running code does not expect, and once they are written NOT NULL cannot come back without a backfill and a full scan.`,
         help: `Deploy code whose every reader of ${quoteIdent(action.column)} handles NULL first; drop the constraint in a later migration.`,
         lock: { mode: lockOn(action), relation: table.display },
+        plan: deployFirstPlan(
+          facts,
+          'Drop NOT NULL in a later release, after the application handles NULL',
+          `every reader of ${column} in the application handles NULL.`,
+        ),
       });
     }
   },

@@ -115,7 +115,7 @@ If only the name in the code should change, rename the field in the ORM and keep
 function expandContract(facts: StatementFacts, table: RelationRef, column: string): PlanProposal | undefined {
   const newName = statementOf(facts, 'RenameStmt')?.newname;
   const typeName = facts.state.columnTypes.get(table.key)?.get(column);
-  if (!newName || !typeName) return undefined;
+  if (!newName || !typeName || facts.statement.embeddedIn) return undefined;
   const rename = statementOf(facts, 'RenameStmt')!;
   const add = deparse({
     AlterTableStmt: {

@@ -190,7 +190,7 @@ function viewFix(r: Rename, view: StatementFacts | undefined): Fix | undefined {
  * moves every client to the new name — the schema the rename alone makes.
  */
 function viewPlan(r: Rename): PlanProposal | undefined {
-  if (statementOf(r.facts, 'RenameStmt')?.missing_ok) return undefined;
+  if (statementOf(r.facts, 'RenameStmt')?.missing_ok || r.facts.statement.embeddedIn) return undefined;
   return {
     title: `Rename, keep ${r.from.display} as a view until the application uses ${r.to.display}, then drop the view`,
     safety: 'safe',

@@ -2,7 +2,10 @@ import type { StatementFacts, Transaction } from '../../analyze/analyze.js';
 import { names, type RelationRef } from '../../analyze/ast.js';
 import { asNode, statementOf } from '../../analyze/nodes.js';
 import { blockSummary, blocksApplication, lockStrength } from '../../catalog/locks.js';
+import type { PlanProposal } from '../../diagnostics.js';
 import { defineRule } from '../define.js';
+import { batchedStep } from '../recipes.js';
+import { deparse } from '../sql.js';
 
 const VERB: Record<string, string> = { update: 'UPDATE', delete: 'DELETE', insert: 'INSERT … SELECT' };
 
@@ -14,6 +17,7 @@ export default defineRule({
   },
   hazard: 'blocks-traffic',
   verdict: 'alternative',
+  plan: 'with `--unsafe`: an UPDATE or DELETE of one table (no FROM, USING, RETURNING or WITH) becomes a DO block that runs it a range of pages at a time, each range its own transaction (PG 11+, outside a transaction block). Unsafe: the rows change over many transactions, concurrent writes land between them, and the WHERE is evaluated per range.',
   summary:
     'Whole-table UPDATE/DELETE, or data changes made while holding a blocking lock, stall writers; backfill in batches instead.',
   docs: {
@@ -183,6 +187,7 @@ CREATE TABLE order_totals (order_id int, total int);`,
               location: action.location,
               message: `UPDATE … WHERE ${column} IS NULL fills every NULL of ${column} in ${table.display} in one statement (for a recently added column, every row): each changed row stays locked until it commits, so application writes to them wait, and on a large table it runs long and bloats it.`,
               help: `Fill the NULLs outside the schema migration in batches of about 1,000 rows by key range (… WHERE ${column} IS NULL AND id >= :lo AND id < :lo + 1000), each its own short transaction with a statement_timeout.`,
+              plan: () => batchedPlan(facts, table),
             });
           } else if (action.op !== 'insert' && action.detail?.unfiltered && !facts.isNew(table)) {
             ctx.report({
@@ -190,6 +195,7 @@ CREATE TABLE order_totals (order_id int, total int);`,
               location: action.location,
               message: `${VERB[action.op]} without WHERE changes every row of ${table.display} in one transaction: each row stays locked until it commits, so application writes to them wait, and on a large table it runs long and bloats it.`,
               help: 'Run it outside the schema migration in batches of about 1,000 rows by key range, each its own short transaction with a statement_timeout.',
+              plan: () => batchedPlan(facts, table),
             });
           } else if (action.op !== 'insert' && rows === 'many' && !facts.isNew(table)) {
             ctx.report({
@@ -197,6 +203,7 @@ CREATE TABLE order_totals (order_id int, total int);`,
               location: action.location,
               message: `${VERB[action.op]} picks the rows of ${table.display} by no key (neither id, ctid nor a primary key or unique column equal to constants, nor a key range): it may change most of the table in one transaction, each changed row locked until it commits, so application writes to them wait, and on a large table it runs long and bloats it.`,
               help: 'Run it outside the schema migration in batches of about 1,000 rows by key range (… AND id >= :lo AND id < :lo + 1000), each its own short transaction with a statement_timeout.',
+              plan: () => batchedPlan(facts, table),
             });
           }
         }
@@ -316,4 +323,36 @@ function isConstant(n: unknown, variables?: ReadonlySet<string>): boolean {
     return (e.lexpr === undefined || isConstant(e.lexpr, variables)) && isConstant(e.rexpr, variables);
   const call = asNode(n, 'FuncCall');
   return call !== undefined && !call.agg_star && (call.args ?? []).every((a) => isConstant(a, variables));
+}
+
+/** The statement run a range of pages at a time, each range committed (see recipes.ts). */
+function batchedPlan(facts: StatementFacts, table: RelationRef): PlanProposal | undefined {
+  if (facts.statement.embeddedIn || facts.transaction) return undefined;
+  const update = statementOf(facts, 'UpdateStmt');
+  const del = statementOf(facts, 'DeleteStmt');
+  const stmt = update ?? del;
+  if (!stmt || stmt.withClause || stmt.returningClause) return undefined;
+  if (update?.fromClause?.length || del?.usingClause?.length) return undefined;
+  // the statement with a placeholder where the batch's condition goes
+  const PLACEHOLDER = 'pgkeel_batch_condition';
+  const where = stmt.whereClause;
+  const body = structuredClone(stmt) as typeof stmt & { whereClause?: unknown };
+  body.whereClause = { ColumnRef: { fields: [{ String: { sval: PLACEHOLDER } }] } };
+  const text = deparse(update ? { UpdateStmt: body } : { DeleteStmt: body });
+  const condition = where
+    ? deparse({ SelectStmt: { whereClause: where, op: 'SETOP_NONE' } }).replace(/^SELECT\s+WHERE\s+/i, '')
+    : undefined;
+  if (!text.includes(PLACEHOLDER) || (where && !condition)) return undefined;
+  return {
+    title: 'Run it in batches of pages, each committed',
+    safety: 'unsafe',
+    steps: [
+      {
+        sql: batchedStep(table, (range) =>
+          text.replace(PLACEHOLDER, condition ? `(${condition}) AND ${range}` : range),
+        ),
+        batches: true,
+      },
+    ],
+  };
 }
