@@ -106,4 +106,21 @@ describe('lint --fix', () => {
     expect(done.result.source).not.toContain('CONCURRENTLY');
     expect(done.result.diagnostics.map((d) => d.rule)).not.toContain('concurrently-in-transaction');
   });
+
+  it('fixes with the schema the earlier migrations build (a CHECK that proves the column)', async () => {
+    const setNotNull = "SET lock_timeout = '2s';\nALTER TABLE t ALTER COLUMN x SET NOT NULL;\n";
+    const fix = ['lint', '--fix', '--rule', 'set-not-null', '002.sql'];
+    await writeFile(join(dir, '001.sql'), 'CREATE TABLE t (x int);\n');
+    await writeFile(join(dir, '002.sql'), setNotNull);
+    await runCli(fix, { cwd: dir });
+    expect(await readFile(join(dir, '002.sql'), 'utf8')).toContain('NOT VALID');
+    // a validated CHECK (x IS NOT NULL) from an earlier migration spares the scan: nothing to fix
+    await writeFile(
+      join(dir, '001.sql'),
+      'CREATE TABLE t (x int CONSTRAINT t_x_nn CHECK (x IS NOT NULL));\n',
+    );
+    await writeFile(join(dir, '002.sql'), setNotNull);
+    await runCli(fix, { cwd: dir });
+    expect(await readFile(join(dir, '002.sql'), 'utf8')).toBe(setNotNull);
+  });
 });

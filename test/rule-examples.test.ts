@@ -13,7 +13,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SUPPORTED_PG_VERSIONS } from '../src/config/types.js';
-import type { Diagnostic } from '../src/diagnostics.js';
+import type { Diagnostic, FileResult } from '../src/diagnostics.js';
+import { applyFixes } from '../src/fix/apply.js';
+import { bringsNew } from '../src/fix/fix-file.js';
 import { planMigration, renderPlanSql } from '../src/fix/plan.js';
 import { type LintOptions, lintSqlSync } from '../src/lint/lint.js';
 import { loadParser } from '../src/parse/parse.js';
@@ -181,6 +183,49 @@ function planLines(rule: Rule, example: RuleExample, versions: readonly number[]
     );
   return out;
 }
+
+describe('fixes offered on the rule examples', () => {
+  // ESLint's contract: a fix that would bring a finding the file did not have is not offered.
+  // lint --fix also checks it when applying; here every fix every rule offers is held to it.
+  it.each(allRules.map((r) => [r.id, r] as const))('%s: no fix brings a new finding', (_, rule) => {
+    for (const example of rule.examples) {
+      if (example.bad === undefined) continue;
+      for (const pg of versionsOf(example)) {
+        // as a user's default config runs: the recommended rules and this one
+        const lint = (sql: string): FileResult =>
+          lintSqlSync(sql, {
+            enable: [rule.id],
+            rules: example.options ? { [rule.id]: ['warn', example.options] } : undefined,
+            pgVersion: pg,
+            runner: example.runner,
+            schema: exampleSchema(example, pg),
+          });
+        const before = lint(example.bad);
+        for (const d of before.diagnostics.filter((x) => x.rule === rule.id && x.fix)) {
+          const after = lint(applyFixes(example.bad, [d]).text);
+          const grew = bringsNew(before, after)
+            ? after.diagnostics
+                .map((x) => x.rule)
+                .filter((id) => !before.diagnostics.some((b) => b.rule === id))
+            : [];
+          expect({
+            example: example.title ?? example.bad,
+            pg,
+            fix: d.fix!.title,
+            grew,
+            brings: bringsNew(before, after),
+          }).toEqual({
+            example: example.title ?? example.bad,
+            pg,
+            fix: d.fix!.title,
+            grew,
+            brings: false,
+          });
+        }
+      }
+    }
+  });
+});
 
 describe('pgkeel fix on the rule examples', () => {
   it('a rule page describes the plan exactly when the rule makes one', () => {

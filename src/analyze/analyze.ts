@@ -11,6 +11,7 @@ import {
   operationFacts,
   type RelationRole,
 } from '../catalog/operations.js';
+import { serialColumnType } from '../catalog/types.js';
 import { parseInterval } from '../config/interval.js';
 import type { Statement } from '../parse/parse.js';
 import {
@@ -962,6 +963,7 @@ export class Analyzer {
           const col = as(e, 'ColumnDef');
           if (col?.colname) {
             cols.set(col.colname, col.typeName);
+            if (isSerial(col.typeName)) this.notNull(table, col.colname, true);
             for (const c of col.constraints ?? [])
               this.recordConstraint(table, as(c, 'Constraint'), col.colname);
           } else this.recordConstraint(table, as(e, 'Constraint'), undefined);
@@ -1118,6 +1120,7 @@ export class Analyzer {
                 maybe.add(col.colname);
                 state.possiblyExistingColumns.set(table.key, maybe);
               } else maybe.delete(col.colname);
+              if (isSerial(col.typeName)) this.notNull(table, col.colname, true);
               for (const k of col.constraints ?? [])
                 this.recordConstraint(table, as(k, 'Constraint'), col.colname);
             }
@@ -1141,6 +1144,8 @@ export class Analyzer {
             const info = state.constraints.get(`${table.key}|${cmd.name}`);
             if (info) info.validated = true;
             else state.validatedUnknown.add(table.key);
+            // a validated NOT NULL constraint (PG 18) makes its column NOT NULL
+            if (info?.kind === 'not-null') this.notNull(table, info.notNullColumn, true);
           } else if (cmd.subtype === 'AT_ClusterOn') {
             state.clusteredTables.set(table.key, table);
           } else if (cmd.subtype === 'AT_DropCluster') {
@@ -1315,4 +1320,10 @@ function isNotNullCheck(expr: AnyNode): string | undefined {
   if (t?.nulltesttype !== 'IS_NOT_NULL') return undefined;
   const fields = names(as(t.arg, 'ColumnRef')?.fields);
   return fields.length === 1 ? fields[0] : undefined;
+}
+
+/** `serial`, `bigserial`, `smallserial` (unqualified): Postgres makes the column NOT NULL. */
+function isSerial(typeName: AnyNode): boolean {
+  const parts = names(typeName?.names);
+  return parts.length === 1 && serialColumnType(parts[0]!) !== undefined;
 }

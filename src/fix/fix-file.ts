@@ -5,6 +5,7 @@
  */
 
 import type { Diagnostic, FileResult } from '../diagnostics.js';
+import { allRules } from '../rules/index.js';
 import { applyFixes } from './apply.js';
 
 export interface FixOptions {
@@ -59,14 +60,17 @@ function bestFixes(
   return undefined;
 }
 
+/** Rules whose findings do not hold a fix back (see `RuleMeta.ignoredByFixCheck`). */
+const IGNORED = new Set(allRules.filter((r) => r.ignoredByFixCheck).map((r) => r.id));
+
 /** A rule reports more often after the fix than before it (fingerprints change with the fixed text). */
-function bringsNew(before: FileResult, after: FileResult): boolean {
+export function bringsNew(before: FileResult, after: FileResult): boolean {
   const count = (r: FileResult) => {
     const m = new Map<string, number>();
     for (const d of r.diagnostics) m.set(d.rule, (m.get(d.rule) ?? 0) + 1);
     return m;
   };
   const was = count(before);
-  for (const [rule, n] of count(after)) if (n > (was.get(rule) ?? 0)) return true;
+  for (const [rule, n] of count(after)) if (!IGNORED.has(rule) && n > (was.get(rule) ?? 0)) return true;
   return false;
 }

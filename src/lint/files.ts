@@ -1,6 +1,7 @@
 /** Lints files and stdin: resolves inputs, finds each file's config, merges settings, runs the linter. */
 
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copySchema } from '../analyze/analyze.js';
 import { SchemaHistory } from '../analyze/history.js';
 import { runnerModel } from '../analyze/runners.js';
 import type { PgkeelConfig } from '../config/types.js';
@@ -32,7 +33,7 @@ export interface LintFilesOptions extends ConfiguredInputOptions {
   history?: boolean;
   /**
    * apply fixes (`--fix`: write the files; `dryRun`: put the fixed text in the result's `output`).
-   * Each file is then linted alone: the re-lint of a fixed text cannot reuse the history's schema.
+   * Each re-lint of a fixed text gets its own copy of the history's schema.
    */
   fix?: { dryRun?: boolean; unsafe?: boolean; onWriteProblem?: (path: string, reason: string) => void };
 }
@@ -45,7 +46,7 @@ export async function lintFiles(
   await loadParser();
   const summary: LintSummary = { files: [], errorCount: 0, warningCount: 0, infoCount: 0 };
   const overrides = options.overrides ?? {};
-  const history = options.history === false || options.fix ? undefined : new SchemaHistory(options.cwd);
+  const history = options.history === false ? undefined : new SchemaHistory(options.cwd);
   for await (const configured of configuredFiles(args, { ...options, skipApplied: !options.allHistory })) {
     const { file, config } = configured;
     const settings = fileSettings(configured, overrides);
@@ -70,10 +71,12 @@ export async function lintFiles(
         }
       : lintSqlSync(file.text, {
           ...lintOptions,
-          schema,
+          // fixing lints the file again: each lint needs a schema of its own (analysers mutate it)
+          schema: options.fix && schema ? copySchema(schema) : schema,
           onAnalyzed: history && ((state) => history.after(file, state)),
         });
-    if (options.fix && !file.unreadable) result = await fixed(file, result, lintOptions, options.fix);
+    if (options.fix && !file.unreadable)
+      result = await fixed(file, result, { ...lintOptions, schema }, options.fix);
     if (file.problems) result.diagnostics = withInputProblems(result.diagnostics, file.problems);
     result.pgVersionFrom = settings.pgVersionFrom;
     result.runnerFrom = settings.runnerFrom;
@@ -99,7 +102,12 @@ async function fixed(
   lintOptions: LintOptions,
   fix: NonNullable<LintFilesOptions['fix']>,
 ): Promise<FileResult> {
-  const done = fixFile(result, (text) => lintSqlSync(text, lintOptions), { unsafe: fix.unsafe });
+  const { schema, ...options } = lintOptions;
+  const done = fixFile(
+    result,
+    (text) => lintSqlSync(text, { ...options, schema: schema ? copySchema(schema) : undefined }),
+    { unsafe: fix.unsafe },
+  );
   const out: FileResult = { ...done.result, path: result.path, fixesApplied: done.applied };
   if (done.applied === 0) return out;
   if (fix.dryRun || !file.absPath) {

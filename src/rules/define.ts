@@ -153,6 +153,11 @@ export interface RuleMeta {
    * reports a `plan`, for the rule page
    */
   plan?: string;
+  /**
+   * why a finding of this rule does not stop a fix that brings it (`lint --fix` leaves out fixes that
+   * bring new findings): set only for findings about the server rather than the statement's choice
+   */
+  ignoredByFixCheck?: string;
   /** in the `recommended` preset (default true); opt-in rules only run with `all` or when enabled */
   recommended?: boolean;
   /** one sentence */

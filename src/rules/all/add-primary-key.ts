@@ -17,7 +17,7 @@ export default defineRule({
   verdict: 'alternative',
   fixSafety: {
     level: 'safe',
-    why: 'the unique index is built CONCURRENTLY under the constraint’s name and attached with USING INDEX: the same primary key results. A failed build leaves an INVALID index to drop before retrying.',
+    why: 'key columns not known to be NOT NULL are proven first (a NOT NULL or CHECK constraint added NOT VALID and validated: USING INDEX would otherwise set NOT NULL with a scan under ACCESS EXCLUSIVE; none before PG 12), then the unique index is built CONCURRENTLY under the constraint’s name and attached with USING INDEX: the same primary key results. A failed build leaves an INVALID index to drop before retrying.',
   },
   summary: 'Adding a PRIMARY KEY builds its unique index while holding ACCESS EXCLUSIVE on the table.',
   on: ['AlterTableStmt'],
@@ -69,14 +69,35 @@ postgresql_concurrently=True)\`; then \`op.execute("ALTER TABLE … ADD CONSTRAI
   },
   examples: [
     {
-      title: 'a named primary key on an existing table',
+      title: 'a key column the earlier migrations made NOT NULL: build the index, then attach it',
       bad: 'ALTER TABLE items ADD CONSTRAINT items_pk PRIMARY KEY (id);',
+      setup: 'CREATE TABLE items (id bigint NOT NULL);',
       fixed:
         'CREATE UNIQUE INDEX CONCURRENTLY items_pk ON items (id);\nALTER TABLE items ADD CONSTRAINT items_pk PRIMARY KEY USING INDEX items_pk;',
     },
     {
+      title: 'a column not known to be NOT NULL is proven first (PG 18: NOT NULL NOT VALID, then VALIDATE)',
+      bad: 'ALTER TABLE items ADD CONSTRAINT items_pk PRIMARY KEY (id);',
+      pg: { min: 18 },
+      fixed:
+        'ALTER TABLE items ADD CONSTRAINT items_id_not_null NOT NULL id NOT VALID;\nALTER TABLE items VALIDATE CONSTRAINT items_id_not_null;\nCREATE UNIQUE INDEX CONCURRENTLY items_pk ON items (id);\nALTER TABLE items ADD CONSTRAINT items_pk PRIMARY KEY USING INDEX items_pk;',
+    },
+    {
+      title: 'PG 12–17: a validated CHECK lets SET NOT NULL skip its scan',
+      bad: 'ALTER TABLE items ADD CONSTRAINT items_pk PRIMARY KEY (id);',
+      pg: { min: 12, max: 17 },
+      fixed:
+        'ALTER TABLE items ADD CONSTRAINT items_id_not_null CHECK (id IS NOT NULL) NOT VALID;\nALTER TABLE items VALIDATE CONSTRAINT items_id_not_null;\nALTER TABLE items ALTER COLUMN id SET NOT NULL;\nALTER TABLE items DROP CONSTRAINT items_id_not_null;\nCREATE UNIQUE INDEX CONCURRENTLY items_pk ON items (id);\nALTER TABLE items ADD CONSTRAINT items_pk PRIMARY KEY USING INDEX items_pk;',
+    },
+    {
+      title: 'PG 11: nothing makes the column NOT NULL without a scan under the lock, so no fix is offered',
+      bad: 'ALTER TABLE items ADD CONSTRAINT items_pk PRIMARY KEY (id);',
+      pg: { max: 11 },
+    },
+    {
       title: 'an unnamed primary key gets Postgres’ default name',
       bad: 'ALTER TABLE items ADD PRIMARY KEY (tenant_id, id);',
+      setup: 'CREATE TABLE items (tenant_id bigint NOT NULL, id bigint NOT NULL);',
       fixed:
         'CREATE UNIQUE INDEX CONCURRENTLY items_pkey ON items (tenant_id, id);\nALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX items_pkey;',
     },

@@ -3,6 +3,7 @@ import { names } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
 import { actionConstraint, asNode, columnDefOf, constraintOf, statementOf } from '../../analyze/nodes.js';
 import { defineRule, onExistingTables, replaceStatement } from '../define.js';
+import { notNullSteps } from '../recipes.js';
 import { columnList, defaultConstraintName, deparse, lockClause, quoteIdent } from '../sql.js';
 
 export default defineRule({
@@ -123,6 +124,17 @@ export function uniqueFix(facts: StatementFacts, action: Action, kind: 'UNIQUE' 
   const name =
     action.constraint ?? defaultConstraintName(table.name, columns, kind === 'UNIQUE' ? 'key' : 'pkey');
   const steps: string[] = [];
+  if (kind === 'PRIMARY KEY' && !action.column) {
+    // USING INDEX would set NOT NULL with a scan under ACCESS EXCLUSIVE: prove the columns first
+    const notNull = facts.state.notNullColumns.get(table.key);
+    for (const column of columns) {
+      if (notNull?.has(column)) continue;
+      const proof = notNullSteps(table, column, facts.pgVersion);
+      // before PG 12 nothing proves a column NOT NULL without that scan
+      if (!proof) return undefined;
+      steps.push(...proof);
+    }
+  }
   if (action.column) {
     // ADD COLUMN … UNIQUE: add the bare column first
     const column = structuredClone(stmt.cmds[0]!);

@@ -9,6 +9,8 @@ export default defineRule({
   severity: 'warning',
   severityReason:
     'pgkeel knows only the major version: the bug is in 14.0–14.3, and most 14.x servers already run a fixed minor release.',
+  ignoredByFixCheck:
+    'the finding is about the server’s minor release, not the statement: building an index CONCURRENTLY stays the safe choice on 14.4 and later, so a fix that adds CONCURRENTLY is not held back by it.',
   summary:
     'On PostgreSQL 14.0–14.3, CREATE INDEX CONCURRENTLY and REINDEX CONCURRENTLY can silently corrupt the index; run 14.4 or later.',
   on: ['IndexStmt', 'ReindexStmt'],
