@@ -20,6 +20,7 @@ import { openSource, type Statement } from '../parse/parse.js';
 import { EmbeddedSql } from '../parse/plpgsql.js';
 import { DONE_BY_PLAN_STEPS } from '../rules/define.js';
 import { allRules } from '../rules/index.js';
+import { LONG_LOCK_TIMEOUT } from '../rules/recipes.js';
 
 /**
  * How a step may wait for its lock and how long it may run:
@@ -38,7 +39,7 @@ export const TIMEOUT_SETTINGS: Record<
   { lockTimeout: string; statementTimeout?: string }
 > = {
   brief: { lockTimeout: '2s' },
-  long: { lockTimeout: '1min', statementTimeout: '0' },
+  long: { lockTimeout: LONG_LOCK_TIMEOUT, statementTimeout: '0' },
 };
 
 export interface PlanStep {

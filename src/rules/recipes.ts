@@ -29,6 +29,13 @@ export function notNullSteps(table: RelationRef, column: string, pgVersion: numb
   ];
 }
 
+/**
+ * The lock_timeout of a statement that waits for other transactions without blocking traffic while
+ * it waits (CREATE INDEX CONCURRENTLY waits for every older transaction; VALIDATE for the table's
+ * writers): long enough not to cancel it on a busy database, never 0 (an endless wait).
+ */
+export const LONG_LOCK_TIMEOUT = '1min';
+
 /** Pages of the table updated per transaction by `backfillStep`. */
 export const BACKFILL_PAGES = 1000;
 

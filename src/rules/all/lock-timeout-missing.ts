@@ -4,6 +4,7 @@ import { blocksApplication, type LockMode, lockStrength, strongerLock } from '..
 import { parseInterval } from '../../config/interval.js';
 import type { Fix } from '../../diagnostics.js';
 import { defineRule, lockedRelation } from '../define.js';
+import { LONG_LOCK_TIMEOUT } from '../recipes.js';
 import { lockClause } from '../sql.js';
 
 interface Wait {
@@ -74,6 +75,35 @@ export function insertBefore(facts: StatementFacts, source: string, text: string
   const lead = source.slice(lineStart, start);
   const indent = /^[ \t]*$/.test(lead) ? lead : '';
   return { title, edits: [{ start, end: start, text: `${text}\n${indent}` }] };
+}
+
+/**
+ * `SET lock_timeout` before the first blocking statement; around each later concurrent statement a
+ * longer one (a concurrent build waits for every older transaction, which a short timeout cancels),
+ * set back after it when more statements follow.
+ */
+function timeoutFix(
+  facts: StatementFacts,
+  onlines: readonly StatementFacts[],
+  source: string,
+  set: string,
+): Fix {
+  const fix = insertBefore(
+    facts,
+    source,
+    `${set};`,
+    'Set a lock_timeout before the first blocking statement',
+  );
+  for (const online of onlines) {
+    fix.edits.push(...insertBefore(online, source, `SET lock_timeout = '${LONG_LOCK_TIMEOUT}';`, '').edits);
+    const end = online.statement.end;
+    const semicolon = /^\s*;/.exec(source.slice(end));
+    const rest = semicolon ? end + semicolon[0].length : end;
+    // a statement follows: give it the short timeout back
+    if (/\S/.test(source.slice(rest).replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, '')))
+      fix.edits.push({ start: rest, end: rest, text: `\n${set};` });
+  }
+  return fix;
 }
 
 export default defineRule({
@@ -239,6 +269,13 @@ CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint CONSTRAINT orders_use
       fixed: "SET lock_timeout = '500ms';\nALTER TABLE t ADD COLUMN c boolean;",
     },
     {
+      title:
+        'a later concurrent build gets a longer wait (it waits for every older transaction), and the short one back after it',
+      bad: 'ALTER TABLE orders ADD COLUMN note text;\nCREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);\nALTER TABLE orders ADD COLUMN x int;',
+      fixed:
+        "SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN note text;\nSET lock_timeout = '1min';\nCREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);\nSET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN x int;",
+    },
+    {
       title: 'ALTER DOMAIN locks every table with a column of the domain, even when the migration names none',
       bad: 'ALTER DOMAIN positive_amount ADD CONSTRAINT positive_amount_check CHECK (VALUE > 0);',
       fixed:
@@ -249,6 +286,8 @@ CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint CONSTRAINT orders_use
     let first: Wait | undefined;
     let later = 0;
     let online: StatementFacts | undefined;
+    /** every concurrent statement after the first blocking one: the fix gives each a longer wait */
+    const onlines: StatementFacts[] = [];
     return {
       statement(facts) {
         if (facts.lockTimeout) return;
@@ -258,7 +297,10 @@ CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint CONSTRAINT orders_use
           if (ctx.ignored(facts)) return;
           if (first) later++;
           else first = wait;
-        } else if (first && !online && isOnlineOperation(facts)) online = facts;
+        } else if (first && isOnlineOperation(facts)) {
+          online ??= facts;
+          if (!facts.statement.embeddedIn) onlines.push(facts);
+        }
       },
       end() {
         if (!first) return;
@@ -283,18 +325,11 @@ CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint CONSTRAINT orders_use
               : `Set a short lock_timeout before it (${set}) and retry the migration when it times out; if the role or runner already sets one, declare it in the config (timeouts.lockTimeout).`
           }${
             onlineLine
-              ? ` The CONCURRENTLY statement on line ${onlineLine} would inherit it and fail half-way: raise lock_timeout (or set it to 0) before it.`
+              ? ` The CONCURRENTLY statement on line ${onlineLine} would inherit it and fail half-way on a busy database (it waits for every older transaction): raise lock_timeout before it (SET lock_timeout = '${LONG_LOCK_TIMEOUT}') and set it back after.`
               : ''
           }`,
           lock: { mode, relation: relation.display },
-          fix: lone
-            ? undefined
-            : insertBefore(
-                facts,
-                ctx.file.source,
-                `${set};`,
-                'Set a lock_timeout before the first blocking statement',
-              ),
+          fix: lone ? undefined : timeoutFix(facts, onlines, ctx.file.source, set),
         });
       },
     };
