@@ -387,6 +387,16 @@ describe('what fix refuses to rewrite', () => {
     expect(await read('m/003_fk.sql')).toBe(UNSAFE);
   });
 
+  it('a file Postgres cannot parse: its location, nothing planned, exit 1', async () => {
+    const r = await runCli(['fix', '--stdout', '-'], {
+      cwd: dir,
+      readStdin: async () => 'SELECT 1;\nALTER TABLE t ADD CONSTRAINT;\n',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('<stdin>:2:29: Postgres cannot parse this statement');
+    expect(r.stdout).not.toContain('SELECT 1');
+  });
+
   it('stdin is printed, never written; migrations that are code are not written yet', async () => {
     const r = await runCli(['fix', '--stdout', '-'], { cwd: dir, readStdin: async () => UNSAFE });
     expect(r.code).toBe(0);

@@ -43,7 +43,8 @@ export async function fixCommand(paths: string[], flags: FixFlags, io: CliIo): P
       if (r.applied) return;
       if (r.refused && (write || !r.plan)) refused++;
       const errors = (r.plan?.remaining ?? []).filter((d) => d.severity === 'error');
-      if (errors.length > 0) left++;
+      // a file Postgres cannot parse was not planned: as lint, exit 1
+      if (errors.length > 0 || (r.plan?.parseErrors ?? 0) > 0) left++;
       if (flags.format === 'json') json.push(jsonOf(r));
       else if (flags.stdout) io.stdout(stdoutOf(r));
       else io.stdout(prettyOf(r, write));
@@ -73,7 +74,7 @@ function at(d: Pick<Diagnostic, 'line' | 'column'>): string {
 function prettyOf(r: FilePlanResult, write: boolean): string {
   const lines: string[] = [];
   const plan = r.plan;
-  if (!plan) return `${r.path}: not planned: ${r.refused}\n`;
+  if (!plan || plan.parseErrors > 0) return `${r.path}: not planned: ${r.refused}\n`;
   const steps = plan.units.reduce((n, u) => n + u.steps.length, 0);
   const deploys = plan.units.filter((u) => u.deployBefore).length;
   if (!plan.changed) {
@@ -107,7 +108,7 @@ function indent(text: string): string {
 }
 
 function stdoutOf(r: FilePlanResult): string {
-  if (!r.plan) return `-- ${r.path}: not planned: ${r.refused}\n`;
+  if (!r.plan || r.plan.parseErrors > 0) return `-- ${r.path}: not planned: ${r.refused}\n`;
   const head = `-- pgkeel fix: ${r.path} (PG ${r.plan.pgVersion}, runner ${r.plan.runner})`;
   if (!r.plan.changed) return `${head}: nothing to change\n\n`;
   const left = r.plan.remaining.map((d) => `-- left: ${d.rule} at ${at(d)}: ${d.message}`);

@@ -104,7 +104,11 @@ export async function fixPlans(
     }
     const result: FilePlanResult = { path: file.path, plan, written: [] };
     if (plan.parseErrors > 0) {
-      done({ ...result, refused: 'Postgres cannot parse it: fix the syntax first (see pgkeel lint)' });
+      const error = plan.findings.find((d) => d.rule === 'parse-error')!;
+      done({
+        ...result,
+        refused: `${file.path}:${error.line}:${error.column}: ${error.message} — fix the syntax first; nothing was planned`,
+      });
       continue;
     }
     if (!plan.changed || !options.write) {
