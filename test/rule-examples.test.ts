@@ -228,23 +228,31 @@ describe('fixes offered on the rule examples', () => {
 });
 
 describe('pgkeel fix on the rule examples', () => {
-  it('a rule page describes the plan exactly when the rule makes one', () => {
+  it('a rule page describes the plan exactly when the rule makes one or the plan resolves it', () => {
     const wrong = allRules.flatMap((rule) => {
-      const plans = rule.examples.some(
-        (e) =>
-          e.bad !== undefined &&
-          versionsOf(e).some((pg) =>
-            lintSqlSync(e.bad!, {
-              only: [rule.id],
-              pgVersion: pg,
-              runner: e.runner,
-              planning: true,
-              schema: exampleSchema(e, pg),
-            }).diagnostics.some((d) => d.plan),
-          ),
+      const bad = rule.examples.filter((e) => e.bad !== undefined);
+      const runs = bad.flatMap((e) => versionsOf(e).map((pg) => ({ e, pg })));
+      const plans = runs.some(({ e, pg }) =>
+        lintSqlSync(e.bad!, {
+          only: [rule.id],
+          pgVersion: pg,
+          runner: e.runner,
+          planning: true,
+          schema: exampleSchema(e, pg),
+        }).diagnostics.some((d) => d.plan),
       );
-      if (plans && !rule.plan) return [`${rule.id}: makes plans but has no \`plan\` text`];
-      if (!plans && rule.plan) return [`${rule.id}: \`plan\` text without a plan on any bad example`];
+      // the plan's steps alone (transactions split, timeouts set) leave none of its findings
+      const resolves =
+        !rule.fixSafety &&
+        runs.length > 0 &&
+        runs.every(({ e, pg }) => {
+          const p = planOf(rule, e, pg);
+          return p.changed && !p.remaining.some((d) => d.rule === rule.id);
+        });
+      if ((plans || resolves) && !rule.plan)
+        return [`${rule.id}: ${plans ? 'makes plans' : 'is resolved by the plan'} but has no \`plan\` text`];
+      if (!plans && !resolves && rule.plan)
+        return [`${rule.id}: \`plan\` text, but no plan and some example left`];
       return [];
     });
     expect(wrong).toEqual([]);

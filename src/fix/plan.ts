@@ -65,6 +65,8 @@ export interface PlanStep {
   batches?: boolean;
   /** opens a transaction the next `continue` steps join (see ProposedStep.transaction) */
   together?: 'begin' | 'continue';
+  /** what it did must be committed before the next step (an enum value added: using it earlier fails) */
+  commitAfter?: boolean;
   /** keys of the relations it locks */
   relations: string[];
   /** the relations that existed before the migration which it locks, and whether that blocks traffic */
@@ -382,6 +384,14 @@ function classifySteps(
     };
     one(item, 0);
     const index = newConcurrentIndex(all[0]!);
+    // an enum value can be used only once the transaction that added it has committed
+    const commitAfter = all.some((f) =>
+      f.actions.some(
+        (a) =>
+          a.op === 'alter-type-add-value' ||
+          (a.op === 'alter-type-add-value-new-type' && !a.facts.newValueUsableWhenTypeIsNew),
+      ),
+    );
     out.push({
       ...step,
       ...(step.batches ? { timeout: 'long', outsideTransaction: true } : mergedFacts(all.map(stepFacts))),
@@ -392,6 +402,7 @@ function classifySteps(
           .map((l) => ({ key: l.relation.key, blocksTraffic: blocksApplication(l.mode) })),
       ),
       ...(index ? { buildsNewIndex: index } : {}),
+      ...(commitAfter ? { commitAfter } : {}),
     });
   }
   analyzer.finish();
@@ -538,6 +549,7 @@ function groupUnits(
     const alone = step.blocking !== undefined || current?.steps.some((s) => s.blocking) === true;
     // nor does a transaction that blocks traffic on one table wait for a lock on another
     const waitsHolding = current?.transaction === true && waitsWhileBlocking(current.steps, step);
+    const committed = current?.steps.at(-1)?.commitAfter === true;
     if (
       !current ||
       current.group !== group ||
@@ -545,7 +557,8 @@ function groupUnits(
       step.deployBefore ||
       classClash ||
       alone ||
-      waitsHolding
+      waitsHolding ||
+      committed
     ) {
       current = {
         group,

@@ -148,9 +148,9 @@ export interface RuleMeta {
    */
   fixSafety?: { level: FixSafety; why: string };
   /**
-   * what `pgkeel fix` makes of the statement when no in-place edit can say it (steps across
-   * transactions or an application deploy), and why the result is the same; required when the rule
-   * reports a `plan`, for the rule page
+   * what `pgkeel fix` does about the rule's findings when no in-place edit can say it (steps across
+   * transactions or an application deploy), and why the result is the same; for the rule page.
+   * Required when the rule reports a `plan`, or when the plan's steps resolve every bad example
    */
   plan?: string;
   /**

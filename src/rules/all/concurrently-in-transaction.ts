@@ -28,6 +28,7 @@ export default defineRule({
   },
   hazard: 'fails-deploy',
   verdict: 'alternative',
+  plan: 'the statement runs in a step of its own, outside any transaction block (with the no-transaction marker of the runner, or in a file of its own where the runner sends a file as one query); the statements around it keep their transaction.',
   summary:
     'CONCURRENTLY operations, VACUUM and (before PG 12) ALTER TYPE … ADD VALUE fail inside a transaction block.',
   docs: {

@@ -21,6 +21,7 @@ export default defineRule({
   id: 'enum-add-value-in-transaction',
   hazard: 'fails-deploy',
   verdict: 'alternative',
+  plan: 'the transaction commits right after ALTER TYPE … ADD VALUE: the statements that use the new value run in the next one.',
   summary:
     'A value added with ALTER TYPE … ADD VALUE cannot be used before its transaction commits: the migration fails with "unsafe use of new value".',
   docs: {

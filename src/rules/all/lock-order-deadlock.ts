@@ -43,6 +43,7 @@ export default defineRule({
   severity: 'warning',
   severityReason:
     'A deadlock needs application transactions that lock these tables in the other order, which pgkeel cannot see; lock-timeout-missing reports the wait for each lock.',
+  plan: 'a transaction that holds a lock blocking traffic on one table never waits for a lock on another: the step that would starts a transaction of its own, so no two migrations’ transactions hold each other’s tables.',
   summary:
     'Locking several existing tables one after another in one transaction can deadlock with application transactions that touch them in the other order.',
   docs: {

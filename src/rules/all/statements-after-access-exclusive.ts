@@ -68,6 +68,7 @@ export default defineRule({
   },
   hazard: 'blocks-traffic',
   verdict: 'alternative',
+  plan: 'the transaction is split where a statement would wait for, or work under, a lock while an earlier one holds ACCESS EXCLUSIVE on another table: each such statement starts a transaction of its own, so the blocking lock is held only as long as its own statement.',
   summary:
     'Slow work, or locking another table, after a statement took ACCESS EXCLUSIVE in the same transaction keeps every query of the locked table waiting.',
   docs: {

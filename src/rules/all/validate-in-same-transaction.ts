@@ -10,6 +10,7 @@ export default defineRule({
   },
   hazard: 'blocks-traffic',
   verdict: 'alternative',
+  plan: 'VALIDATE runs in a later transaction than the ADD … NOT VALID (a long step never shares a transaction with a lock that blocks traffic), with a lock_timeout of its own and no statement_timeout.',
   summary:
     'VALIDATE CONSTRAINT in the transaction that added the constraint NOT VALID scans under the lock NOT VALID was meant to release.',
   on: ['AlterTableStmt'],
