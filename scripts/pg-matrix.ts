@@ -10,7 +10,11 @@
  * version. Statements that cannot run in a transaction block are watched from a second session
  * while they wait (PGlite has none: "not observable"). Then DESIGN.md's scenarios and every rule
  * example (`scripts/pg-matrix/examples.ts`: traced / not observable / refused as expected / not
- * traced, each not traced one with its reason). Prints the matrix and every mismatch; exits 1 on any.
+ * traced, each not traced one with its reason). Then `pgkeel fix`'s plans, proven on the engine
+ * (`scripts/pg-matrix/fix-proof.ts`: the plan of every rule example and of the corpora's last
+ * migrations leaves the same schema as the migration, without a blocking lock during long work;
+ * `PG_MATRIX_FIX=0` skips it, `PG_MATRIX_FIX_CORPORA` chooses the engines for the corpora). Prints
+ * the matrix and every mismatch; exits 1 on any.
  */
 
 import { Analyzer, type StatementFacts } from '../src/analyze/analyze.js';
@@ -33,6 +37,7 @@ import {
   withoutNewRelations,
 } from './pg-matrix/db.js';
 import { type ExampleResult, type ExampleStatus, traceRuleExamples } from './pg-matrix/examples.js';
+import { type FixProofRun, type ProofStatus, proveFixes } from './pg-matrix/fix-proof.js';
 
 export type Cell = 'ok' | '✗' | 'n/a' | 'n/o' | 'err';
 
@@ -50,6 +55,8 @@ interface EngineRun {
   probes: Map<string, ProbeResult>;
   scenarios: Map<string, ProbeResult>;
   examples: ExampleResult[];
+  /** pgkeel fix's plans proven here (absent: skipped) */
+  fixes?: FixProofRun;
   ms: number;
 }
 
@@ -329,6 +336,9 @@ async function runEngine(key: EngineKey): Promise<EngineRun> {
       run.scenarios.set(scenario.id, result);
     }
     if (process.env.PG_MATRIX_EXAMPLES !== '0') run.examples = await traceRuleExamples(engine, observer);
+    if (process.env.PG_MATRIX_FIX !== '0') {
+      run.fixes = await proveFixes(engine, observer, label, () => startEngineFor(key));
+    }
   } finally {
     await engine.close();
   }
@@ -352,6 +362,119 @@ function table(rows: string[][]): string {
 
 function describeMismatch(m: Mismatch): string {
   return `${m.kind} on ${m.relation}: claimed ${m.claimed}, observed ${m.observed}`;
+}
+
+/** The fix-plan section; returns the number of failures, their details added to `details`. */
+function printFixProofs(runs: EngineRun[], details: string[]): number {
+  const withFixes = runs.filter((r) => r.fixes);
+  if (withFixes.length === 0) return 0;
+  const count = (proofs: { status: ProofStatus }[], status: ProofStatus) =>
+    String(proofs.filter((p) => p.status === status).length);
+  console.log(
+    '\npgkeel fix plans (rule examples whose plan differs from them: the plan leaves the same schema, and holds no lock blocking the application while it rewrites, scans or builds; no online path: the plan says a step still blocks)\n',
+  );
+  console.log(
+    table([
+      [
+        'engine',
+        'planned',
+        'proven equal and safe',
+        'no online path',
+        'not proven',
+        'FAILED',
+        'steps run outside a transaction block (locks not watched)',
+      ],
+      ...withFixes.map((r) => {
+        const e = r.fixes!.examples;
+        return [
+          r.label,
+          String(e.length),
+          count(e, 'proven'),
+          count(e, 'no online path'),
+          count(e, 'not proven'),
+          count(e, 'FAILED'),
+          String(e.reduce((n, p) => n + (p.outside ?? 0), 0)),
+        ];
+      }),
+    ]),
+  );
+  const corpusRows: string[][] = [];
+  /** why → engines */
+  const skipped = new Map<string, string[]>();
+  for (const r of withFixes) {
+    const why = r.fixes!.corporaSkipped;
+    if (why) skipped.set(why, [...(skipped.get(why) ?? []), r.label]);
+    for (const c of r.fixes!.corpora) {
+      corpusRows.push([
+        r.label,
+        c.corpus,
+        c.runner,
+        String(c.migrations),
+        String(c.findings),
+        String(c.plans),
+        `${count(c.proofs, 'proven')}/${c.plans}`,
+        count(c.proofs, 'no online path'),
+        c.notRun ? `all: ${c.notRun.split('\n')[0]}` : count(c.proofs, 'not proven'),
+        count(c.proofs, 'FAILED'),
+        c.historyErrors ? `${c.historyErrors} (first: ${c.firstHistoryError?.slice(0, 100)})` : '0',
+      ]);
+    }
+  }
+  if (corpusRows.length) {
+    console.log(
+      '\nCorpora (their last migrations, planned with the schema of the earlier ones; A: the migration, B: its plan, on the same history)\n',
+    );
+    console.log(
+      table([
+        [
+          'engine',
+          'corpus',
+          'runner',
+          'migrations',
+          'findings',
+          'plans',
+          'proven',
+          'no online path',
+          'not proven',
+          'FAILED',
+          'history statements refused',
+        ],
+        ...corpusRows,
+      ]),
+    );
+  }
+  if (skipped.size) {
+    console.log('\nCorpora skipped\n');
+    for (const [why, engines] of skipped) console.log(`  ${engines.join(', ')}: ${why}`);
+  }
+  // id → reason → engines, for what is not proven or has no online path
+  for (const status of ['not proven', 'no online path'] as const) {
+    const found = new Map<string, Map<string, string[]>>();
+    for (const r of withFixes) {
+      for (const p of [...r.fixes!.examples, ...r.fixes!.corpora.flatMap((c) => c.proofs)]) {
+        if (p.status !== status) continue;
+        const reasons = found.get(p.id) ?? new Map<string, string[]>();
+        const why = p.reason ?? '';
+        reasons.set(why, [...(reasons.get(why) ?? []), r.label]);
+        found.set(p.id, reasons);
+      }
+    }
+    if (found.size === 0) continue;
+    console.log(`\nFix plans: ${status}\n`);
+    for (const [id, reasons] of found) {
+      for (const [why, engines] of reasons) console.log(`  ${id} [${engines.join(', ')}]: ${why}`);
+    }
+  }
+  let failures = 0;
+  for (const r of withFixes) {
+    for (const p of [...r.fixes!.examples, ...r.fixes!.corpora.flatMap((c) => c.proofs)]) {
+      if (p.status !== 'FAILED') continue;
+      failures++;
+      details.push(`${r.label} fix plan ${p.id}:`);
+      for (const f of p.failures) details.push(`    ${f}`);
+    }
+  }
+  return failures;
 }
 
 async function main(): Promise<void> {
@@ -480,6 +603,7 @@ async function main(): Promise<void> {
       for (const [why, engines] of reasons) console.log(`  ${id} [${engines.join(', ')}]: ${why}`);
     }
   }
+  failures += printFixProofs(runs, details);
   const notObservable = new Map<string, string>();
   for (const r of runs)
     for (const [id, res] of r.probes)

@@ -21,6 +21,7 @@ import { EmbeddedSql } from '../parse/plpgsql.js';
 import { DONE_BY_PLAN_STEPS } from '../rules/define.js';
 import { allRules } from '../rules/index.js';
 import { LONG_LOCK_TIMEOUT } from '../rules/recipes.js';
+import { blank } from '../sources/detect.js';
 
 /**
  * How a step may wait for its lock and how long it may run:
@@ -69,6 +70,8 @@ export interface PlanStep {
   commitAfter?: boolean;
   /** keys of the relations it locks */
   relations: string[];
+  /** the top-level statement's kind (`DropStmt`, …) */
+  kind: string;
   /** the relations that existed before the migration which it locks, and whether that blocks traffic */
   existingLocks: { key: string; blocksTraffic: boolean }[];
   /**
@@ -77,6 +80,12 @@ export interface PlanStep {
    */
   buildsNewIndex?: string;
 }
+
+/** A step before the planner has read it: what it classifies is computed from the catalog. */
+type StepText = Omit<
+  PlanStep,
+  'timeout' | 'outsideTransaction' | 'blocking' | 'relations' | 'existingLocks' | 'commitAfter' | 'kind'
+>;
 
 export interface PlanUnit {
   /** its steps run in one transaction; otherwise each runs on its own (autocommit) */
@@ -180,26 +189,35 @@ export function planMigration(sql: string, options: PlanOptions = {}): Migration
   }
 
   // 2. the same statements each as if alone outside a transaction: the fixes and plans that need one
-  const planning = lintSqlSync(sql, { ...lintWith, schema: schemaCopy(), planning: true });
+  // (what a ROLLBACK undoes blanked out: the planning analyser sees no transactions to roll back)
+  const undone = rolledBack(statements);
+  let planningSql = sql;
+  for (const { stmt } of statements) {
+    if (!undone.has(stmt.index)) continue;
+    const end = sql[stmt.end] === ';' ? stmt.end + 1 : stmt.end;
+    planningSql = blank(planningSql, stmt.start, end);
+  }
+  const planning = lintSqlSync(planningSql, { ...lintWith, schema: schemaCopy(), planning: true });
+  // by the original statement whose text holds the finding (blanking renumbers the statements)
   const byStatement = new Map<number, Diagnostic[]>();
   for (const d of planning.diagnostics) {
-    if (d.statement < 0) continue;
-    const list = byStatement.get(d.statement);
+    const at = statementAt(statements, d.start);
+    if (at === undefined) continue;
+    const list = byStatement.get(at);
     if (list) list.push(d);
-    else byStatement.set(d.statement, [d]);
+    else byStatement.set(at, [d]);
   }
 
   // 3. the steps: each statement's replacement, or the statement itself
   const changes: PlanChange[] = [];
   let unsafeSkipped = 0;
-  const proposed: Omit<
-    PlanStep,
-    'timeout' | 'outsideTransaction' | 'blocking' | 'relations' | 'existingLocks'
-  >[] = [];
+  const proposed: StepText[] = [];
   let previousEnd = 0;
   for (const { stmt } of statements) {
     const comments = commentsBetween(sql, previousEnd, stmt.start);
     previousEnd = stmt.end;
+    // what a ROLLBACK undoes never happened: the plan must not commit it
+    if (undone.has(stmt.index)) continue;
     if (transactionControl(stmt) || setsTimeout(stmt)) {
       // the units open their own transactions and set their own timeouts
       continue;
@@ -265,6 +283,54 @@ function remainingFindings(
   return linted.diagnostics.filter(
     (d) => !(HAZARD_OF.get(d.rule) === 'breaks-clients' && afterDeploy(d.start)),
   );
+}
+
+/** The index of the statement whose text holds `offset` (statements are in file order). */
+function statementAt(statements: readonly { stmt: Statement }[], offset: number): number | undefined {
+  let lo = 0;
+  let hi = statements.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const { stmt } = statements[mid]!;
+    if (offset < stmt.start) hi = mid - 1;
+    else if (offset > stmt.end) lo = mid + 1;
+    else return stmt.index;
+  }
+  return undefined;
+}
+
+/**
+ * The statements a ROLLBACK (or ROLLBACK TO SAVEPOINT) of the migration undoes, by index: the plan
+ * leaves them out, as Postgres does.
+ */
+function rolledBack(
+  statements: readonly { stmt: Statement; transaction: number | undefined }[],
+): Set<number> {
+  const undone = new Set<number>();
+  const savepoints: { name: string; at: number }[] = [];
+  statements.forEach(({ stmt, transaction }, at) => {
+    const control = transactionControl(stmt);
+    if (!control || transaction === undefined) return;
+    const undo = (from: number) => {
+      for (let i = from; i < at; i++)
+        if (statements[i]!.transaction === transaction) undone.add(statements[i]!.stmt.index);
+    };
+    if (control.kind === 'savepoint') savepoints.push({ name: control.name, at });
+    else if (control.kind === 'release') {
+      const i = savepoints.map((p) => p.name).lastIndexOf(control.name);
+      if (i >= 0) savepoints.length = i;
+    } else if (control.kind === 'rollback-to') {
+      const i = savepoints.map((p) => p.name).lastIndexOf(control.name);
+      if (i >= 0) {
+        undo(savepoints[i]!.at + 1);
+        savepoints.length = i + 1;
+      }
+    } else if (control.kind === 'rollback') {
+      undo(0);
+      savepoints.length = 0;
+    } else if (control.kind === 'commit') savepoints.length = 0;
+  });
+  return undone;
 }
 
 /** Comments in the text between two statements (what a reader wrote about the next one). */
@@ -351,10 +417,7 @@ function replacementOf(
  * blocks traffic for long — from the catalog's facts, analysed in order on the schema before it.
  */
 function classifySteps(
-  proposed: readonly Omit<
-    PlanStep,
-    'timeout' | 'outsideTransaction' | 'blocking' | 'relations' | 'existingLocks'
-  >[],
+  proposed: readonly StepText[],
   pgVersion: number,
   schema: KnownSchema | undefined,
 ): PlanStep[] {
@@ -396,6 +459,7 @@ function classifySteps(
       ...step,
       ...(step.batches ? { timeout: 'long', outsideTransaction: true } : mergedFacts(all.map(stepFacts))),
       relations: all.flatMap((f) => f.locks.map((l) => l.relation.key)),
+      kind: item.kind,
       existingLocks: all.flatMap((f) =>
         f.locks
           .filter((l) => !l.isNew)
@@ -438,6 +502,8 @@ function dropLeftovers(steps: readonly PlanStep[]): PlanStep[] {
         outsideTransaction: true,
         relations: step.relations,
         existingLocks: step.existingLocks,
+        // it drops only a leftover of this very build: for ordering it is part of the build
+        kind: step.kind,
         ...(step.comments ? { comments: step.comments } : {}),
         ...(step.deployBefore ? { deployBefore: step.deployBefore } : {}),
       });
@@ -471,9 +537,10 @@ function stepFacts(facts: StatementFacts): Pick<PlanStep, 'timeout' | 'outsideTr
   const outsideTransaction = facts.actions.some((a) => a.facts.noTransactionBlock);
   const existing = facts.locks.filter((l) => !l.isNew);
   if (existing.length === 0) return { timeout: 'none', outsideTransaction };
-  // a concurrent build, drop or detach waits for every older transaction: a short lock_timeout cancels it
+  // a concurrent build, drop or detach waits for every older transaction: a short lock_timeout
+  // cancels it; the lock it ends with on the index or partition is brief, not held while it works
+  if (facts.actions.some((a) => a.detail?.concurrently)) return { timeout: 'long', outsideTransaction };
   const long = facts.actions.some((a) => {
-    if (a.detail?.concurrently) return true;
     const target = a.relations[a.facts.target ?? 'table'];
     if (target && facts.isNew(target)) return false;
     return a.facts.rewrite || a.facts.scan || a.facts.indexBuild || DATA_CHANGES.has(a.op);
@@ -507,7 +574,11 @@ function contractLast(steps: readonly PlanStep[]): PlanStep[] {
     const step = out[i]!;
     if (!step.deployBefore) continue;
     const later = out.slice(i + 1).filter((s) => !s.deployBefore);
-    if (later.length === 0 || later.some((s) => s.relations.some((r) => step.relations.includes(r))))
+    // a later drop may need this one first (a type the dropped table uses): the order stays
+    if (
+      later.length === 0 ||
+      later.some((s) => s.kind === 'DropStmt' || s.relations.some((r) => step.relations.includes(r)))
+    )
       continue;
     out.splice(i, 1);
     // after the last step that needs no deploy

@@ -12,8 +12,8 @@ export default defineRule({
   hazard: 'blocks-traffic',
   verdict: 'alternative',
   fixSafety: {
-    level: 'safe',
-    why: 'the same partition is detached, CONCURRENTLY (PG 14+), outside a transaction block.',
+    level: 'unsafe',
+    why: 'the same partition is detached, CONCURRENTLY (PG 14+), outside a transaction block — but Postgres then adds a CHECK constraint holding the partition bound to the detached table (traced on PGlite and PG 14–18), which a plain DETACH does not: rows outside the bound can no longer be written to it.',
   },
   summary:
     'DETACH PARTITION locks the partitioned table against reads and writes; on PostgreSQL 14+ use DETACH PARTITION … CONCURRENTLY.',

@@ -3,7 +3,7 @@ import type { RelationRef } from '../../analyze/ast.js';
 import type { Action } from '../../analyze/classify.js';
 import { statementOf } from '../../analyze/nodes.js';
 import { operationFacts } from '../../catalog/operations.js';
-import type { Fix } from '../../diagnostics.js';
+import type { Fix, PlanProposal } from '../../diagnostics.js';
 import { defineRule, lockOn, replaceStatement } from '../define.js';
 import { notNullSteps } from '../recipes.js';
 import { lockClause, quoteIdent } from '../sql.js';
@@ -21,6 +21,7 @@ export default defineRule({
     level: 'safe',
     why: 'a CHECK (col IS NOT NULL) is added NOT VALID, validated, used by SET NOT NULL and dropped: the same NOT NULL column results (PG 12+). Where only NOT VALID is appended, the fix is unsafe.',
   },
+  plan: 'SET NOT NULL becomes its fix (a NOT NULL constraint added NOT VALID, PG 18; a validated CHECK, PG 12–17), each VALIDATE in a later transaction than its ADD; ADD CONSTRAINT … NOT NULL (PG 18) is added NOT VALID and validated in a later transaction: the same validated NOT NULL results. On PG 11 the plan keeps SET NOT NULL and says it still scans.',
   summary:
     'SET NOT NULL reads the whole table under ACCESS EXCLUSIVE unless a validated constraint already proves it.',
   on: ['AlterTableStmt'],
@@ -187,9 +188,21 @@ ALTER TABLE foo ADD CONSTRAINT foo_bar_not_null CHECK (bar IS NOT NULL) NOT VALI
           message: `Adding NOT NULL constraint${action.constraint ? ` "${action.constraint}"` : ''} on ${col} reads every row while it ${lockClause(mode, table.display)}.`,
           help: 'Add it NOT VALID (a brief lock), then run VALIDATE CONSTRAINT in a separate transaction: it only takes SHARE UPDATE EXCLUSIVE.',
           lock: { mode, relation: table.display },
+          // VALIDATE is left to a later migration: until then the constraint is not validated
           fix: loneCommand(facts)
-            ? replaceStatement(facts, 'Add the constraint NOT VALID', `${facts.statement.text} NOT VALID`)
+            ? {
+                ...replaceStatement(
+                  facts,
+                  'Add the constraint NOT VALID',
+                  `${facts.statement.text} NOT VALID`,
+                ),
+                safety: 'unsafe',
+              }
             : undefined,
+          plan:
+            loneCommand(facts) && !facts.statement.embeddedIn
+              ? () => validateNotNull(facts, action, table)
+              : undefined,
         });
         continue;
       }
@@ -239,4 +252,17 @@ function provenSequence(facts: StatementFacts, action: Action, table: RelationRe
     ? 'Add the NOT NULL constraint NOT VALID, then validate it'
     : 'Prove the column with a validated CHECK constraint before SET NOT NULL';
   return replaceStatement(facts, title, steps.join(';\n'));
+}
+
+/** ADD CONSTRAINT … NOT NULL: added NOT VALID, then validated in a later transaction (PG 18). */
+function validateNotNull(facts: StatementFacts, action: Action, table: RelationRef): PlanProposal {
+  const name = action.constraint ?? `${table.name}_${action.column}_not_null`.slice(0, 63);
+  return {
+    title: 'Add the NOT NULL constraint NOT VALID, then validate it in a later transaction',
+    safety: 'safe',
+    steps: [
+      { sql: `${facts.statement.text} NOT VALID` },
+      { sql: `ALTER TABLE ${table.display} VALIDATE CONSTRAINT ${quoteIdent(name)}` },
+    ],
+  };
 }
