@@ -32,6 +32,7 @@ import type { FixFlags } from './fix-command.js';
 import { type HistoryFlags, historyScope } from './history.js';
 import type { CliIo } from './io.js';
 import { useColor as decideColor, openFileSink } from './output.js';
+import type { RunFlags } from './run-command.js';
 
 export type { CliIo };
 
@@ -243,6 +244,53 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       const { fixCommand } = await import('./fix-command.js');
       exitCode = await fixCommand(paths, flags, io);
     });
+
+  const runOptions = (command: Command) =>
+    command
+      .argument('[paths...]', 'the migrations directory (or files), in the runner’s order', [])
+      .option('--database-url [url]', 'the database (default: DATABASE_URL); its password is never printed')
+      .option(
+        '--pg-version <major>',
+        `target Postgres version (${SUPPORTED_PG_VERSIONS.join(', ')})`,
+        pgVersionArg,
+      )
+      .addOption(new Option('--runner <name>', 'how migrations are executed').choices(RUNNER_NAMES))
+      .option('-c, --config <file>', 'use this config file instead of searching for one')
+      .addOption(new Option('-f, --format <format>', 'output format').choices(['pretty', 'json']));
+
+  runOptions(
+    program
+      .command('run')
+      .description(
+        'apply the pending migrations: short lock_timeout with bounded retries, CONCURRENTLY outside transactions, resumable',
+      ),
+  )
+    .option('--dry-run', 'say what would run, step by step, reading only the catalog; change nothing')
+    .option('--allow-unsafe', 'apply migrations whose plan still has error findings')
+    .option(
+      '--lock-timeout <interval>',
+      'lock_timeout of the first attempt of a brief step (it doubles per attempt up to 2s)',
+      intervalArg,
+    )
+    .option('--retries <n>', 'retries of a step whose lock is not granted in time (default 9)', intArg)
+    .option(
+      '--lock-wait <interval>',
+      'how long to wait for another pgkeel run to finish (default 60s)',
+      intervalArg,
+    )
+    .action(async (paths: string[], flags: RunFlags) => {
+      const { runCommand } = await import('./run-command.js');
+      exitCode = await runCommand(paths, flags, io);
+    });
+
+  runOptions(
+    program
+      .command('status')
+      .description('applied, pending and failed migrations, from the database’s history'),
+  ).action(async (paths: string[], flags: RunFlags) => {
+    const { statusCommand } = await import('./run-command.js');
+    exitCode = await statusCommand(paths, flags, io);
+  });
 
   program
     .command('explain')

@@ -143,6 +143,11 @@ export interface PlanOptions
   schema?: KnownSchema;
   /** use fixes classified unsafe too */
   unsafe?: boolean;
+  /**
+   * false: the migration's own statements, only grouped into steps (`pgkeel run` executes what was
+   * written, with the plan's transactions and timeout classes); default true
+   */
+  rewrite?: boolean;
   /** the analyser's final state of the migration as it is (to hand its schema to the next one) */
   onAnalyzed?: LintOptions['onAnalyzed'];
 }
@@ -197,10 +202,13 @@ export function planMigration(sql: string, options: PlanOptions = {}): Migration
     const end = sql[stmt.end] === ';' ? stmt.end + 1 : stmt.end;
     planningSql = blank(planningSql, stmt.start, end);
   }
-  const planning = lintSqlSync(planningSql, { ...lintWith, schema: schemaCopy(), planning: true });
+  const planning =
+    options.rewrite === false
+      ? undefined
+      : lintSqlSync(planningSql, { ...lintWith, schema: schemaCopy(), planning: true });
   // by the original statement whose text holds the finding (blanking renumbers the statements)
   const byStatement = new Map<number, Diagnostic[]>();
-  for (const d of planning.diagnostics) {
+  for (const d of planning?.diagnostics ?? []) {
     const at = statementAt(statements, d.start);
     if (at === undefined) continue;
     const list = byStatement.get(at);
@@ -222,7 +230,10 @@ export function planMigration(sql: string, options: PlanOptions = {}): Migration
       // the units open their own transactions and set their own timeouts
       continue;
     }
-    const chosen = replacementOf(stmt, byStatement.get(stmt.index) ?? [], options.unsafe === true);
+    const chosen =
+      options.rewrite === false
+        ? { steps: [{ sql: stmt.text }], unsafeSkipped: 0 }
+        : replacementOf(stmt, byStatement.get(stmt.index) ?? [], options.unsafe === true);
     unsafeSkipped += chosen.unsafeSkipped;
     if (chosen.change) changes.push(chosen.change);
     chosen.steps.forEach((s, i) => {
@@ -239,7 +250,8 @@ export function planMigration(sql: string, options: PlanOptions = {}): Migration
   }
 
   // 4. what each step locks and for how long, on the schema as it stands before it
-  const steps = dropLeftovers(classifySteps(proposed, pgVersion, schemaCopy()));
+  const classified = classifySteps(proposed, pgVersion, schemaCopy());
+  const steps = options.rewrite === false ? classified : dropLeftovers(classified);
 
   // 5. the units
   const transactionOf = new Map(statements.map((s) => [s.stmt.index, s.transaction]));
