@@ -51,8 +51,11 @@ export async function runCommand(paths: string[], flags: RunFlags, io: CliIo): P
   const url = chosen.url;
   const scrub = (s: string) => (url ? scrubSecrets(s, url) : s);
   const events: RunEvent[] = [];
+  // progress of a long run is shown as it happens, not gathered like a report
   const say = (s: string) => {
-    if (flags.format !== 'json') io.stdout(s);
+    if (flags.format === 'json') return;
+    io.stdout(s);
+    io.flush?.();
   };
   try {
     const result = await runMigrations(chosen.paths.length > 0 ? chosen.paths : ['.'], {

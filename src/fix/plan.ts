@@ -17,7 +17,7 @@ import type { RunnerName } from '../config/types.js';
 import type { Diagnostic, FixSafety, ProposedStep } from '../diagnostics.js';
 import { type LintOptions, lintSqlSync } from '../lint/lint.js';
 import { openSource, type Statement } from '../parse/parse.js';
-import { EmbeddedSql } from '../parse/plpgsql.js';
+import { commitsInBody, EmbeddedSql } from '../parse/plpgsql.js';
 import { DONE_BY_PLAN_STEPS } from '../rules/define.js';
 import { allRules } from '../rules/index.js';
 import { LONG_LOCK_TIMEOUT } from '../rules/recipes.js';
@@ -469,7 +469,9 @@ function classifySteps(
     );
     out.push({
       ...step,
-      ...(step.batches ? { timeout: 'long', outsideTransaction: true } : mergedFacts(all.map(stepFacts))),
+      ...(step.batches || commitsInBody(item)
+        ? { timeout: 'long' as const, outsideTransaction: true }
+        : mergedFacts(all.map(stepFacts))),
       relations: all.flatMap((f) => f.locks.map((l) => l.relation.key)),
       kind: item.kind,
       existingLocks: all.flatMap((f) =>

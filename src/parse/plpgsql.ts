@@ -73,6 +73,42 @@ function bodyOf(stmt: Statement): { language: string; body: string } | undefined
   return undefined;
 }
 
+/**
+ * A DO block whose PL/pgSQL body ends transactions itself (COMMIT or ROLLBACK, PG 11+): Postgres
+ * runs it only outside a transaction block (a batched backfill that commits each batch).
+ */
+export function commitsInBody(stmt: Statement): boolean {
+  if (stmt.kind !== 'DoStmt') return false;
+  const b = bodyOf(stmt);
+  if (b?.language !== 'plpgsql' || !/\b(commit|rollback)\b/i.test(b.body)) return false;
+  let tag = '$pgkeel$';
+  for (let i = 0; b.body.includes(tag); i++) tag = `$pgkeel${i}$`;
+  let tree: AnyNode;
+  try {
+    tree = parsePlPgSQLSync(
+      `CREATE FUNCTION pg_temp.pgkeel_body() RETURNS void LANGUAGE plpgsql AS ${tag}${b.body}${tag}`,
+    );
+  } catch {
+    return false;
+  }
+  let found = false;
+  const visit = (v: unknown): void => {
+    if (found || !v || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x);
+      return;
+    }
+    const o = v as AnyNode;
+    if (o.PLpgSQL_stmt_commit || o.PLpgSQL_stmt_rollback) {
+      found = true;
+      return;
+    }
+    for (const x of Object.values(o)) visit(x);
+  };
+  visit(tree?.plpgsql_funcs);
+  return found;
+}
+
 /** The function a CREATE FUNCTION/PROCEDURE defines, if its body can be linted. */
 export function functionDefinition(stmt: Statement): FunctionBody | undefined {
   const n = (stmt.node as AnyNode).CreateFunctionStmt;
