@@ -278,6 +278,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       'how long to wait for another pgkeel run to finish (default 60s)',
       intervalArg,
     )
+    .option(
+      '--max-blocked <n>',
+      'give up an attempt early (and retry) when more than n sessions queue behind the waiting step',
+      intArg,
+    )
     .action(async (paths: string[], flags: RunFlags) => {
       const { runCommand } = await import('./run-command.js');
       exitCode = await runCommand(paths, flags, io);

@@ -20,6 +20,7 @@ export interface RunFlags {
   lockTimeout?: string;
   retries?: number;
   lockWait?: string;
+  maxBlocked?: number;
   format?: 'pretty' | 'json';
 }
 
@@ -71,6 +72,7 @@ export async function runCommand(paths: string[], flags: RunFlags, io: CliIo): P
         ...(flags.retries !== undefined ? { attempts: flags.retries + 1 } : {}),
       },
       ...(flags.lockWait !== undefined ? { lockWaitMs: parseInterval(flags.lockWait) } : {}),
+      ...(flags.maxBlocked !== undefined ? { maxBlocked: flags.maxBlocked } : {}),
       onEvent: (e) => {
         events.push(e);
         if (e.kind === 'migration' && e.status !== 'up to date' && e.status !== 'applied')

@@ -105,7 +105,10 @@ export function watchBlockers(
   monitor: pg.Client,
   pid: number,
   lockTimeoutMs: number,
-): { stop: () => Promise<Blocker[]> } {
+  /** give up the attempt (cancel the step) once this many sessions queue behind it (`--max-blocked`) */
+  maxBlocked?: number,
+): { stop: () => Promise<Blocker[]>; gaveUp: () => number | undefined } {
+  let queued: number | undefined;
   const everyMs = Math.max(10, Math.min(200, Math.floor(lockTimeoutMs / 2)));
   let last: Blocker[] = [];
   let running = true;
@@ -130,6 +133,17 @@ export function watchBlockers(
              FROM pg_stat_activity a WHERE a.pid = ANY (pg_blocking_pids($1))`,
           [pid],
         );
+        if (maxBlocked !== undefined && r.rows.length > 0) {
+          // the sessions waiting behind this one: the queue its wait makes
+          const behind = await monitor.query(
+            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))',
+            [pid],
+          );
+          if (behind.rows[0].n > maxBlocked) {
+            queued = behind.rows[0].n;
+            await monitor.query('SELECT pg_cancel_backend($1)', [pid]);
+          }
+        }
         if (r.rows.length > 0)
           last = r.rows.map((row) => ({
             pid: row.pid,
@@ -151,5 +165,6 @@ export function watchBlockers(
       await loop;
       return last;
     },
+    gaveUp: () => queued,
   };
 }

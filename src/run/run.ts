@@ -57,6 +57,8 @@ export interface RunOptions extends ConfiguredInputOptions {
   schedule?: Partial<RetrySchedule>;
   /** how long to wait for another runner's lock, in ms (default 60 s) */
   lockWaitMs?: number;
+  /** give up an attempt early when more sessions than this queue behind the waiting step */
+  maxBlocked?: number;
   /** progress, for the CLI */
   onEvent?: (event: RunEvent) => void;
 }
@@ -371,7 +373,7 @@ async function runTransaction(ctx: StepContext, items: readonly StepItem[], unit
   for (let attempt = 0; ; attempt++) {
     const started = Date.now();
     const lockTimeout = lockTimeoutFor(schedule, attempt);
-    const watch = watchBlockers(ctx.monitor, ctx.pid, lockTimeout);
+    const watch = watchBlockers(ctx.monitor, ctx.pid, lockTimeout, ctx.options.maxBlocked);
     try {
       await client.query('BEGIN');
       await client.query(`SET LOCAL lock_timeout = ${interval(lockTimeout)}`);
@@ -403,7 +405,9 @@ async function runTransaction(ctx: StepContext, items: readonly StepItem[], unit
     } catch (e) {
       const blockers = await watch.stop();
       await client.query('ROLLBACK').catch(() => {});
-      if (!isLockTimeout(e) || attempt + 1 >= schedule.attempts) throw failure(e, attempt + 1, blockers);
+      const retryable = isLockTimeout(e) || watch.gaveUp() !== undefined;
+      if (!retryable || attempt + 1 >= schedule.attempts)
+        throw failure(e, attempt + 1, blockers, watch.gaveUp());
       const pause = sleepFor(schedule, attempt);
       ctx.options.onEvent?.({
         kind: 'retry',
@@ -458,7 +462,7 @@ async function runOutside(
   for (let attempt = 0; ; attempt++) {
     const started = Date.now();
     const lockTimeout = lockTimeoutFor(schedule, attempt);
-    const watch = watchBlockers(ctx.monitor, ctx.pid, lockTimeout);
+    const watch = watchBlockers(ctx.monitor, ctx.pid, lockTimeout, ctx.options.maxBlocked);
     try {
       await client.query(`SET lock_timeout = ${interval(lockTimeout)}`);
       await client.query(unit.timeout === 'long' ? 'SET statement_timeout = 0' : 'RESET statement_timeout');
@@ -539,11 +543,25 @@ async function dropInvalid(client: pg.Client, index: string): Promise<void> {
 }
 
 /** The step's error, with how many attempts it had and who blocked it. */
-function failure(e: unknown, attempts: number, blockers: Blocker[]): Error & { blockers?: Blocker[] } {
-  const base = e instanceof Error ? e.message : String(e);
-  const tried = isLockTimeout(e)
-    ? ` (lock_timeout on each of ${attempts} attempt${attempts === 1 ? '' : 's'})`
-    : '';
+function failure(
+  e: unknown,
+  attempts: number,
+  blockers: Blocker[],
+  queued?: number,
+): Error & { blockers?: Blocker[] } {
+  const base =
+    queued !== undefined
+      ? `gave up waiting: ${queued} sessions queued behind the step (--max-blocked)`
+      : e instanceof Error
+        ? e.message
+        : String(e);
+  const plural = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
+  const tried =
+    queued !== undefined
+      ? ` (after ${plural})`
+      : isLockTimeout(e)
+        ? ` (lock_timeout on each of ${plural})`
+        : '';
   const who =
     blockers.length > 0
       ? `; blocked by ${blockers.map((b) => `pid ${b.pid} (${b.state ?? 'unknown'}${b.transactionAge !== null ? `, transaction open ${b.transactionAge}s` : ''}: ${b.query})`).join(', ')}`

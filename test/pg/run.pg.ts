@@ -128,6 +128,34 @@ INSERT INTO orders SELECT g, 1 + g % 100, g FROM generate_series(1, 1000) g;
       expect(resumed.stdout).toContain('002_col.sql: resuming');
     });
 
+    it('--max-blocked gives up an attempt as soon as the queue behind the waiting step grows past it', async () => {
+      await run(['run', 'm']);
+      await write('002_col.sql', 'ALTER TABLE orders ADD COLUMN note text;\n');
+      const blocker = new pg.Client({ connectionString: server.url });
+      const queued = [
+        new pg.Client({ connectionString: server.url }),
+        new pg.Client({ connectionString: server.url }),
+      ];
+      await blocker.connect();
+      for (const q of queued) await q.connect();
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT count(*) FROM orders');
+      try {
+        // a long lock_timeout: only the queue can end the wait early
+        const running = run(['run', '--lock-timeout', '20s', '--retries', '0', '--max-blocked', '1', 'm']);
+        await new Promise((r) => setTimeout(r, 300));
+        // two readers queue behind the waiting ALTER
+        const reads = queued.map((q) => q.query('SELECT count(*) FROM orders'));
+        const r = await running;
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/gave up waiting: 2 sessions queued behind the step \(--max-blocked\)/);
+        await Promise.all(reads);
+      } finally {
+        await blocker.query('COMMIT');
+        await Promise.all([blocker, ...queued].map((c) => c.end()));
+      }
+    });
+
     it('drops the INVALID index a failed concurrent build leaves, and builds it again on the next run', async () => {
       await run(['run', 'm']);
       await admin.query('INSERT INTO orders VALUES (1001, 1, 5), (1002, 1, 5)');
