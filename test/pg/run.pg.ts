@@ -8,11 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SUPPORTED_PG_VERSIONS } from '../../src/config/types.js';
 import { type PostgresEngine, startPostgres } from '../../src/trace/engines/postgres.js';
 import { runCli } from '../run-cli.js';
 
-/** the oldest and newest supported majors by default; PG_RUN_VERSIONS=11,14,18 for others */
-const VERSIONS = (process.env.PG_RUN_VERSIONS ?? '11,18').split(',').map(Number);
+/** every supported major by default; PG_RUN_VERSIONS=11,18 for a quicker run */
+const VERSIONS = process.env.PG_RUN_VERSIONS
+  ? process.env.PG_RUN_VERSIONS.split(',').map(Number)
+  : [...SUPPORTED_PG_VERSIONS];
 
 describe.each(VERSIONS)('PostgreSQL %i', (major) => {
   let server: PostgresEngine;
