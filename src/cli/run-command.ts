@@ -78,12 +78,16 @@ export async function runCommand(paths: string[], flags: RunFlags, io: CliIo): P
         if (e.kind === 'migration' && e.status !== 'up to date' && e.status !== 'applied')
           say(`${e.name}: ${e.status === 'resumed' ? 'resuming' : 'applying'} (${e.steps} statements)\n`);
         else if (e.kind === 'step' && e.status === 'done')
-          say(`  ✓ ${sql1(e.sql)}  ${e.ms} ms${e.attempts > 1 ? `, attempt ${e.attempts}` : ''}\n`);
+          say(
+            `  ✓ ${sql1(e.sql)}  ${e.ms} ms${e.attempts > 1 ? `, attempt ${e.attempts}` : ''}${e.note ? `, ${e.note}` : ''}\n`,
+          );
         else if (e.kind === 'retry')
           say(
             `  … lock not granted (attempt ${e.attempt}); retrying in ${e.sleepMs} ms${e.blockers.length ? `; blocked by pid ${e.blockers.map((b) => b.pid).join(', ')}` : ''}\n`,
           );
         else if (e.kind === 'reconciled') say(`  ↺ ${e.what}\n`);
+        else if (e.kind === 'batch' && (e.batches === 1 || e.batches % 20 === 0))
+          say(`  … batch ${e.batches}: ${e.rows.toLocaleString('en-US')} rows, key ${e.last} of ${e.end}\n`);
       },
     });
     if (flags.format === 'json') {

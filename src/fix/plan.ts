@@ -236,6 +236,8 @@ export function planMigration(sql: string, options: PlanOptions = {}): Migration
         : replacementOf(stmt, byStatement.get(stmt.index) ?? [], options.unsafe === true);
     unsafeSkipped += chosen.unsafeSkipped;
     if (chosen.change) changes.push(chosen.change);
+    // `-- pgkeel:batch`: the data change runs in committed batches (pgkeel run), outside a transaction
+    const batched = /--\s*pgkeel:batch\b/.test(comments ?? '');
     chosen.steps.forEach((s, i) => {
       proposed.push({
         sql: s.sql,
@@ -243,7 +245,7 @@ export function planMigration(sql: string, options: PlanOptions = {}): Migration
         origin: stmt.index,
         changed: chosen.change !== undefined,
         ...(s.deployBefore ? { deployBefore: s.deployBefore } : {}),
-        ...(s.batches ? { batches: true } : {}),
+        ...(s.batches || (batched && chosen.steps.length === 1) ? { batches: true } : {}),
         ...(s.transaction ? { together: s.transaction } : {}),
       });
     });

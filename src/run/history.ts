@@ -27,6 +27,8 @@ export interface RecordedStep {
   step: number;
   chain: string;
   status: StepStatus;
+  /** a batched backfill: the last key done */
+  progress: string | null;
 }
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -63,6 +65,8 @@ export async function ensureHistory(client: pg.Client): Promise<void> {
     error text,
     PRIMARY KEY (migration, unit, step)
   )`);
+  // how far a batched backfill got (the last key of its last committed batch)
+  await client.query(`ALTER TABLE ${HISTORY_SCHEMA}.steps ADD COLUMN IF NOT EXISTS progress text`);
 }
 
 /** The history, or nothing when it was never created (a dry run never creates it). */
@@ -85,11 +89,11 @@ export async function readHistory(
       finishedAt: r.finished_at,
     });
   const s = await client.query(
-    `SELECT migration, unit, step, chain, status FROM ${HISTORY_SCHEMA}.steps ORDER BY migration, unit, step`,
+    `SELECT migration, unit, step, chain, status, progress FROM ${HISTORY_SCHEMA}.steps ORDER BY migration, unit, step`,
   );
   for (const r of s.rows) {
     const list = steps.get(r.migration) ?? [];
-    list.push({ unit: r.unit, step: r.step, chain: r.chain, status: r.status });
+    list.push({ unit: r.unit, step: r.step, chain: r.chain, status: r.status, progress: r.progress ?? null });
     steps.set(r.migration, list);
   }
   return { migrations, steps };

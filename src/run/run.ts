@@ -21,6 +21,7 @@ import { loadParser, openSource } from '../parse/parse.js';
 import { type ConfiguredInputOptions, configuredFiles, fileSettings } from '../sources/configured.js';
 import { historyOf } from '../sources/index.js';
 import { redactUrl, scrubSecrets, toConnectionUri } from '../trace/conninfo.js';
+import { type BatchSettings, batchDirective, batchTarget, runBatches } from './batch.js';
 import {
   chainHashes,
   ensureHistory,
@@ -79,9 +80,12 @@ export type RunEvent =
       status: 'done' | 'skipped';
       attempts: number;
       ms: number;
+      /** what else is worth saying (a batched backfill's rows and batches) */
+      note?: string;
     }
   | { kind: 'retry'; migration: string; unit: number; attempt: number; sleepMs: number; blockers: Blocker[] }
-  | { kind: 'reconciled'; migration: string; what: string };
+  | { kind: 'reconciled'; migration: string; what: string }
+  | { kind: 'batch'; migration: string; rows: number; last: string; end: string; batches: number };
 
 export interface PlannedMigration {
   name: string;
@@ -339,7 +343,8 @@ async function applyMigration(
     for (const [s, step] of unit.steps.entries()) {
       if (status(s) === 'done') continue;
       const item = { step, s, chain: chains[first + s]! };
-      if (step.outsideTransaction) await runOutside(ctx, item, unit, status(s) === 'running');
+      const recorded = done.find((d) => d.unit === u && d.step === s);
+      if (step.outsideTransaction) await runOutside(ctx, item, unit, recorded);
       else await runTransaction(ctx, [item], unit);
     }
   }
@@ -432,9 +437,12 @@ async function runOutside(
   ctx: StepContext,
   item: StepItem,
   unit: PlanUnit,
-  interrupted: boolean,
+  recorded: RecordedStep | undefined,
 ): Promise<void> {
   const { client, schedule, m } = ctx;
+  const interrupted = recorded?.status === 'running' || recorded?.status === 'failed';
+  const batch = batchDirective(item.step.comments);
+  if (batch) return runBatched(ctx, item, batch, recorded?.progress ?? undefined);
   const index = concurrentIndex(item.step.sql);
   const row = { migration: m.name, unit: ctx.unit, step: item.s, chain: item.chain };
   if (index) {
@@ -507,6 +515,42 @@ async function runOutside(
       await sleep(pause);
     }
   }
+}
+
+/** A `-- pgkeel:batch` data change: keyset batches, each committed with its progress (batch.ts). */
+async function runBatched(
+  ctx: StepContext,
+  item: StepItem,
+  settings: BatchSettings,
+  resumeFrom: string | undefined,
+): Promise<void> {
+  const { client, m } = ctx;
+  const target = batchTarget(item.step.sql);
+  if ('error' in target) throw new Error(`${m.path}: cannot run this statement in batches: ${target.error}`);
+  const row = { migration: m.name, unit: ctx.unit, step: item.s };
+  await recordStep(client, { ...row, chain: item.chain, status: 'running', attempts: 1 });
+  const started = Date.now();
+  const progress = await runBatches(
+    client,
+    target,
+    settings,
+    row,
+    resumeFrom,
+    BRIEF_SCHEDULE.maxLockTimeoutMs,
+    (p) => ctx.options.onEvent?.({ kind: 'batch', migration: m.name, ...p }),
+  );
+  await recordStep(client, { ...row, chain: item.chain, status: 'done', attempts: 1 });
+  ctx.options.onEvent?.({
+    kind: 'step',
+    migration: m.name,
+    unit: ctx.unit,
+    step: item.s,
+    sql: item.step.sql,
+    note: `${progress.rows.toLocaleString('en-US')} rows in ${progress.batches} batches${resumeFrom ? `, resumed after key ${resumeFrom}` : ''}`,
+    status: 'done',
+    attempts: 1,
+    ms: Date.now() - started,
+  });
 }
 
 async function resetTimeouts(client: pg.Client): Promise<void> {

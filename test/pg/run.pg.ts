@@ -159,6 +159,33 @@ INSERT INTO orders SELECT g, 1 + g % 100, g FROM generate_series(1, 1000) g;
       }
     });
 
+    it('runs a `-- pgkeel:batch` backfill in committed keyset batches, and resumes after the last one', async () => {
+      await run(['run', 'm']);
+      await admin.query('CREATE TABLE gate (ok int)');
+      const before = (await admin.query('SELECT sum(amount)::int AS s FROM orders')).rows[0].s;
+      // the row with id 650 fails until the gate opens: the batches before it stay committed
+      await write(
+        '002_backfill.sql',
+        '-- pgkeel:batch size=100 pause=0ms\nUPDATE orders SET amount = amount + 1 + 0 * (1 / CASE WHEN id = 650 AND NOT EXISTS (SELECT 1 FROM gate) THEN 0 ELSE 1 END);\n',
+      );
+      const failed = await run(['run', 'm']);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toContain('division by zero');
+      const progress = await admin.query(
+        "SELECT progress FROM pgkeel.steps WHERE migration = '002_backfill.sql'",
+      );
+      // at least the first batch (100 rows) committed; the batch size then grows toward 200 ms
+      expect(Number(progress.rows[0].progress)).toBeGreaterThanOrEqual(100);
+      expect(Number(progress.rows[0].progress)).toBeLessThan(650);
+      await admin.query('INSERT INTO gate VALUES (1)');
+      const resumed = await run(['run', 'm']);
+      expect(resumed.code).toBe(0);
+      expect(resumed.stdout).toMatch(/rows in \d+ batches, resumed after key \d+/);
+      // every row changed exactly once
+      const after = (await admin.query('SELECT sum(amount)::int AS s FROM orders')).rows[0].s;
+      expect(after - before).toBe(1000);
+    });
+
     it('drops the INVALID index a failed concurrent build leaves, and builds it again on the next run', async () => {
       await run(['run', 'm']);
       await admin.query('INSERT INTO orders VALUES (1001, 1, 5), (1002, 1, 5)');

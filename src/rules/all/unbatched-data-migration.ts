@@ -121,6 +121,10 @@ CREATE TABLE order_totals (order_id int, total int);`,
     },
     { ok: "UPDATE orders SET status_v2 = 'new' WHERE id >= 0 AND id < 1000;" },
     {
+      title: 'marked for pgkeel run, which runs it in committed keyset batches',
+      ok: '-- pgkeel:batch size=1000\nUPDATE orders SET status_v2 = status;',
+    },
+    {
       title:
         'a batch loop in a DO block: the bounds are the block’s variables, each batch its own transaction',
       ok: 'DO $$\nDECLARE lo bigint := 0;\nBEGIN\n  WHILE lo < 100000 LOOP\n    UPDATE orders SET status_v2 = status WHERE id >= lo AND id < lo + 1000;\n    COMMIT;\n    lo := lo + 1000;\n  END LOOP;\nEND\n$$;',
@@ -166,6 +170,8 @@ CREATE TABLE order_totals (order_id int, total int);`,
           if (action.op !== 'update' && action.op !== 'delete' && action.op !== 'insert') continue;
           if (action.op === 'insert' && !insertsFromQuery(facts)) continue;
           const table = action.relations.table!;
+          // `-- pgkeel:batch`: pgkeel run executes it in committed keyset batches
+          if (action.op !== 'insert' && batchedByRunner(ctx.file.sql, facts.statement.start)) continue;
           const rows = action.op === 'insert' ? 'many' : rowsSelected(action.node, table, facts);
           // a few rows picked by key finish at once, even under a lock the transaction holds
           if (rows === 'few') continue;
@@ -355,4 +361,12 @@ function batchedPlan(facts: StatementFacts, table: RelationRef): PlanProposal | 
       },
     ],
   };
+}
+
+/** A `-- pgkeel:batch` comment between the previous statement and this one. */
+function batchedByRunner(sql: string, start: number): boolean {
+  const from = Math.max(0, start - 500);
+  const before = sql.slice(from, start);
+  const gap = before.slice(before.lastIndexOf(';') + 1);
+  return /--\s*pgkeel:batch\b/.test(gap);
 }
