@@ -196,6 +196,19 @@ export async function runMigrations(args: readonly string[], options: RunOptions
       result.pending = migrations.filter((m) => applied.get(m.name)?.status !== 'applied').map((m) => m.name);
       return result;
     }
+    const pid: number = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    // a pooler in transaction mode (PgBouncer) hands each transaction another server session: the
+    // advisory lock and session timeouts would not hold, so the run stops before it changes anything
+    const again: number = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    if (again !== pid) {
+      result.failure = {
+        migration: '',
+        kind: 'refused',
+        message:
+          'the connection goes through a pooler in transaction mode (each statement met another server session): connect to Postgres directly, or through a session-mode pool, to run migrations',
+      };
+      return result;
+    }
     if (!(await acquireRunLock(client, options.lockWaitMs ?? 60_000))) {
       result.failure = {
         migration: '',
@@ -207,7 +220,6 @@ export async function runMigrations(args: readonly string[], options: RunOptions
     }
     await ensureHistory(client);
     monitor = await connect('pgkeel run (lock monitor)');
-    const pid: number = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     const schedule = { ...BRIEF_SCHEDULE, ...options.schedule };
     const history = await readHistory(client);
     for (const m of migrations) {
