@@ -283,6 +283,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       'give up an attempt early (and retry) when more than n sessions queue behind the waiting step',
       intArg,
     )
+    .option(
+      '--no-tool-history',
+      'do not record applied migrations in the tool’s own table (_prisma_migrations, schema_migrations, …)',
+    )
     .action(async (paths: string[], flags: RunFlags) => {
       const { runCommand } = await import('./run-command.js');
       exitCode = await runCommand(paths, flags, io);

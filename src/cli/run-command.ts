@@ -21,6 +21,8 @@ export interface RunFlags {
   retries?: number;
   lockWait?: string;
   maxBlocked?: number;
+  /** `--no-tool-history`: false */
+  toolHistory?: boolean;
   format?: 'pretty' | 'json';
 }
 
@@ -73,6 +75,7 @@ export async function runCommand(paths: string[], flags: RunFlags, io: CliIo): P
       },
       ...(flags.lockWait !== undefined ? { lockWaitMs: parseInterval(flags.lockWait) } : {}),
       ...(flags.maxBlocked !== undefined ? { maxBlocked: flags.maxBlocked } : {}),
+      ...(flags.toolHistory === false ? { toolHistory: false } : {}),
       onEvent: (e) => {
         events.push(e);
         if (e.kind === 'migration' && e.status !== 'up to date' && e.status !== 'applied')

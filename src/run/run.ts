@@ -45,6 +45,7 @@ import {
   sleepFor,
   watchBlockers,
 } from './locking.js';
+import { recordInToolHistory } from './tool-history.js';
 
 export interface RunOptions extends ConfiguredInputOptions {
   /** the database; its password never appears in output or errors */
@@ -60,6 +61,8 @@ export interface RunOptions extends ConfiguredInputOptions {
   lockWaitMs?: number;
   /** give up an attempt early when more sessions than this queue behind the waiting step */
   maxBlocked?: number;
+  /** also record each applied migration in the tool's own history table (default true) */
+  toolHistory?: boolean;
   /** progress, for the CLI */
   onEvent?: (event: RunEvent) => void;
 }
@@ -90,6 +93,8 @@ export type RunEvent =
 export interface PlannedMigration {
   name: string;
   path: string;
+  /** on disk (undefined for stdin) */
+  absPath?: string;
   checksum: string;
   plan: MigrationPlan;
   /** error findings left on the plan: the gate refuses the migration unless allowed */
@@ -154,6 +159,7 @@ export async function planRun(
     out.push({
       name,
       path: file.path,
+      ...(file.absPath ? { absPath: file.absPath } : {}),
       checksum: sha256(file.text),
       plan,
       // what the runner guarantees (its timeouts, its transactions) is in the plan: what is left is not
@@ -279,6 +285,14 @@ export async function runMigrations(args: readonly string[], options: RunOptions
         break;
       }
       await finishMigration(client, m.name, 'applied');
+      // the tool's own table too, so that the tool finds nothing pending afterwards
+      if (options.toolHistory !== false && m.absPath) {
+        const problem = await recordInToolHistory(client, m.plan.runner, {
+          name: m.name,
+          absPath: m.absPath,
+        });
+        if (problem) options.onEvent?.({ kind: 'reconciled', migration: m.name, what: problem });
+      }
       result.applied.push(m.name);
       options.onEvent?.({ kind: 'migration', name: m.name, status: 'applied', steps: stepCount(m.plan) });
     }

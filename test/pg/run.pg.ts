@@ -6,6 +6,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SUPPORTED_PG_VERSIONS } from '../../src/config/types.js';
@@ -40,7 +42,7 @@ INSERT INTO orders SELECT g, 1 + g % 100, g FROM generate_series(1, 1000) g;
 
   beforeEach(async () => {
     await admin.query(
-      'DROP SCHEMA IF EXISTS pgkeel CASCADE; DROP SCHEMA public CASCADE; CREATE SCHEMA public;',
+      'DROP SCHEMA IF EXISTS pgkeel CASCADE; DROP SCHEMA IF EXISTS drizzle CASCADE; DROP SCHEMA public CASCADE; CREATE SCHEMA public;',
     );
     dir = await mkdtemp(join(tmpdir(), 'pgkeel-run-'));
     await mkdir(join(dir, 'm'));
@@ -48,6 +50,27 @@ INSERT INTO orders SELECT g, 1 + g % 100, g FROM generate_series(1, 1000) g;
     await writeFile(join(dir, 'm', '001_init.sql'), INIT);
     return async () => rm(dir, { recursive: true, force: true });
   });
+
+  /** The rows of the tool's own history table, as short strings. */
+  async function toolHistory(runner: string): Promise<string[]> {
+    const q = async (sql: string) => (await admin.query(sql)).rows.map((r) => Object.values(r).join(' '));
+    switch (runner) {
+      case 'goose':
+        return q('SELECT version_id, is_applied FROM goose_db_version ORDER BY id');
+      case 'dbmate':
+        return q('SELECT version FROM schema_migrations ORDER BY version');
+      case 'golang-migrate':
+        return q('SELECT version, dirty FROM schema_migrations');
+      case 'prisma':
+        return q(
+          'SELECT migration_name, applied_steps_count FROM _prisma_migrations ORDER BY migration_name',
+        );
+      case 'drizzle':
+        return q('SELECT created_at FROM drizzle.__drizzle_migrations ORDER BY id');
+      default:
+        return [];
+    }
+  }
 
   const run = (args: string[]) => runCli(args, { cwd: dir, env: { DATABASE_URL: server.url } });
   const write = (name: string, sql: string) => writeFile(join(dir, 'm', name), sql);
@@ -257,6 +280,7 @@ INSERT INTO orders SELECT g, 1 + g % 100, g FROM generate_series(1, 1000) g;
         },
         dir: 'db',
         names: ['00001_init.sql', '00002_idx.sql'],
+        tool: ['0 true', '1 true', '2 true'],
       },
       {
         runner: 'dbmate',
@@ -267,6 +291,7 @@ INSERT INTO orders SELECT g, 1 + g % 100, g FROM generate_series(1, 1000) g;
         },
         dir: 'db',
         names: ['20240101000000_init.sql', '20240102000000_idx.sql'],
+        tool: ['20240101000000', '20240102000000'],
       },
       {
         runner: 'flyway',
@@ -277,6 +302,7 @@ INSERT INTO orders SELECT g, 1 + g % 100, g FROM generate_series(1, 1000) g;
         },
         dir: 'sql',
         names: ['V1__init.sql', 'V2__idx.sql'],
+        tool: [],
       },
       {
         runner: 'golang-migrate',
@@ -287,6 +313,7 @@ INSERT INTO orders SELECT g, 1 + g % 100, g FROM generate_series(1, 1000) g;
         },
         dir: 'mig',
         names: ['000001_init.up.sql', '000002_idx.up.sql'],
+        tool: ['2 false'],
       },
       {
         runner: 'prisma',
@@ -297,15 +324,25 @@ INSERT INTO orders SELECT g, 1 + g % 100, g FROM generate_series(1, 1000) g;
         },
         dir: 'prisma/migrations',
         names: ['20240101000000_init', '20240102000000_idx'],
+        tool: ['20240101000000_init 1', '20240102000000_idx 1'],
       },
       {
         runner: 'drizzle',
         files: {
           'drizzle/0000_init.sql': INIT.replace(/;\n(?=.)/g, ';\n--> statement-breakpoint\n'),
           'drizzle/0001_idx.sql': 'CREATE INDEX CONCURRENTLY orders_amount ON orders (amount);\n',
+          'drizzle/meta/_journal.json': JSON.stringify({
+            version: '7',
+            dialect: 'postgresql',
+            entries: [
+              { idx: 0, version: '7', when: 1000, tag: '0000_init', breakpoints: true },
+              { idx: 1, version: '7', when: 2000, tag: '0001_idx', breakpoints: true },
+            ],
+          }),
         },
         dir: 'drizzle',
         names: ['0000_init.sql', '0001_idx.sql'],
+        tool: ['1000', '2000'],
       },
     ])(
       'applies the $runner layout: its order, its transactions, never its down migrations',
@@ -323,12 +360,49 @@ INSERT INTO orders SELECT g, 1 + g % 100, g FROM generate_series(1, 1000) g;
         expect(r.code).toBe(0);
         const names = await admin.query('SELECT name FROM pgkeel.migrations ORDER BY started_at, name');
         expect(names.rows.map((x) => x.name)).toEqual(layout.names);
+        expect(await toolHistory(layout.runner)).toEqual(layout.tool);
         const orders = await admin.query(
           "SELECT to_regclass('orders') IS NOT NULL AS t, to_regclass('orders_amount') IS NOT NULL AS i",
         );
         expect(orders.rows[0]).toEqual({ t: true, i: true });
       },
     );
+
+    it('drizzle’s own migrator finds nothing pending after pgkeel run (its history written as it writes it)', async () => {
+      await writeFile(join(dir, 'pgkeel.config.json'), JSON.stringify({ runner: 'drizzle', applied: [] }));
+      await mkdir(join(dir, 'drizzle', 'meta'), { recursive: true });
+      await writeFile(
+        join(dir, 'drizzle', '0000_init.sql'),
+        INIT.replace(/;\n(?=.)/g, ';\n--> statement-breakpoint\n'),
+      );
+      await writeFile(
+        join(dir, 'drizzle', '0001_idx.sql'),
+        'CREATE INDEX CONCURRENTLY orders_amount ON orders (amount);\n',
+      );
+      await writeFile(
+        join(dir, 'drizzle', 'meta', '_journal.json'),
+        JSON.stringify({
+          version: '7',
+          dialect: 'postgresql',
+          entries: [
+            { idx: 0, version: '7', when: 1000, tag: '0000_init', breakpoints: true },
+            { idx: 1, version: '7', when: 2000, tag: '0001_idx', breakpoints: true },
+          ],
+        }),
+      );
+      expect((await run(['run', 'drizzle'])).code).toBe(0);
+      const client = new pg.Client({ connectionString: server.url });
+      await client.connect();
+      try {
+        // had it found either migration pending, it would fail: the tables exist, and CONCURRENTLY
+        // cannot run in the one transaction drizzle applies migrations in
+        await migrate(drizzle(client), { migrationsFolder: join(dir, 'drizzle') });
+      } finally {
+        await client.end();
+      }
+      const rows = await admin.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations');
+      expect(rows.rows[0].n).toBe(2);
+    });
 
     it('never prints the password', async () => {
       const url = new URL(server.url);
