@@ -117,6 +117,7 @@ export async function runBatches(
   let size = settings.size;
   // the first batch starts at the lowest key (inclusive), the others after the last one done
   let after: string | undefined = resumeFrom;
+  let lockRetries = 0;
   for (;;) {
     const started = Date.now();
     await client.query('BEGIN');
@@ -149,8 +150,16 @@ export async function runBatches(
       onBatch?.({ ...progress });
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
+      // a row lock not granted in time: the same batch again after a pause, a few times
+      if ((e as { code?: string }).code === '55P03' && lockRetries < 5) {
+        lockRetries++;
+        size = Math.max(100, Math.round(size / 2));
+        await new Promise((r) => setTimeout(r, 200 * 2 ** lockRetries));
+        continue;
+      }
       throw e;
     }
+    lockRetries = 0;
     // toward the target duration, within sane limits
     const took = Math.max(1, Date.now() - started);
     size = Math.max(100, Math.min(50_000, Math.round((size * settings.targetMs) / took)));
