@@ -140,7 +140,17 @@ export async function runCommand(paths: string[], flags: RunFlags, io: CliIo): P
                 ? `brief (lock_timeout ${BRIEF_SCHEDULE.lockTimeoutMs} ms doubling to ${BRIEF_SCHEDULE.maxLockTimeoutMs} ms, ${flags.retries !== undefined ? flags.retries + 1 : BRIEF_SCHEDULE.attempts} attempts)`
                 : 'new objects only';
           say(`  step ${i + 1}: ${how}; ${timeout}\n`);
-          for (const s of u.steps) say(`    ${sql1(s.sql)}${s.blocking ? `   ⚠ ${s.blocking}` : ''}\n`);
+          for (const s of u.steps) {
+            say(`    ${sql1(s.sql)}${s.blocking ? `   ⚠ ${s.blocking}` : ''}\n`);
+            // the locks on tables that exist already, strongest per table, as explain reports them
+            const locks = new Map<string, string>();
+            for (const l of s.existingLocks)
+              if (!locks.has(l.relation) || l.blocksTraffic) locks.set(l.relation, l.mode);
+            if (locks.size > 0)
+              say(
+                `      locks ${[...locks].map(([relation, mode]) => `${mode} on ${relation}`).join(', ')}\n`,
+              );
+          }
         });
         for (const d of m.unsafe) say(`  ✗ ${m.path}:${d.line}:${d.column} ${d.rule}: ${d.message}\n`);
       }

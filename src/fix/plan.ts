@@ -72,8 +72,8 @@ export interface PlanStep {
   relations: string[];
   /** the top-level statement's kind (`DropStmt`, …) */
   kind: string;
-  /** the relations that existed before the migration which it locks, and whether that blocks traffic */
-  existingLocks: { key: string; blocksTraffic: boolean }[];
+  /** the relations that existed before the migration which it locks: the mode, and whether it blocks traffic */
+  existingLocks: { key: string; relation: string; mode: LockMode; blocksTraffic: boolean }[];
   /**
    * a CREATE INDEX CONCURRENTLY of an index no earlier migration made: a failed attempt leaves it
    * INVALID, and a rerun must drop it first (its name as written, schema-qualified like its table)
@@ -479,7 +479,12 @@ function classifySteps(
       existingLocks: all.flatMap((f) =>
         f.locks
           .filter((l) => !l.isNew)
-          .map((l) => ({ key: l.relation.key, blocksTraffic: blocksApplication(l.mode) })),
+          .map((l) => ({
+            key: l.relation.key,
+            relation: l.relation.display,
+            mode: l.mode,
+            blocksTraffic: blocksApplication(l.mode),
+          })),
       ),
       ...(index ? { buildsNewIndex: index } : {}),
       ...(commitAfter ? { commitAfter } : {}),
