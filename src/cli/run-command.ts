@@ -3,6 +3,7 @@
 import pg from 'pg';
 import { parseInterval } from '../config/interval.js';
 import type { RunnerName } from '../config/types.js';
+import { unitPlacement } from '../fix/plan.js';
 import { readHistory } from '../run/history.js';
 import { BRIEF_SCHEDULE } from '../run/locking.js';
 import { planRun, RunError, type RunEvent, runMigrations } from '../run/run.js';
@@ -128,11 +129,7 @@ export async function runCommand(paths: string[], flags: RunFlags, io: CliIo): P
         if (!pending.has(m.name)) continue;
         say(`${m.name}: pending\n`);
         m.plan.units.forEach((u, i) => {
-          const how = u.transaction
-            ? 'transaction'
-            : u.steps.some((s) => s.outsideTransaction)
-              ? 'outside a transaction'
-              : 'autocommit';
+          const how = unitPlacement(u);
           const timeout =
             u.timeout === 'long'
               ? 'long (lock_timeout 1min, no statement_timeout, 3 attempts)'

@@ -727,13 +727,18 @@ export function timeoutSettings(unit: Pick<PlanUnit, 'timeout'>, set: 'SET' | 'S
   return lines;
 }
 
-/** "in one transaction, brief locks (lock_timeout 2s)" */
-export function unitSummary(unit: PlanUnit): string {
-  const where = unit.transaction
+/** "in one transaction", "outside a transaction (Postgres requires it)" or "autocommit" */
+export function unitPlacement(unit: PlanUnit): string {
+  return unit.transaction
     ? 'in one transaction'
     : unit.steps.some((s) => s.outsideTransaction)
       ? 'outside a transaction (Postgres requires it)'
       : 'autocommit';
+}
+
+/** "in one transaction, brief locks (lock_timeout 2s)" */
+export function unitSummary(unit: PlanUnit): string {
+  const where = unitPlacement(unit);
   const timeout =
     unit.timeout === 'none'
       ? 'locks only new objects'

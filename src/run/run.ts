@@ -421,17 +421,7 @@ async function runTransaction(ctx: StepContext, items: readonly StepItem[], unit
         });
       await client.query('COMMIT');
       await watch.stop();
-      for (const { step, s } of items)
-        ctx.options.onEvent?.({
-          kind: 'step',
-          migration: ctx.m.name,
-          unit: ctx.unit,
-          step: s,
-          sql: step.sql,
-          status: 'done',
-          attempts: attempt + 1,
-          ms: Date.now() - started,
-        });
+      for (const { step, s } of items) stepDone(ctx, s, step.sql, attempt + 1, started);
       return;
     } catch (e) {
       const blockers = await watch.stop();
@@ -504,16 +494,7 @@ async function runOutside(
       await watch.stop();
       await resetTimeouts(client);
       await recordStep(client, { ...row, status: 'done', attempts: attempt + 1 });
-      ctx.options.onEvent?.({
-        kind: 'step',
-        migration: m.name,
-        unit: ctx.unit,
-        step: item.s,
-        sql: item.step.sql,
-        status: 'done',
-        attempts: attempt + 1,
-        ms: Date.now() - started,
-      });
+      stepDone(ctx, item.s, item.step.sql, attempt + 1, started);
       return;
     } catch (e) {
       const blockers = await watch.stop();
@@ -566,16 +547,35 @@ async function runBatched(
     (p) => ctx.options.onEvent?.({ kind: 'batch', migration: m.name, ...p }),
   );
   await recordStep(client, { ...row, chain: item.chain, status: 'done', attempts: 1 });
+  stepDone(
+    ctx,
+    item.s,
+    item.step.sql,
+    1,
+    started,
+    `${progress.rows.toLocaleString('en-US')} rows in ${progress.batches} batches${resumeFrom ? `, resumed after key ${resumeFrom}` : ''}`,
+  );
+}
+
+/** Tells the caller a step is done. */
+function stepDone(
+  ctx: StepContext,
+  step: number,
+  sql: string,
+  attempts: number,
+  started: number,
+  note?: string,
+): void {
   ctx.options.onEvent?.({
     kind: 'step',
-    migration: m.name,
+    migration: ctx.m.name,
     unit: ctx.unit,
-    step: item.s,
-    sql: item.step.sql,
-    note: `${progress.rows.toLocaleString('en-US')} rows in ${progress.batches} batches${resumeFrom ? `, resumed after key ${resumeFrom}` : ''}`,
+    step,
+    sql,
     status: 'done',
-    attempts: 1,
+    attempts,
     ms: Date.now() - started,
+    ...(note ? { note } : {}),
   });
 }
 
