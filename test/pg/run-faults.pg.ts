@@ -65,6 +65,8 @@ let dir: string;
 beforeAll(async () => {
   server = await startPostgres(Number(process.env.PG_FAULT_VERSION ?? 18));
   admin = new pg.Client({ connectionString: server.url });
+  // a crash test ends this session too: its error is expected there
+  admin.on('error', () => {});
   await admin.connect();
   dir = await mkdtemp(join(tmpdir(), 'pgkeel-faults-'));
   await mkdir(join(dir, 'm'));
@@ -186,6 +188,39 @@ describe('pgkeel run under faults', () => {
       expect(now).toEqual(reference);
     },
   );
+
+  it('a server crash mid-build (a backend killed: Postgres restarts every session and recovers), then a rerun completes', async () => {
+    await reset();
+    const { done } = runner();
+    for (let i = 0; i < 400; i++) {
+      const r = await admin.query(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgkeel run' AND state = 'active' AND query ILIKE '%CONCURRENTLY%'",
+      );
+      if (r.rows.length > 0) {
+        // SIGKILL of a backend: the postmaster ends every session, recovers from the WAL and restarts
+        process.kill(r.rows[0].pid, 'SIGKILL');
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const first = await done;
+    expect(first.code).not.toBe(0);
+    // the test's own session went with the others
+    await admin.end().catch(() => {});
+    for (let i = 0; ; i++) {
+      admin = new pg.Client({ connectionString: server.url });
+      admin.on('error', () => {});
+      try {
+        await admin.connect();
+        break;
+      } catch (e) {
+        if (i > 50) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+    await rerun();
+    expect(await snapshot()).toEqual(reference);
+  });
 
   it('the runner’s connection terminated mid-step, then a rerun completes', async () => {
     await reset();
