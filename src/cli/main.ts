@@ -284,6 +284,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       intArg,
     )
     .option(
+      '--batch-unbatched',
+      'run the UPDATE/DELETE statements unbatched-data-migration reports as batched backfills (as if marked -- pgkeel:batch)',
+    )
+    .option(
       '--no-tool-history',
       'do not record applied migrations in the tool’s own table (_prisma_migrations, schema_migrations, …)',
     )

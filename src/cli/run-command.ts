@@ -24,6 +24,7 @@ export interface RunFlags {
   maxBlocked?: number;
   /** `--no-tool-history`: false */
   toolHistory?: boolean;
+  batchUnbatched?: boolean;
   format?: 'pretty' | 'json';
 }
 
@@ -77,6 +78,7 @@ export async function runCommand(paths: string[], flags: RunFlags, io: CliIo): P
       ...(flags.lockWait !== undefined ? { lockWaitMs: parseInterval(flags.lockWait) } : {}),
       ...(flags.maxBlocked !== undefined ? { maxBlocked: flags.maxBlocked } : {}),
       ...(flags.toolHistory === false ? { toolHistory: false } : {}),
+      ...(flags.batchUnbatched ? { batchUnbatched: true } : {}),
       onEvent: (e) => {
         events.push(e);
         if (e.kind === 'migration' && e.status !== 'up to date' && e.status !== 'applied')

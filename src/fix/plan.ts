@@ -143,6 +143,8 @@ export interface PlanOptions
   schema?: KnownSchema;
   /** use fixes classified unsafe too */
   unsafe?: boolean;
+  /** indexes of statements to run as batched backfills, as if marked `-- pgkeel:batch` */
+  batch?: ReadonlySet<number>;
   /**
    * false: the migration's own statements, only grouped into steps (`pgkeel run` executes what was
    * written, with the plan's transactions and timeout classes); default true
@@ -221,9 +223,17 @@ export function planMigration(sql: string, options: PlanOptions = {}): Migration
   let unsafeSkipped = 0;
   const proposed: StepText[] = [];
   let previousEnd = 0;
+  let batchesMarked = 0;
   for (const { stmt } of statements) {
-    const comments = commentsBetween(sql, previousEnd, stmt.start);
+    const written = commentsBetween(sql, previousEnd, stmt.start);
     previousEnd = stmt.end;
+    // statements the runner is asked to batch (`pgkeel run --batch-unbatched`) carry the directive
+    const markBatch =
+      options.batch?.has(stmt.index) === true &&
+      (stmt.kind === 'UpdateStmt' || stmt.kind === 'DeleteStmt') &&
+      !/--\s*pgkeel:batch\b/.test(written ?? '');
+    const comments = markBatch ? [written, '-- pgkeel:batch'].filter(Boolean).join('\n') : written;
+    if (markBatch) batchesMarked++;
     // what a ROLLBACK undoes never happened: the plan must not commit it
     if (undone.has(stmt.index)) continue;
     if (transactionControl(stmt) || setsTimeout(stmt)) {
@@ -268,7 +278,11 @@ export function planMigration(sql: string, options: PlanOptions = {}): Migration
         u.deployBefore || (!u.transaction && u.steps.some((s) => transactionOf.get(s.origin) !== undefined)),
     );
   // the units' own timeouts change the file only where it lacked them
-  const changed = changes.length > 0 || split || original.diagnostics.some((d) => DONE_BY_UNITS.has(d.rule));
+  const changed =
+    changes.length > 0 ||
+    split ||
+    batchesMarked > 0 ||
+    original.diagnostics.some((d) => DONE_BY_UNITS.has(d.rule));
 
   // 6. what is left: the plan's own SQL, linted as psql runs it
   const remaining = changed

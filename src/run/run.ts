@@ -63,6 +63,8 @@ export interface RunOptions extends ConfiguredInputOptions {
   maxBlocked?: number;
   /** also record each applied migration in the tool's own history table (default true) */
   toolHistory?: boolean;
+  /** run the UPDATE/DELETE statements unbatched-data-migration reports as batched backfills */
+  batchUnbatched?: boolean;
   /** progress, for the CLI */
   onEvent?: (event: RunEvent) => void;
 }
@@ -140,17 +142,26 @@ export async function planRun(
       pgVersion: settings.pgVersion,
       runner: runnerModel(settings.runner),
     });
-    const plan = planMigration(file.text, {
-      path: file.path,
-      pgVersion: settings.pgVersion,
-      runner: settings.runner,
-      noTransaction: settings.noTransaction,
-      ...ruleSelection(config, {}),
-      timeouts: settings.timeouts,
-      schema,
-      rewrite: false,
-      onAnalyzed: (state) => history.after(file, state),
-    });
+    const planWith = (batch?: ReadonlySet<number>) =>
+      planMigration(file.text, {
+        path: file.path,
+        pgVersion: settings.pgVersion,
+        runner: settings.runner,
+        noTransaction: settings.noTransaction,
+        ...ruleSelection(config, {}),
+        timeouts: settings.timeouts,
+        schema,
+        rewrite: false,
+        ...(batch ? { batch } : { onAnalyzed: (state) => history.after(file, state) }),
+      });
+    let plan = planWith();
+    if (options.batchUnbatched) {
+      // the statements unbatched-data-migration reports, run as batched backfills instead
+      const flagged = new Set(
+        plan.findings.filter((d) => d.rule === 'unbatched-data-migration').map((d) => d.statement),
+      );
+      if (flagged.size > 0) plan = planWith(flagged);
+    }
     if (plan.parseErrors > 0) {
       const e = plan.findings.find((d) => d.rule === 'parse-error')!;
       throw new RunError(`${file.path}:${e.line}:${e.column}: ${e.message}`);

@@ -210,6 +210,20 @@ INSERT INTO orders SELECT g, 1 + g % 100, g FROM generate_series(1, 1000) g;
       expect(after - before).toBe(1000);
     });
 
+    it('--batch-unbatched runs the statements unbatched-data-migration reports as batched backfills', async () => {
+      await run(['run', 'm']);
+      const before = (await admin.query('SELECT sum(amount)::int AS s FROM orders')).rows[0].s;
+      await write('002_all.sql', 'UPDATE orders SET amount = amount + 1;\n');
+      const refused = await run(['run', 'm']);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('unbatched-data-migration');
+      const batched = await run(['run', '--batch-unbatched', 'm']);
+      expect(batched.code).toBe(0);
+      expect(batched.stdout).toMatch(/1,000 rows in \d+ batches/);
+      const after = (await admin.query('SELECT sum(amount)::int AS s FROM orders')).rows[0].s;
+      expect(after - before).toBe(1000);
+    });
+
     it('drops the INVALID index a failed concurrent build leaves, and builds it again on the next run', async () => {
       await run(['run', 'm']);
       await admin.query('INSERT INTO orders VALUES (1001, 1, 5), (1002, 1, 5)');
