@@ -87,6 +87,7 @@ function timeoutFix(
   onlines: readonly StatementFacts[],
   source: string,
   set: string,
+  statementCount: number,
 ): Fix {
   const fix = insertBefore(
     facts,
@@ -96,12 +97,12 @@ function timeoutFix(
   );
   for (const online of onlines) {
     fix.edits.push(...insertBefore(online, source, `SET lock_timeout = '${LONG_LOCK_TIMEOUT}';`, '').edits);
+    // a statement follows: give it the short timeout back (indexes, not a scan of the rest of the text)
+    if (online.statement.index >= statementCount - 1) continue;
     const end = online.statement.end;
-    const semicolon = /^\s*;/.exec(source.slice(end));
+    const semicolon = /^\s*;/.exec(source.slice(end, end + 200));
     const rest = semicolon ? end + semicolon[0].length : end;
-    // a statement follows: give it the short timeout back
-    if (/\S/.test(source.slice(rest).replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, '')))
-      fix.edits.push({ start: rest, end: rest, text: `\n${set};` });
+    fix.edits.push({ start: rest, end: rest, text: `\n${set};` });
   }
   return fix;
 }
@@ -329,7 +330,7 @@ CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint CONSTRAINT orders_use
               : ''
           }`,
           lock: { mode, relation: relation.display },
-          fix: lone ? undefined : timeoutFix(facts, onlines, ctx.file.source, set),
+          fix: lone ? undefined : timeoutFix(facts, onlines, ctx.file.source, set, ctx.file.statementCount),
         });
       },
     };
