@@ -516,7 +516,15 @@ function newConcurrentIndex(facts: StatementFacts): string | undefined {
   if (!build || !name || !table || facts.isNew(table)) return undefined;
   const schema = table.key.slice(0, table.key.lastIndexOf('.'));
   if (facts.state.knownRelations.has(`${schema}.${name}`)) return undefined;
-  return table.schema ? `${quoteIdent(table.schema)}.${quoteIdent(name)}` : quoteIdent(name);
+  return concurrentIndexName(facts.statement.node);
+}
+
+/** The index a CREATE [UNIQUE] INDEX CONCURRENTLY builds, as SQL names it (schema-qualified like its table). */
+export function concurrentIndexName(node: unknown): string | undefined {
+  const s = asNode(node, 'IndexStmt');
+  if (!s?.concurrent || !s.idxname) return undefined;
+  const schema = s.relation?.schemaname;
+  return schema ? `${quoteIdent(schema)}.${quoteIdent(s.idxname)}` : quoteIdent(s.idxname);
 }
 
 /**

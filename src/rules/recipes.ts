@@ -4,8 +4,9 @@
  */
 
 import type { RelationRef } from '../analyze/ast.js';
+import { asNode } from '../analyze/nodes.js';
 import { operationFacts } from '../catalog/operations.js';
-import { quoteIdent } from './sql.js';
+import { deparse, quoteIdent } from './sql.js';
 
 /**
  * Statements that make `column` NOT NULL without scanning under ACCESS EXCLUSIVE: PG 18, a NOT NULL
@@ -73,4 +74,24 @@ export function batchedStep(table: RelationRef, statement: (range: string) => st
     'END',
     '$pgkeel$',
   ].join('\n');
+}
+
+/**
+ * An UPDATE or DELETE of one table as SQL with `placeholder` (a bare name) ANDed to its WHERE, for
+ * a batch's condition to take its place. Undefined with WITH, FROM, USING or RETURNING: the rows a
+ * batch changes would not be just those its condition selects.
+ */
+export function withBatchCondition(node: unknown, placeholder: string): string | undefined {
+  const update = asNode(node, 'UpdateStmt');
+  const del = asNode(node, 'DeleteStmt');
+  const stmt = update ?? del;
+  if (!stmt?.relation?.relname || stmt.withClause || stmt.returningClause) return undefined;
+  if (update?.fromClause?.length || del?.usingClause?.length) return undefined;
+  const condition = { ColumnRef: { fields: [{ String: { sval: placeholder } }] } };
+  const body = structuredClone(stmt) as typeof stmt & { whereClause?: unknown };
+  body.whereClause = stmt.whereClause
+    ? { BoolExpr: { boolop: 'AND_EXPR', args: [stmt.whereClause, condition] } }
+    : condition;
+  const sql = deparse(update ? { UpdateStmt: body } : { DeleteStmt: body });
+  return sql.includes(placeholder) ? sql : undefined;
 }

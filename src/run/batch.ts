@@ -10,7 +10,7 @@ import type pg from 'pg';
 import { quoteIdent } from '../analyze/ast.js';
 import { asNode } from '../analyze/nodes.js';
 import { openSource } from '../parse/parse.js';
-import { deparse } from '../rules/sql.js';
+import { withBatchCondition } from '../rules/recipes.js';
 import { HISTORY_SCHEMA } from './history.js';
 
 export interface BatchSettings {
@@ -53,20 +53,11 @@ export interface BatchTarget {
 export function batchTarget(sql: string): BatchTarget | { error: string } {
   const item = [...openSource(sql).items()][0];
   if (item?.type !== 'statement') return { error: 'it does not parse' };
-  const update = asNode(item.node, 'UpdateStmt');
-  const del = asNode(item.node, 'DeleteStmt');
-  const stmt = update ?? del;
-  if (!stmt?.relation?.relname) return { error: 'only an UPDATE or DELETE of one table is batched' };
-  if (stmt.withClause || stmt.returningClause || update?.fromClause?.length || del?.usingClause?.length)
-    return { error: 'an UPDATE or DELETE with WITH, FROM, USING or RETURNING is not batched' };
-  const range = { ColumnRef: { fields: [{ String: { sval: PLACEHOLDER } }] } };
-  const body = structuredClone(stmt) as typeof stmt & { whereClause?: unknown };
-  body.whereClause = stmt.whereClause
-    ? { BoolExpr: { boolop: 'AND_EXPR', args: [stmt.whereClause, range] } }
-    : range;
-  const template = deparse(update ? { UpdateStmt: body } : { DeleteStmt: body });
-  if (!template.includes(PLACEHOLDER)) return { error: 'pgkeel could not rewrite it into batches' };
-  const { schemaname, relname } = stmt.relation;
+  const relation = (asNode(item.node, 'UpdateStmt') ?? asNode(item.node, 'DeleteStmt'))?.relation;
+  if (!relation?.relname) return { error: 'only an UPDATE or DELETE of one table is batched' };
+  const template = withBatchCondition(item.node, PLACEHOLDER);
+  if (!template) return { error: 'an UPDATE or DELETE with WITH, FROM, USING or RETURNING is not batched' };
+  const { schemaname, relname } = relation;
   const table = schemaname ? `${quoteIdent(schemaname)}.${quoteIdent(relname)}` : quoteIdent(relname);
   return { table, template };
 }

@@ -31,7 +31,7 @@ export interface RecordedStep {
   progress: string | null;
 }
 
-export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+export const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
 
 /** Each step's hash chained with those before it: a resumed migration must have the same prefix. */
 export function chainHashes(steps: readonly string[]): string[] {

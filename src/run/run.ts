@@ -9,13 +9,17 @@
  */
 
 import pg from 'pg';
-import { quoteIdent } from '../analyze/ast.js';
 import { SchemaHistory } from '../analyze/history.js';
-import { asNode } from '../analyze/nodes.js';
 import { runnerModel } from '../analyze/runners.js';
 import type { RunnerName } from '../config/types.js';
 import type { Diagnostic } from '../diagnostics.js';
-import { type MigrationPlan, type PlanStep, type PlanUnit, planMigration } from '../fix/plan.js';
+import {
+  concurrentIndexName,
+  type MigrationPlan,
+  type PlanStep,
+  type PlanUnit,
+  planMigration,
+} from '../fix/plan.js';
 import { ruleSelection } from '../lint/files.js';
 import { loadParser, openSource } from '../parse/parse.js';
 import { type ConfiguredInputOptions, configuredFiles, fileSettings } from '../sources/configured.js';
@@ -597,14 +601,8 @@ async function resetTimeouts(client: pg.Client): Promise<void> {
 
 /** The index a CREATE [UNIQUE] INDEX CONCURRENTLY builds, as SQL names it (schema-qualified like its table). */
 function concurrentIndex(sql: string): string | undefined {
-  for (const item of openSource(sql).items()) {
-    if (item.type !== 'statement') return undefined;
-    const s = asNode(item.node, 'IndexStmt');
-    if (!s?.concurrent || !s.idxname) return undefined;
-    const schema = s.relation?.schemaname;
-    return schema ? `${quoteIdent(schema)}.${quoteIdent(s.idxname)}` : quoteIdent(s.idxname);
-  }
-  return undefined;
+  const [item] = openSource(sql).items();
+  return item?.type === 'statement' ? concurrentIndexName(item.node) : undefined;
 }
 
 /** true: a valid index of that name; false: an INVALID one; undefined: none. */

@@ -5,11 +5,12 @@
  * is missing; rows are written as the tool writes them (checksums of the file's bytes).
  */
 
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import type { RunnerName } from '../config/types.js';
+import { sha256 } from './history.js';
 
 export interface ToolMigration {
   /** the history name: a file name, or Prisma's folder name */
@@ -25,8 +26,6 @@ export const TOOL_HISTORIES: readonly RunnerName[] = [
   'goose',
   'dbmate',
 ];
-
-const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 
 /** The leading version number of a file name (`000003_x.up.sql`, `20240101_x.sql`). */
 function versionOf(name: string): string | undefined {

@@ -4,8 +4,7 @@ import { asNode, statementOf } from '../../analyze/nodes.js';
 import { blockSummary, blocksApplication, lockStrength } from '../../catalog/locks.js';
 import type { PlanProposal } from '../../diagnostics.js';
 import { defineRule } from '../define.js';
-import { batchedStep } from '../recipes.js';
-import { deparse } from '../sql.js';
+import { batchedStep, withBatchCondition } from '../recipes.js';
 
 const VERB: Record<string, string> = { update: 'UPDATE', delete: 'DELETE', insert: 'INSERT … SELECT' };
 
@@ -334,32 +333,14 @@ function isConstant(n: unknown, variables?: ReadonlySet<string>): boolean {
 /** The statement run a range of pages at a time, each range committed (see recipes.ts). */
 function batchedPlan(facts: StatementFacts, table: RelationRef): PlanProposal | undefined {
   if (facts.statement.embeddedIn || facts.transaction) return undefined;
-  const update = statementOf(facts, 'UpdateStmt');
-  const del = statementOf(facts, 'DeleteStmt');
-  const stmt = update ?? del;
-  if (!stmt || stmt.withClause || stmt.returningClause) return undefined;
-  if (update?.fromClause?.length || del?.usingClause?.length) return undefined;
-  // the statement with a placeholder where the batch's condition goes
+  // the statement with a placeholder where the batch's range goes
   const PLACEHOLDER = 'pgkeel_batch_condition';
-  const where = stmt.whereClause;
-  const body = structuredClone(stmt) as typeof stmt & { whereClause?: unknown };
-  body.whereClause = { ColumnRef: { fields: [{ String: { sval: PLACEHOLDER } }] } };
-  const text = deparse(update ? { UpdateStmt: body } : { DeleteStmt: body });
-  const condition = where
-    ? deparse({ SelectStmt: { whereClause: where, op: 'SETOP_NONE' } }).replace(/^SELECT\s+WHERE\s+/i, '')
-    : undefined;
-  if (!text.includes(PLACEHOLDER) || (where && !condition)) return undefined;
+  const text = withBatchCondition(facts.statement.node, PLACEHOLDER);
+  if (!text) return undefined;
   return {
     title: 'Run it in batches of pages, each committed',
     safety: 'unsafe',
-    steps: [
-      {
-        sql: batchedStep(table, (range) =>
-          text.replace(PLACEHOLDER, condition ? `(${condition}) AND ${range}` : range),
-        ),
-        batches: true,
-      },
-    ],
+    steps: [{ sql: batchedStep(table, (range) => text.replace(PLACEHOLDER, range)), batches: true }],
   };
 }
 
